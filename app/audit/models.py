@@ -1,0 +1,19 @@
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from app.db import utcnow
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what to which record; never holds an ID number or other personal data."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=40)  # user:3, token:2, public, cli
+    action: str = Field(max_length=40)
+    object_type: str = Field(max_length=30)
+    object_id: str = Field(max_length=40)
+    detail: str = Field(default="", max_length=1000)

@@ -1,0 +1,98 @@
+"""Who is asking: a logged-in user (pages) or a bearer token (API), and what they may touch."""
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.auth import service
+from app.auth.models import ApiToken, User
+from app.db import SessionDep
+from app.errors import Forbidden, Unauthorized
+from app.i18n import N_
+
+SESSION_COOKIE = "dandelion_session"
+
+
+class LoginRequired(Unauthorized):
+    """Pages answer this with a redirect to the login page."""
+
+
+def load_user(request: Request, session: SessionDep) -> User | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    user = service.user_for_session(session, token) if token else None
+    request.state.user = user
+    return user
+
+
+def require_user(user: Annotated[User | None, Depends(load_user)]) -> User:
+    if user is None:
+        raise LoginRequired(N_("Please log in"))
+    return user
+
+
+def require_admin(user: Annotated[User, Depends(require_user)]) -> User:
+    if not user.is_admin:
+        raise Forbidden(N_("Only administrators can do this"))
+    return user
+
+
+def require_staff(user: Annotated[User, Depends(require_user)]) -> User:
+    if user.role != "staff" or user.university_id is None:
+        raise Forbidden(N_("Only university staff can do this"))
+    return user
+
+
+CurrentUser = Annotated[User, Depends(require_user)]
+AdminUser = Annotated[User, Depends(require_admin)]
+StaffUser = Annotated[User, Depends(require_staff)]
+
+_bearer = HTTPBearer(auto_error=False, description="A token from `dandelion token create`")
+
+
+@dataclass
+class Principal:
+    """An API caller: an administrator's token or one university's token."""
+
+    token: ApiToken
+
+    @property
+    def is_admin(self) -> bool:
+        return self.token.role == "admin"
+
+    @property
+    def university_id(self) -> int | None:
+        return self.token.university_id
+
+    @property
+    def actor(self) -> str:
+        return f"token:{self.token.id}"
+
+
+def api_principal(session: SessionDep,
+                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+                  ) -> Principal:
+    if credentials is None:
+        raise Unauthorized(N_("A bearer token is required"))
+    token = service.token_for_secret(session, credentials.credentials)
+    if token is None:
+        raise Unauthorized(N_("The token is not valid"))
+    return Principal(token)
+
+
+def api_admin(principal: Annotated[Principal, Depends(api_principal)]) -> Principal:
+    if not principal.is_admin:
+        raise Forbidden(N_("This needs an administrator's token"))
+    return principal
+
+
+def api_university(principal: Annotated[Principal, Depends(api_principal)]) -> Principal:
+    if principal.university_id is None:
+        raise Forbidden(N_("This needs a university's token"))
+    return principal
+
+
+ApiPrincipal = Annotated[Principal, Depends(api_principal)]
+ApiAdmin = Annotated[Principal, Depends(api_admin)]
+ApiUniversity = Annotated[Principal, Depends(api_university)]

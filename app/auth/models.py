@@ -1,0 +1,47 @@
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from app.db import utcnow
+
+
+class User(SQLModel, table=True):
+    """An administrator of the alliance, or a member of one university's staff."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=10)  # admin | staff
+    university_id: int | None = Field(default=None, foreign_key="university.id", index=True)
+    is_active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: datetime | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class UserSession(SQLModel, table=True):
+    """A login, stored server-side: the cookie holds only a random token whose digest is here."""
+
+    __tablename__ = "user_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=100)
+    role: str = Field(max_length=10)  # admin | university
+    university_id: int | None = Field(default=None, foreign_key="university.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None

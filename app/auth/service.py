@@ -1,0 +1,90 @@
+import secrets
+from datetime import timedelta
+
+from pwdlib import PasswordHash
+from sqlmodel import Session, select
+
+from app.auth.models import ApiToken, User, UserSession
+from app.db import utcnow
+from app.errors import Conflict, Invalid
+from app.i18n import N_
+from app.security import token_digest
+
+password_hash = PasswordHash.recommended()  # Argon2id
+# Verifying against a dummy hash when the email is unknown keeps the response time the same.
+_DUMMY_HASH = password_hash.hash("dandelion-timing-equaliser")
+
+
+def get_by_email(session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == email.strip().lower())).first()
+
+
+def create_user(session: Session, *, email: str, password: str, role: str,
+                university_id: int | None = None) -> User:
+    if len(password) < 10:
+        raise Invalid([("password", N_("Use at least 10 characters"))])
+    if get_by_email(session, email):
+        raise Conflict(N_("An account with this email already exists"))
+    if role == "staff" and university_id is None:
+        raise Invalid([("university_id", N_("Choose a university"))])
+    user = User(email=email.strip().lower(), password_hash=password_hash.hash(password),
+                role=role, university_id=university_id if role == "staff" else None)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    user = get_by_email(session, email)
+    if user is None or not user.is_active:
+        password_hash.verify(password, _DUMMY_HASH)
+        return None
+    if not password_hash.verify(password, user.password_hash):
+        return None
+    return user
+
+
+def start_session(session: Session, user: User, days: int) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(UserSession(token_hash=token_digest(token), user_id=user.id,
+                            expires_at=utcnow() + timedelta(days=days)))
+    user.last_login_at = utcnow()
+    session.add(user)
+    return token
+
+
+def user_for_session(session: Session, token: str) -> User | None:
+    row = session.exec(
+        select(UserSession).where(UserSession.token_hash == token_digest(token))
+    ).first()
+    if row is None or row.expires_at <= utcnow():
+        return None
+    user = session.get(User, row.user_id)
+    return user if user and user.is_active else None
+
+
+def end_session(session: Session, token: str) -> None:
+    row = session.exec(
+        select(UserSession).where(UserSession.token_hash == token_digest(token))
+    ).first()
+    if row is not None:
+        session.delete(row)
+
+
+def create_token(session: Session, *, name: str, role: str,
+                 university_id: int | None = None) -> tuple[ApiToken, str]:
+    secret = "dl_" + secrets.token_urlsafe(32)
+    token = ApiToken(token_hash=token_digest(secret), name=name, role=role,
+                     university_id=university_id)
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def token_for_secret(session: Session, secret: str) -> ApiToken | None:
+    token = session.exec(
+        select(ApiToken).where(ApiToken.token_hash == token_digest(secret))
+    ).first()
+    if token is None or token.revoked_at is not None:
+        return None
+    return token

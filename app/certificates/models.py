@@ -1,0 +1,32 @@
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlmodel import Field, SQLModel
+
+from app.db import utcnow
+
+
+class Certificate(SQLModel, table=True):
+    """An issued certificate: what was printed is copied here, so it never changes afterwards."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    serial: str = Field(max_length=20, unique=True, index=True)
+    completion_id: int = Field(foreign_key="completion.id", index=True)
+    university_id: int = Field(foreign_key="university.id", index=True)
+    course_id: int = Field(foreign_key="course.id", index=True)
+    status: str = Field(default="issued", max_length=10)  # issued | revoked
+    holder_name: str = Field(max_length=50)
+    course_code: str = Field(max_length=30)
+    course_title: str = Field(max_length=120)
+    university_name: str = Field(max_length=100)
+    hours: Decimal = Field(max_digits=6, decimal_places=1)
+    completed_on: date
+    issued_on: date
+    issued_at: datetime = Field(default_factory=utcnow)
+    key_id: str = Field(max_length=16)
+    signature: str = Field(max_length=100)
+    pdf_path: str = Field(max_length=255)
+    pdf_sha256: str = Field(max_length=64)
+    revoked_at: datetime | None = None
+    revoke_reason: str | None = Field(default=None, max_length=200)
+    supersedes_id: int | None = Field(default=None, foreign_key="certificate.id")

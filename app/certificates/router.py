@@ -1,0 +1,168 @@
+from datetime import date
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from app.auth.deps import ApiPrincipal, StaffUser, load_user
+from app.certificates import serials, service
+from app.certificates.models import Certificate
+from app.courses.deps import ApiOwnCourse, OwnCourse
+from app.db import SessionDep
+from app.errors import Forbidden, Invalid, NotFound
+from app.i18n import N_, gettext
+from app.security import keys
+from app.trainees import validators
+from app.trainees.validators import mask_name
+from app.web import FormDep, redirect, render
+
+router = APIRouter(dependencies=[Depends(load_user)])
+api = APIRouter(tags=["certificates"])
+LINK_MINUTES = 30
+
+
+def _pdf_response(content: bytes, filename: str) -> Response:
+    return Response(content, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"',
+                             "Cache-Control": "private, no-store"})
+
+
+def _link_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(keys().link_key.hex(), salt="certificate-download")
+
+
+@router.post("/staff/courses/{code}/certificates", name="certificates:issue")
+def issue(request: Request, session: SessionDep, user: StaffUser, course: OwnCourse,
+          form: FormDep):
+    settings = request.app.state.settings
+    issued, refused = service.issue_for_course(
+        session, course, actor=f"user:{user.id}", public_url=settings.public_url,
+        data_dir=settings.data_dir, today=date.today())
+    session.commit()
+    target = str(request.url_for("courses:staff_detail", code=course.code))
+    if refused:
+        names = "; ".join(f"{r.holder} ({r.params.get('chars', '')})" for r in refused)
+        return redirect(target, flash=N_("%(issued)s certificates issued. Refused, the fonts cannot "
+                                         "print: %(names)s"), issued=len(issued), names=names)
+    return redirect(target, flash=N_("%(issued)s certificates issued"), issued=len(issued))
+
+
+@router.get("/staff/courses/{code}/certificates.pdf", name="certificates:merged")
+def merged(request: Request, session: SessionDep, course: OwnCourse):
+    certs = [c for c in service.list_for_course(session, course.id) if c.status == "issued"]
+    if not certs:
+        raise NotFound(N_("This course has no certificates yet"))
+    content = service.merged_pdf(certs, request.app.state.settings.data_dir)
+    return _pdf_response(content, f"{course.code}-certificates.pdf")
+
+
+@router.get("/certificates/{serial}.pdf", name="certificates:pdf")
+def download(request: Request, session: SessionDep, serial: str, t: str = ""):
+    cert = _by_serial(session, serial)
+    user = request.state.user
+    allowed = user is not None and (user.is_admin or user.university_id == cert.university_id)
+    if not allowed and t:
+        try:
+            allowed = _link_signer().loads(t, max_age=LINK_MINUTES * 60) == cert.serial
+        except BadSignature:
+            allowed = False
+    if not allowed:
+        raise Forbidden(N_("This download link has expired: look up your certificates again"))
+    return _pdf_response(service.pdf_bytes(cert, request.app.state.settings.data_dir),
+                         f"{cert.serial}.pdf")
+
+
+@router.get("/certificates/find", name="certificates:find")
+def find_page(request: Request):
+    return render(request, "certificates/find.html", {"values": {}, "errors": {}, "found": None})
+
+
+@router.post("/certificates/find", name="certificates:find_post")
+def find(request: Request, session: SessionDep, form: FormDep):
+    values = {"id_number": str(form.get("id_number") or ""), "mobile": str(form.get("mobile") or "")}
+    errors = {}
+    try:
+        id_number = validators.parse_id_number(values["id_number"]).number
+    except validators.InvalidIdNumber as exc:
+        errors["id_number"] = gettext(str(exc))
+    try:
+        mobile = validators.normalize_mobile(values["mobile"])
+    except validators.InvalidMobile as exc:
+        errors["mobile"] = gettext(str(exc))
+    found = None if errors else service.find_for_trainee(session, id_number=id_number, mobile=mobile)
+    if not errors and found is None:
+        errors["__all__"] = gettext("No certificates match this ID number and mobile number")
+    links = {c.serial: _link_signer().dumps(c.serial) for c in found or []}
+    # Never echo the ID number back into the page.
+    return render(request, "certificates/find.html",
+                  {"values": {"mobile": values["mobile"]}, "errors": errors, "found": found,
+                   "links": links}, status_code=422 if errors else 200)
+
+
+@router.get("/verify", name="certificates:verify_form")
+def verify_form(request: Request, session: SessionDep, serial: str = ""):
+    if serial:
+        return verify(request, session, serial)
+    return render(request, "certificates/verify.html", {"cert": None, "error": None, "serial": ""})
+
+
+@router.get("/verify/{serial}", name="certificates:verify")
+def verify(request: Request, session: SessionDep, serial: str, s: str = ""):
+    try:
+        cert = service.get_by_serial(session, serial)
+    except (serials.InvalidSerial, NotFound) as exc:
+        message = exc.message if isinstance(exc, NotFound) else str(exc)
+        return render(request, "certificates/verify.html",
+                      {"cert": None, "error": gettext(message), "serial": serial}, status_code=404)
+    return render(request, "certificates/verify.html", {
+        "cert": cert, "error": None, "serial": cert.serial, "holder": mask_name(cert.holder_name),
+        "signature_ok": service.verify_signature(cert),
+        "qr_signature_matches": (s == cert.signature) if s else None})
+
+
+def _by_serial(session, serial: str) -> Certificate:
+    try:
+        return service.get_by_serial(session, serial)
+    except serials.InvalidSerial as exc:
+        raise Invalid([("serial", str(exc))], message=str(exc)) from exc
+
+
+@api.post("/courses/{code}/certificates")
+def issue_api(request: Request, session: SessionDep, principal: ApiPrincipal, course: ApiOwnCourse):
+    settings = request.app.state.settings
+    issued, refused = service.issue_for_course(
+        session, course, actor=principal.actor, public_url=settings.public_url,
+        data_dir=settings.data_dir, today=date.today())
+    session.commit()
+    return {"issued": [c.serial for c in issued],
+            "refused": [{"holder": mask_name(r.holder), "message": gettext(r.message, **r.params)}
+                        for r in refused]}
+
+
+@api.get("/certificates/{serial}")
+def certificate_json(session: SessionDep, serial: str):
+    cert = _by_serial(session, serial)
+    return {"serial": cert.serial, "status": cert.status, "holder": mask_name(cert.holder_name),
+            "course": cert.course_title, "course_code": cert.course_code,
+            "university": cert.university_name, "hours": float(cert.hours),
+            "completed_on": cert.completed_on, "issued_on": cert.issued_on,
+            "key_id": cert.key_id, "signature": cert.signature,
+            "revoked_reason": cert.revoke_reason}
+
+
+@api.get("/certificates/{serial}/pdf")
+def certificate_pdf(request: Request, session: SessionDep, principal: ApiPrincipal, serial: str):
+    cert = _by_serial(session, serial)
+    if not principal.is_admin and principal.university_id != cert.university_id:
+        raise Forbidden(N_("Only the issuing university or an administrator can download this"))
+    return _pdf_response(service.pdf_bytes(cert, request.app.state.settings.data_dir),
+                         f"{cert.serial}.pdf")
+
+
+@api.get("/keys")
+def public_keys():
+    """The certificate signing keys, so a certificate can be checked without trusting this site."""
+    k = keys()
+    return {"algorithm": "Ed25519", "signed_fields": "serial|holder_name|course_code|"
+            "university_name|hours|completed_on|issued_on",
+            "keys": [{"key_id": k.key_id, "public_key": k.public_key_b64()}]}

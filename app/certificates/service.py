@@ -1,0 +1,141 @@
+"""Issuing certificates: render once, store the bytes, sign the canonical fields."""
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from io import BytesIO
+from pathlib import Path
+
+from pypdf import PdfWriter
+from sqlmodel import Session, col, select
+
+from app.audit import service as audit
+from app.certificates import pdf, serials
+from app.certificates.models import Certificate
+from app.completions.models import Completion
+from app.courses.models import Course
+from app.errors import NotFound
+from app.i18n import N_
+from app.security import keys
+from app.trainees import service as trainees
+from app.trainees.models import Trainee
+from app.universities.models import University
+
+
+@dataclass
+class Refusal:
+    holder: str
+    message: str
+    params: dict
+
+
+def canonical_fields(c: Certificate) -> str:
+    """What the signature covers: anyone holding the public key can check these exact fields."""
+    return "|".join([c.serial, c.holder_name, c.course_code, c.university_name,
+                     f"{c.hours:.1f}", c.completed_on.isoformat(), c.issued_on.isoformat()])
+
+
+def sign(c: Certificate) -> str:
+    raw = keys().signing_key.sign(canonical_fields(c).encode())
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def verify_signature(c: Certificate) -> bool:
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        keys().public_key.verify(base64.urlsafe_b64decode(c.signature + "=="),
+                                 canonical_fields(c).encode())
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+def verify_url(public_url: str, serial: str) -> str:
+    return f"{public_url.rstrip('/')}/verify/{serial}"
+
+
+def issue_for_course(session: Session, course: Course, *, actor: str, public_url: str,
+                     data_dir: Path, today: date) -> tuple[list[Certificate], list[Refusal]]:
+    """Every completion of the course without a certificate gets one; unprintable names are refused."""
+    university = session.get(University, course.university_id)
+    pending = session.exec(
+        select(Completion, Trainee).join(Trainee, col(Completion.trainee_id) == Trainee.id)
+        .where(Completion.course_id == course.id,
+               ~col(Completion.id).in_(select(Certificate.completion_id)))
+        .order_by(col(Completion.id))
+    ).all()
+    issued, refused = [], []
+    for completion, trainee in pending:
+        try:
+            issued.append(_issue(session, completion, trainee.name, course, university,
+                                 public_url=public_url, data_dir=data_dir, today=today))
+        except pdf.UnprintableText as exc:
+            refused.append(Refusal(trainee.name, exc.message, exc.params))
+    audit.record(session, actor, "certificate.issue", "course", course.id,
+                 issued=len(issued), refused=len(refused))
+    return issued, refused
+
+
+def _issue(session: Session, completion: Completion, holder: str, course: Course,
+           university: University, *, public_url: str, data_dir: Path, today: date) -> Certificate:
+    cert = Certificate(
+        serial=serials.new_serial(today.year), completion_id=completion.id,
+        university_id=university.id, course_id=course.id, holder_name=holder,
+        course_code=course.code, course_title=course.title, university_name=university.name,
+        hours=completion.hours, completed_on=completion.completed_on, issued_on=today,
+        key_id=keys().key_id, signature="", pdf_path="", pdf_sha256="")
+    cert.signature = sign(cert)
+    content = pdf.render_pdf(pdf.CertificateView(
+        serial=cert.serial, holder_name=holder, course_title=course.title,
+        course_code=course.code, university_name=university.name, hours=completion.hours,
+        completed_on=completion.completed_on, issued_on=today,
+        verify_url=verify_url(public_url, cert.serial) + f"?k={cert.key_id}&s={cert.signature}"))
+    relative = Path("certificates") / str(today.year) / f"{cert.serial}.pdf"
+    (data_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+    (data_dir / relative).write_bytes(content)
+    cert.pdf_path, cert.pdf_sha256 = str(relative), hashlib.sha256(content).hexdigest()
+    session.add(cert)
+    session.flush()
+    return cert
+
+
+def get_by_serial(session: Session, raw: str) -> Certificate:
+    serial = serials.normalize_serial(raw)  # InvalidSerial: the caller shows "mistyped"
+    cert = session.exec(select(Certificate).where(Certificate.serial == serial)).first()
+    if cert is None:
+        raise NotFound(N_("No certificate has this serial number"))
+    return cert
+
+
+def pdf_bytes(cert: Certificate, data_dir: Path) -> bytes:
+    """The bytes stored at issue time, checked against their fingerprint."""
+    content = (data_dir / cert.pdf_path).read_bytes()
+    if hashlib.sha256(content).hexdigest() != cert.pdf_sha256:
+        raise RuntimeError(f"stored PDF of {cert.serial} does not match its SHA-256")
+    return content
+
+
+def list_for_course(session: Session, course_id: int) -> list[Certificate]:
+    return list(session.exec(select(Certificate).where(Certificate.course_id == course_id)
+                             .order_by(col(Certificate.id))))
+
+
+def merged_pdf(certs: list[Certificate], data_dir: Path) -> bytes:
+    writer = PdfWriter()
+    for cert in certs:
+        writer.append(BytesIO(pdf_bytes(cert, data_dir)))
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def find_for_trainee(session: Session, *, id_number: str, mobile: str) -> list[Certificate] | None:
+    """None when the ID number and mobile do not belong together: say nothing about which is wrong."""
+    trainee = trainees.get_by_id_number(session, id_number)
+    if trainee is None or trainees.mobile_of(trainee) != mobile:
+        return None
+    return list(session.exec(
+        select(Certificate).join(Completion, col(Certificate.completion_id) == Completion.id)
+        .where(Completion.trainee_id == trainee.id).order_by(col(Certificate.issued_at).desc())))

@@ -1,0 +1,102 @@
+"""The `dandelion` command."""
+
+import sys
+
+import typer
+from sqlmodel import Session, select
+
+app = typer.Typer(no_args_is_help=True, help="Dandelion (蒲公英): training, completions, certificates.")
+db_app = typer.Typer(help="The database schema.")
+admin_app = typer.Typer(help="Administrator accounts.")
+token_app = typer.Typer(help="API tokens.")
+app.add_typer(db_app, name="db")
+app.add_typer(admin_app, name="admin")
+app.add_typer(token_app, name="token")
+
+
+def _session() -> Session:
+    from app.config import get_settings
+    from app.db import make_engine
+
+    return Session(make_engine(get_settings().database_url), expire_on_commit=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from app import migrate
+
+    migrate.upgrade(revision=revision)
+    typer.echo("database is up to date")
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
+          upgrade: bool = typer.Option(True, help="Apply migrations first")) -> None:
+    """Check the certificate fonts, apply migrations and start the web server."""
+    import uvicorn
+
+    from app.certificates.pdf import font_problems
+
+    for problem in font_problems():
+        typer.secho(f"warning: {problem}", fg="yellow", err=True)
+    if upgrade:
+        db_upgrade()
+    uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True)
+
+
+@app.command()
+def demo(trainees: int = 300) -> None:
+    """Load realistic demo data (idempotent: does nothing if demo data is already there)."""
+    from app import demo as demo_data
+    from app.config import get_settings
+
+    db_upgrade()
+    with _session() as session:
+        summary = demo_data.load(session, get_settings(), trainees=trainees)
+    typer.echo(summary)
+
+
+@admin_app.command("create")
+def admin_create(email: str = typer.Option(...), password: str = typer.Option(...)) -> None:
+    from app.auth import service
+    from app.errors import AppError
+
+    with _session() as session:
+        try:
+            service.create_user(session, email=email, password=password, role="admin")
+        except AppError as exc:
+            typer.secho(f"error: {exc.message}", fg="red", err=True)
+            raise typer.Exit(1) from exc
+        session.commit()
+    typer.echo(f"administrator {email} created")
+
+
+@token_app.command("create")
+def token_create(admin: bool = typer.Option(False, "--admin", help="An administrator's token"),
+                 university: str = typer.Option("", "--university", help="A university's code"),
+                 name: str = typer.Option("cli", help="What the token is for")) -> None:
+    """Create an API token; it is printed once, as the last line."""
+    from app.auth import service
+    from app.universities.models import University
+
+    if admin == bool(university):
+        typer.secho("error: give exactly one of --admin or --university CODE", fg="red", err=True)
+        raise typer.Exit(2)
+    with _session() as session:
+        university_id = None
+        if university:
+            found = session.exec(select(University).where(University.code == university)).first()
+            if found is None:
+                typer.secho(f"error: no university has the code {university}", fg="red", err=True)
+                raise typer.Exit(1)
+            university_id = found.id
+        _, secret = service.create_token(session, name=name, role="admin" if admin else "university",
+                                         university_id=university_id)
+        session.commit()
+    typer.echo("token created; store it now, it cannot be shown again:", err=True)
+    sys.stdout.write(secret + "\n")
+
+
+if __name__ == "__main__":
+    app()

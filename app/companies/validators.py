@@ -1,0 +1,52 @@
+"""Unified social credit code (USCC, GB 32100-2015) of partner companies.
+
+Characters 1 and 2 (registration authority, organisation type) are not checked against a
+list: notices after the standard added authorities (A, N), so a list would refuse real
+companies, and a mistyped character there is caught by the check character anyway.
+"""
+
+import random
+
+from app.i18n import N_
+
+_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
+_VALUES = {char: value for value, char in enumerate(_ALPHABET)}
+_WEIGHTS = [pow(3, i, 31) for i in range(17)]
+_DIGITS = frozenset("0123456789")
+# Full-width ASCII and the ideographic space, as Chinese input methods type them.
+_HALF_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: " "}
+
+
+class InvalidUscc(ValueError):
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+
+def uscc_check_char(first17: str) -> str:
+    if len(first17) != 17 or not set(first17) <= _VALUES.keys():
+        raise ValueError("first17 must be 17 characters of the USCC alphabet")
+    total = sum(_VALUES[char] * weight for char, weight in zip(first17, _WEIGHTS))
+    return _ALPHABET[-total % 31]
+
+
+def normalize_uscc(raw: str) -> str:
+    code = "".join(raw.translate(_HALF_WIDTH).split()).upper()
+    if not code:
+        raise InvalidUscc(N_("Enter the unified social credit code"))
+    if not set(code) <= _VALUES.keys():
+        raise InvalidUscc(N_("Use only digits and capital letters other than I, O, S, V and Z"))
+    if len(code) != 18:
+        raise InvalidUscc(N_("A unified social credit code has 18 characters"))
+    if not set(code[2:8]) <= _DIGITS:
+        raise InvalidUscc(N_("Characters 3 to 8 (the region code) must be digits"))
+    if uscc_check_char(code[:17]) != code[17]:
+        raise InvalidUscc(N_("The last character does not match the others; check for a typo"))
+    return code
+
+
+def fake_uscc(rng: random.Random, *, region: str = "370100") -> str:
+    # 9 = market regulation authority, 1 = company; then the nine-character organisation code.
+    first17 = "91" + region + "".join(rng.choice(_ALPHABET) for _ in range(9))
+    return first17 + uscc_check_char(first17)

@@ -1,0 +1,321 @@
+"""Completion-record uploads: from the uploaded bytes to rows, before any database work.
+
+Files come from universities' own systems or from Excel, often Chinese Excel (GBK CSV with
+CRLF, "CSV UTF-8" with a BOM, XLSX). Whole-file problems raise UploadRefused; problems in
+one row are kept on the row so the preview can show them beside it.
+"""
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from app.i18n import N_
+
+MAX_ROWS = 50_000
+REQUIRED = ("id_number", "course_code", "completed_on")
+
+# A reader yields (line as Excel numbers it, cells as text, indexes of numeric cells).
+Record = tuple[int, list[str], frozenset[int]]
+
+
+class UploadRefused(ValueError):
+    def __init__(self, message: str, params: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.params = params or {}
+
+
+@dataclass
+class Row:
+    line: int
+    values: dict[str, str]
+    original: list[str]
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class ParsedFile:
+    format: str
+    encoding: str | None
+    header: list[str]
+    rows: list[Row]
+
+
+def parse_completion_file(filename: str, data: bytes, *, encoding: str | None = None) -> ParsedFile:
+    kind = _detect_format(filename, data)
+    if kind == "xlsx":
+        # Imported here: xlsx imports UploadRefused from this module, and CSV-only
+        # callers need not pay for importing openpyxl.
+        from app.completions import xlsx
+
+        header, rows = _collect(xlsx.read_records(data))
+        return ParsedFile("xlsx", None, header, rows)
+    text, used = _decode(data, encoding)
+    try:
+        header, rows = _collect(_csv_records(text))
+    except csv.Error as exc:
+        raise UploadRefused(
+            N_("The CSV file is malformed: %(problem)s"), {"problem": str(exc)}
+        ) from exc
+    return ParsedFile("csv", used, header, rows)
+
+
+# --- format and encoding -------------------------------------------------------------------
+
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _detect_format(filename: str, data: bytes) -> str:
+    if not data.strip():
+        raise UploadRefused(N_("The file is empty"))
+    if data.startswith(_OLE2):
+        # Excel saves a password-protected .xlsx inside the same container as an old .xls.
+        if filename.lower().endswith(".xlsx"):
+            raise UploadRefused(
+                N_("The workbook is password-protected: remove the password and upload it again")
+            )
+        raise UploadRefused(N_("Old .xls files are not supported: save as .xlsx or CSV"))
+    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "xlsx"
+    return "csv"
+
+
+def _decode(data: bytes, encoding: str | None) -> tuple[str, str]:
+    if encoding:
+        return _decode_as(data, encoding)
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return _decode_as(data, name)
+    # Strict UTF-8 first: GBK bytes are rarely valid UTF-8, but UTF-8 often decodes as GB18030.
+    for name in ("utf-8", "gb18030"):
+        try:
+            return _text(data.decode(name)), name
+        except UnicodeDecodeError:
+            continue
+    raise UploadRefused(
+        N_("The file's text encoding could not be recognised: save it as CSV UTF-8 or XLSX")
+    )
+
+
+def _decode_as(data: bytes, encoding: str) -> tuple[str, str]:
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError as exc:
+        raise UploadRefused(
+            N_("Unknown text encoding: %(encoding)s"), {"encoding": encoding}
+        ) from exc
+    try:
+        text = data.decode(name)
+    except UnicodeDecodeError as exc:
+        raise UploadRefused(
+            N_("The file cannot be read as %(encoding)s: choose another encoding"),
+            {"encoding": encoding},
+        ) from exc
+    return _text(text.removeprefix("\ufeff")), name
+
+
+def _text(text: str) -> str:
+    if "\x00" in text:  # decodes "successfully" but is binary, or UTF-16 without a BOM
+        raise UploadRefused(
+            N_("The file is neither a spreadsheet nor a text file: upload XLSX or CSV")
+        )
+    return text
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+
+def _csv_records(text: str) -> Iterator[Record]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    # Count records, not physical lines: a quoted cell may span lines but is one Excel row.
+    no_numbers: frozenset[int] = frozenset()
+    for line, cells in enumerate(reader, start=1):
+        yield line, cells, no_numbers
+
+
+def _sniff_delimiter(text: str) -> str:
+    # The header line decides; the full-width comma "，" is text, never a delimiter.
+    first = next((line for line in text[:65536].splitlines() if line.strip()), "")
+    counts = {d: first.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] else ","
+
+
+# --- header and rows -----------------------------------------------------------------------
+
+_ALIASES = {
+    "id_number": (
+        "身份证号",
+        "身份证号码",
+        "身份证",
+        "公民身份号码",
+        "证件号码",
+        "证件号",
+        "idnumber",
+        "idcard",
+        "idcardnumber",
+    ),
+    "course_code": ("课程代码", "课程编号", "coursecode"),
+    "completed_on": ("结业日期", "结业时间", "完成日期", "completedon", "completiondate"),
+    "name": ("姓名", "name"),
+    "score": ("成绩", "分数", "score"),
+}
+_FIELD_OF = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
+_LABELS = {
+    "id_number": "身份证号 / id_number",
+    "course_code": "课程代码 / course_code",
+    "completed_on": "结业日期 / completed_on",
+}
+# Templates often mark columns: "身份证号*", "结业日期（yyyy-mm-dd）", "ID Number (required)".
+_HEADER_NOISE = re.compile(r"[\s_\-*]|[(（][^)）]*[)）]")
+_HEADER_SEARCH = 10  # non-empty rows looked at for the header, to step over a title row
+
+
+def _header_field(cell: str) -> str | None:
+    return _FIELD_OF.get(_HEADER_NOISE.sub("", unicodedata.normalize("NFKC", cell)).lower())
+
+
+def _collect(records: Iterable[Record]) -> tuple[list[str], list[Row]]:
+    records = iter(records)
+    header = _find_header(records)
+    columns = _map_header(header)
+    rows: list[Row] = []
+    for line, cells, numeric in records:
+        if not any(cell.strip() for cell in cells):
+            continue  # Excel leaves blank rows behind; they are nobody's data
+        if len(rows) == MAX_ROWS:
+            raise UploadRefused(
+                N_("The file has more than %(max)s rows: split it into smaller files"),
+                {"max": str(MAX_ROWS)},
+            )
+        rows.append(_make_row(line, cells, numeric, columns, len(header)))
+    if not rows:
+        raise UploadRefused(N_("The file has no data rows below its header"))
+    return header, rows
+
+
+def _find_header(records: Iterator[Record]) -> list[str]:
+    first = None
+    seen = 0
+    for _line, cells, _numeric in records:
+        if not any(cell.strip() for cell in cells):
+            continue
+        first = first or cells
+        if any(_header_field(cell) for cell in cells):
+            return _trim(cells, 0)
+        seen += 1
+        if seen == _HEADER_SEARCH:
+            break
+    if first is None:
+        raise UploadRefused(N_("The file is empty"))
+    return _trim(first, 0)  # no known column: _map_header names what is missing
+
+
+def _map_header(header: list[str]) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    for index, cell in enumerate(header):
+        name = _header_field(cell)
+        if name in columns:
+            both = f"{header[columns[name]].strip()}, {cell.strip()}"
+            raise UploadRefused(
+                N_("Two columns hold the same thing (%(columns)s): keep only one"),
+                {"columns": both},
+            )
+        if name:
+            columns[name] = index
+    missing = [_LABELS[name] for name in REQUIRED if name not in columns]
+    if missing:
+        raise UploadRefused(
+            N_("Required columns are missing: %(columns)s"), {"columns": "; ".join(missing)}
+        )
+    return columns
+
+
+_NUMERIC_ID = N_(
+    "The ID number cell is a number, so Excel may have changed its digits: format the ID column as text and type it again"
+)
+# What Excel writes into a CSV after it turned an ID into a number: 3.70102E+17.
+_SCIENTIFIC = re.compile(r"\d(\.\d+)?[eE]\+?\d+")
+
+
+def _make_row(
+    line: int, cells: list[str], numeric: frozenset[int], columns: dict[str, int], width: int
+) -> Row:
+    values = {name: _value(cells, index) for name, index in columns.items()}
+    errors = []
+    if columns["id_number"] in numeric or _SCIENTIFIC.fullmatch(values["id_number"]):
+        errors.append(("id_number", _NUMERIC_ID))
+    return Row(line, values, _trim(cells, width), errors)
+
+
+def _value(cells: list[str], index: int) -> str:
+    value = cells[index].strip() if index < len(cells) else ""
+    # Systems that export for Excel write ="370..." so that Excel keeps the digits.
+    if value.startswith('="') and value.endswith('"') and len(value) > 2:
+        value = value[2:-1].strip()
+    return value
+
+
+def _trim(cells: list[str], width: int) -> list[str]:
+    # Same width as the header, so the error report's extra column lines up; drop the
+    # empty cells that stray formatting leaves far to the right.
+    end = len(cells)
+    while end > width and not cells[end - 1].strip():
+        end -= 1
+    return list(cells[:end]) + [""] * (width - end)
+
+
+# --- values --------------------------------------------------------------------------------
+
+_DATE_PATTERNS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?",
+        r"(\d{4})()年(\d{1,2})月(\d{1,2})日?",
+        r"(\d{4})()(\d{2})(\d{2})",
+    )
+)
+
+
+def parse_date(value: str) -> date:
+    text = unicodedata.normalize(
+        "NFKC", value
+    ).strip()  # full-width digits ２０２６ from Chinese IMEs
+    if not text:
+        raise ValueError(N_("The date is missing"))
+    for pattern in _DATE_PATTERNS:
+        match = pattern.fullmatch(text)
+        if match:
+            year, _sep, month, day = match.groups()
+            try:
+                return date(int(year), int(month), int(day))
+            except ValueError:
+                raise ValueError(N_("This date does not exist")) from None
+    raise ValueError(N_("The date is not understood: write it like 2026-05-01"))
+
+
+_SCORE = re.compile(r"\d{1,3}(?:\.\d+)?")
+_TENTH = Decimal("0.1")
+
+
+def parse_score(value: str) -> Decimal | None:
+    text = unicodedata.normalize("NFKC", value).strip().removesuffix("分").strip()
+    if not text:
+        return None
+    if not _SCORE.fullmatch(text) or Decimal(text) > 100:
+        raise ValueError(N_("The score must be a number from 0 to 100"))
+    score = Decimal(text)
+    if score != score.quantize(_TENTH):
+        raise ValueError(N_("The score may have at most one decimal place"))
+    return score.quantize(_TENTH)

@@ -1,0 +1,105 @@
+import csv
+import io
+from datetime import date
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi.responses import Response
+from sqlmodel import col, select
+
+from app.auth.deps import ApiUniversity, StaffUser, load_user
+from app.completions import service
+from app.completions.models import CompletionBatch
+from app.db import SessionDep
+from app.errors import Invalid, TooLarge
+from app.i18n import N_, gettext
+from app.universities.models import University
+from app.web import FormDep, redirect, render
+
+router = APIRouter(dependencies=[Depends(load_user)])
+api = APIRouter(tags=["completions"])
+
+
+def _read_capped(upload, limit: int) -> bytes:
+    data = upload.file.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(N_("The file is larger than the %(mb)s MB limit"), params={"mb": limit >> 20})
+    return data
+
+
+def _recent(session, university_id: int) -> list[CompletionBatch]:
+    return list(session.exec(select(CompletionBatch).where(
+        CompletionBatch.university_id == university_id)
+        .order_by(col(CompletionBatch.id).desc()).limit(20)))
+
+
+@router.get("/staff/uploads", name="completions:upload")
+def upload_page(request: Request, session: SessionDep, user: StaffUser):
+    return render(request, "completions/upload.html",
+                  {"batches": _recent(session, user.university_id), "error": None})
+
+
+@router.post("/staff/uploads", name="completions:upload_post")
+def upload(request: Request, session: SessionDep, user: StaffUser, form: FormDep):
+    settings = request.app.state.settings
+    file = form.get("file")
+    if file is None or isinstance(file, str) or not file.filename:
+        return _upload_error(request, session, user, N_("Choose a CSV or XLSX file"))
+    encoding = str(form.get("encoding") or "") or None
+    upload = service.Upload(university=session.get(University, user.university_id),
+                            filename=file.filename, data=_read_capped(file, settings.max_upload_bytes),
+                            user_id=user.id, encoding=encoding)
+    try:
+        batch = service.import_file(session, upload, data_dir=settings.data_dir, today=date.today())
+    except Invalid as exc:
+        session.rollback()
+        return _upload_error(request, session, user, exc.message, **exc.params)
+    session.commit()
+    return redirect(str(request.url_for("completions:result", batch_id=batch.id)),
+                    flash=N_("File processed"))
+
+
+def _upload_error(request, session, user, message: str, **params):
+    return render(request, "completions/upload.html", {
+        "batches": _recent(session, user.university_id), "error": gettext(message, **params)},
+        status_code=422)
+
+
+@router.get("/staff/uploads/{batch_id}", name="completions:result")
+def result(request: Request, session: SessionDep, user: StaffUser, batch_id: int):
+    batch = service.get_batch(session, batch_id, user.university_id)
+    return render(request, "completions/result.html",
+                  {"batch": batch, "outcomes": service.outcomes(batch)})
+
+
+@router.get("/staff/uploads/{batch_id}/errors.csv", name="completions:errors")
+def errors_csv(session: SessionDep, user: StaffUser, batch_id: int):
+    batch = service.get_batch(session, batch_id, user.university_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([gettext("Line"), gettext("Field"), gettext("Reason")])
+    for o in service.outcomes(batch):
+        if o.status == "error":
+            writer.writerow([o.line, o.field, _safe_cell(gettext(o.message))])
+    # BOM so that Excel opens the UTF-8 file with the right encoding.
+    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="errors-{batch.id}.csv"'})
+
+
+def _safe_cell(value: str) -> str:
+    """A cell starting with = + - @ would run as a formula in Excel: quote it."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@api.post("/completions")
+def upload_api(request: Request, session: SessionDep, principal: ApiUniversity,
+               file: UploadFile = File(...)):
+    settings = request.app.state.settings
+    upload = service.Upload(university=session.get(University, principal.university_id),
+                            filename=file.filename or "upload", api_token_id=principal.token.id,
+                            data=_read_capped(file, settings.max_upload_bytes))
+    batch = service.import_file(session, upload, data_dir=settings.data_dir, today=date.today())
+    session.commit()
+    return {"batch_id": batch.id, "rows": batch.rows, "accepted": batch.accepted,
+            "updated": batch.updated, "unchanged": batch.unchanged, "rejected": batch.rejected,
+            "errors": [{"row": o.line, "field": o.field, "message": gettext(o.message)}
+                       for o in service.outcomes(batch) if o.status == "error"]}

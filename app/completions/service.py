@@ -1,0 +1,248 @@
+"""Completion uploads: classify every row, then write the valid ones in one transaction."""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import bindparam, insert, update
+from sqlmodel import Session, col, select
+
+from app.audit import service as audit
+from app.certificates.models import Certificate
+from app.completions import parsing
+from app.completions.models import Completion, CompletionBatch
+from app.courses.models import Course
+from app.db import utcnow
+from app.enrollments.models import Enrollment
+from app.errors import Invalid, NotFound
+from app.i18n import N_
+from app.security import keys
+from app.trainees import validators
+from app.trainees.models import Trainee
+from app.universities.models import University
+
+CHUNK = 500  # stays under SQLite's and PostgreSQL's bound-parameter limits
+
+
+@dataclass
+class Outcome:
+    line: int
+    status: str  # new | changed | unchanged | error
+    field: str = ""
+    message: str = ""
+    course_code: str = ""
+    holder: str = ""
+
+
+@dataclass
+class Upload:
+    university: University
+    filename: str
+    data: bytes
+    user_id: int | None = None
+    api_token_id: int | None = None
+    encoding: str | None = None
+
+
+@dataclass
+class _Plan:
+    outcomes: list[Outcome] = field(default_factory=list)
+    inserts: list[dict] = field(default_factory=list)
+    updates: list[dict] = field(default_factory=list)
+
+
+def import_file(session: Session, upload: Upload, *, data_dir: Path, today: date) -> CompletionBatch:
+    try:
+        parsed = parsing.parse_completion_file(upload.filename, upload.data, encoding=upload.encoding)
+    except parsing.UploadRefused as exc:
+        raise Invalid([("file", exc.message)], message=exc.message) from exc
+    sha256 = hashlib.sha256(upload.data).hexdigest()
+    _keep_original(data_dir, sha256, parsed.format, upload.data)
+    plan = _classify(session, upload.university, parsed.rows, today)
+    batch = _record_batch(session, upload, parsed, sha256, plan)
+    _write(session, plan, batch.id)
+    audit.record(session, f"user:{upload.user_id}" if upload.user_id else f"token:{upload.api_token_id}",
+                 "completion.upload", "completion_batch", batch.id, rows=batch.rows,
+                 accepted=batch.accepted, rejected=batch.rejected, sha256=sha256)
+    return batch
+
+
+def _keep_original(data_dir: Path, sha256: str, fmt: str, data: bytes) -> None:
+    """Stored by content: the same file uploaded twice is kept once."""
+    path = data_dir / "uploads" / sha256[:2] / f"{sha256}.{fmt}"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def _classify(session: Session, university: University, rows: list, today: date) -> _Plan:
+    courses = {c.code: c for c in session.exec(
+        select(Course).where(Course.university_id == university.id))}
+    ids = {}
+    plan = _Plan()
+    checked = []
+    for row in rows:
+        outcome, values = _check_row(row, courses, today)
+        if outcome:
+            plan.outcomes.append(outcome)
+        else:
+            checked.append((row, values))
+            ids[values["id_number"]] = None
+    hashes = {n: keys().lookup_hash(n) for n in ids}
+    known = _load_state(session, list(hashes.values()), [c.id for c in courses.values()])
+    seen: dict[int, tuple] = {}
+    for row, values in checked:
+        plan.outcomes.append(_match(row, values, hashes, known, seen, plan))
+    plan.outcomes.sort(key=lambda o: o.line)
+    return plan
+
+
+def _check_row(row, courses: dict, today: date):
+    """Field checks that need no database; returns (error outcome, None) or (None, values)."""
+    if row.errors:
+        f, m = row.errors[0]
+        return Outcome(row.line, "error", f, m), None
+    v = row.values
+    try:
+        number = validators.parse_id_number(v.get("id_number", ""), allow_15=True).number
+    except validators.InvalidIdNumber as exc:
+        return Outcome(row.line, "error", "id_number", str(exc)), None
+    course = courses.get(v.get("course_code", "").strip())
+    if course is None:
+        return Outcome(row.line, "error", "course_code",
+                       N_("No course of your university has this code")), None
+    try:
+        completed_on = parsing.parse_date(v.get("completed_on", ""))
+    except ValueError as exc:
+        return Outcome(row.line, "error", "completed_on", str(exc)), None
+    try:
+        score = parsing.parse_score(v.get("score", ""))
+    except ValueError as exc:
+        return Outcome(row.line, "error", "score", str(exc)), None
+    if completed_on > today or completed_on < course.starts_on:
+        return Outcome(row.line, "error", "completed_on",
+                       N_("The completion date must be between the course start and today")), None
+    return None, {"id_number": number, "course": course, "completed_on": completed_on,
+                  "score": score, "name": v.get("name", "").strip()}
+
+
+@dataclass
+class _Known:
+    trainees: dict  # id_hash -> Trainee
+    enrollments: dict  # (trainee_id, course_id) -> Enrollment
+    completions: dict  # enrollment_id -> Completion
+    certified: set  # completion ids with a certificate
+
+
+def _load_state(session: Session, hashes: list[str], course_ids: list[int]) -> _Known:
+    trainees = {}
+    for i in range(0, len(hashes), CHUNK):
+        for t in session.exec(select(Trainee).where(col(Trainee.id_hash).in_(hashes[i:i + CHUNK]))):
+            trainees[t.id_hash] = t
+    tids = [t.id for t in trainees.values()]
+    enrollments, completions = {}, {}
+    for i in range(0, len(tids), CHUNK):
+        query = select(Enrollment, Completion).outerjoin(
+            Completion, col(Completion.enrollment_id) == Enrollment.id).where(
+            col(Enrollment.trainee_id).in_(tids[i:i + CHUNK]),
+            col(Enrollment.course_id).in_(course_ids))
+        for e, c in session.exec(query):
+            enrollments[(e.trainee_id, e.course_id)] = e
+            if c is not None:
+                completions[e.id] = c
+    cids = [c.id for c in completions.values()]
+    certified = set()
+    for i in range(0, len(cids), CHUNK):
+        certified |= set(session.exec(select(Certificate.completion_id).where(
+            col(Certificate.completion_id).in_(cids[i:i + CHUNK]))))
+    return _Known(trainees, enrollments, completions, certified)
+
+
+def _match(row, values: dict, hashes: dict, known: _Known, seen: dict, plan: _Plan) -> Outcome:
+    course = values["course"]
+    out = Outcome(row.line, "error", course_code=course.code)
+    trainee = known.trainees.get(hashes[values["id_number"]])
+    enrollment = trainee and known.enrollments.get((trainee.id, course.id))
+    if enrollment is None:
+        out.field, out.message = "id_number", N_("This ID number is not enrolled in this course")
+        return out
+    out.holder = validators.mask_name(trainee.name)
+    if values["name"] and validators.normalize_name(values["name"]) != trainee.name:
+        out.field, out.message = "name", N_("The name does not match the enrollment")
+        return out
+    if enrollment.status != "enrolled":
+        out.field, out.message = "id_number", N_("This enrollment was withdrawn")
+        return out
+    key = (values["completed_on"], values["score"])
+    if enrollment.id in seen:
+        first_line, first_key = seen[enrollment.id]
+        out.status, out.field = ("unchanged", "") if first_key == key else ("error", "id_number")
+        out.message = "" if first_key == key else N_("The same trainee and course appear twice with different data")
+        return out
+    seen[enrollment.id] = (row.line, key)
+    return _plan_write(out, enrollment, course, values, known, plan)
+
+
+def _plan_write(out: Outcome, enrollment, course, values, known: _Known, plan: _Plan) -> Outcome:
+    existing = known.completions.get(enrollment.id)
+    fields = {"completed_on": values["completed_on"], "score": values["score"]}
+    if existing is None:
+        plan.inserts.append({
+            "enrollment_id": enrollment.id, "course_id": course.id,
+            "university_id": course.university_id, "trainee_id": enrollment.trainee_id,
+            "company_id": enrollment.company_id, "hours": course.hours, **fields})
+        out.status = "new"
+    elif (existing.completed_on, _dec(existing.score)) == (fields["completed_on"], _dec(fields["score"])):
+        out.status = "unchanged"
+    elif existing.id in known.certified:
+        out.field = "completed_on"
+        out.message = N_("A certificate was already issued for this completion; it cannot change")
+    else:
+        plan.updates.append({"b_id": existing.id, **fields})
+        out.status = "changed"
+    return out
+
+
+def _dec(value) -> Decimal | None:
+    return None if value is None else Decimal(value).normalize()
+
+
+def _record_batch(session: Session, upload: Upload, parsed, sha256: str, plan: _Plan) -> CompletionBatch:
+    count = {s: sum(o.status == s for o in plan.outcomes) for s in ("new", "changed", "unchanged", "error")}
+    batch = CompletionBatch(
+        university_id=upload.university.id, user_id=upload.user_id,
+        api_token_id=upload.api_token_id, filename=upload.filename[:255], sha256=sha256,
+        size=len(upload.data), format=parsed.format, encoding=parsed.encoding,
+        rows=len(plan.outcomes), accepted=count["new"], updated=count["changed"],
+        unchanged=count["unchanged"], rejected=count["error"],
+        report=json.dumps([o.__dict__ for o in plan.outcomes], ensure_ascii=False))
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def _write(session: Session, plan: _Plan, batch_id: int) -> None:
+    """Core executemany, not one ORM object per row: about 15x faster for thousands of rows."""
+    now = utcnow()
+    if plan.inserts:
+        rows = [{**r, "batch_id": batch_id, "created_at": now, "updated_at": now} for r in plan.inserts]
+        session.execute(insert(Completion), rows)
+    if plan.updates:
+        stmt = (update(Completion).where(col(Completion.id) == bindparam("b_id"))
+                .values(completed_on=bindparam("completed_on"), score=bindparam("score"),
+                        batch_id=batch_id, updated_at=now))
+        session.connection().execute(stmt, plan.updates)
+
+
+def get_batch(session: Session, batch_id: int, university_id: int | None) -> CompletionBatch:
+    batch = session.get(CompletionBatch, batch_id)
+    if batch is None or (university_id is not None and batch.university_id != university_id):
+        raise NotFound(N_("No upload has this number"))
+    return batch
+
+
+def outcomes(batch: CompletionBatch) -> list[Outcome]:
+    return [Outcome(**o) for o in json.loads(batch.report)]

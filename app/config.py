@@ -1,0 +1,57 @@
+"""One Settings class, read from DANDELION_* environment variables."""
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DANDELION_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    secret_key: str = ""
+    public_url: str = "http://127.0.0.1:8000"
+    max_upload_bytes: int = 10 * 1024 * 1024
+    session_days: int = 14
+    goal_universities: int = 50
+    goal_companies: int = 500
+    goal_talents: int = 5000
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> "Settings":
+        self.data_dir = self.data_dir.resolve()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'dandelion.db'}"
+        if not self.secret_key:
+            if self.environment == "production":
+                # A guessable key would let anyone forge sessions and decrypt ID numbers.
+                raise ValueError("DANDELION_SECRET_KEY must be set in production")
+            self.secret_key = _development_secret(self.data_dir)
+        if len(self.secret_key) < 32:
+            raise ValueError("DANDELION_SECRET_KEY must be at least 32 characters")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _development_secret(data_dir: Path) -> str:
+    """A per-installation key kept in the data folder, so restarts keep sessions and data readable."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,29 @@
+from typing import Annotated
+
+from fastapi import Depends
+
+from app.auth.deps import ApiUniversity, StaffUser
+from app.courses import service
+from app.courses.models import Course
+from app.db import SessionDep
+from app.errors import NotFound
+from app.i18n import N_
+
+
+def _owned(course: Course, university_id: int | None) -> Course:
+    # Another university's course is answered exactly like a missing one: nothing leaks.
+    if course.university_id != university_id:
+        raise NotFound(N_("No course has this code"))
+    return course
+
+
+def own_course(session: SessionDep, user: StaffUser, code: str) -> Course:
+    return _owned(service.get_by_code(session, code), user.university_id)
+
+
+def api_own_course(session: SessionDep, principal: ApiUniversity, code: str) -> Course:
+    return _owned(service.get_by_code(session, code), principal.university_id)
+
+
+OwnCourse = Annotated[Course, Depends(own_course)]
+ApiOwnCourse = Annotated[Course, Depends(api_own_course)]

@@ -1,0 +1,55 @@
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import model_validator
+from sqlmodel import Field, SQLModel
+
+from app.db import utcnow
+from app.i18n import N_
+
+
+class CourseBase(SQLModel):
+    code: str = Field(max_length=30, unique=True, index=True)
+    title: str = Field(max_length=120)
+    hours: Decimal = Field(max_digits=6, decimal_places=1)
+    capacity: int
+    starts_on: date
+    ends_on: date
+
+
+class Course(CourseBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    university_id: int = Field(foreign_key="university.id", index=True)
+    # Enrollments not withdrawn; kept beside capacity so that taking a seat is one atomic UPDATE.
+    seats_taken: int = Field(default=0)
+    enroll_closes_on: date | None = None
+    is_open: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.seats_taken, 0)
+
+
+class CourseCreate(SQLModel):
+    code: str = Field(min_length=2, max_length=30, regex=r"^[A-Za-z0-9_-]+$")
+    title: str = Field(min_length=2, max_length=120)
+    hours: Decimal = Field(gt=0, le=1000, max_digits=6, decimal_places=1)
+    capacity: int = Field(gt=0, le=100000)
+    starts_on: date
+    ends_on: date
+    enroll_closes_on: date | None = None
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> "CourseCreate":
+        if self.ends_on < self.starts_on:
+            raise ValueError(N_("The end date is before the start date"))
+        return self
+
+
+class CoursePublic(CourseBase):
+    university_code: str
+    university_name: str
+    city: str
+    seats_left: int
+    enroll_closes_on: date | None

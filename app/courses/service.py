@@ -1,0 +1,49 @@
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from app.cities.models import City
+from app.courses.models import Course, CourseCreate
+from app.errors import Conflict, NotFound
+from app.i18n import N_
+from app.universities.models import University
+
+
+def get_by_code(session: Session, code: str) -> Course:
+    course = session.exec(select(Course).where(Course.code == code.strip())).first()
+    if course is None:
+        raise NotFound(N_("No course has this code"))
+    return course
+
+
+def is_enrolling(course: Course, today: date) -> bool:
+    closes = course.enroll_closes_on or course.ends_on
+    return course.is_open and today <= closes
+
+
+def list_open(session: Session, today: date) -> list[tuple[Course, University, City]]:
+    """The public catalog: courses still taking enrollments, soonest first."""
+    rows = session.exec(
+        select(Course, University, City)
+        .join(University, col(Course.university_id) == University.id)
+        .join(City, col(University.city_code) == City.code)
+        .where(col(Course.is_open).is_(True), Course.ends_on >= today)
+        .order_by(Course.starts_on, Course.code)
+    )
+    return [row for row in rows if is_enrolling(row[0], today)]
+
+
+def list_for_university(session: Session, university_id: int) -> list[Course]:
+    return list(session.exec(
+        select(Course).where(Course.university_id == university_id)
+        .order_by(col(Course.starts_on).desc())
+    ))
+
+
+def create(session: Session, *, university: University, data: CourseCreate) -> Course:
+    if session.exec(select(Course.id).where(Course.code == data.code)).first():
+        raise Conflict(N_("A course with this code already exists"))
+    course = Course.model_validate(data, update={"university_id": university.id})
+    session.add(course)
+    session.flush()
+    return course

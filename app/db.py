@@ -1,0 +1,62 @@
+"""Engine and sessions: SQLite by default, PostgreSQL (psycopg 3) in production."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine, event
+from sqlmodel import Session, create_engine
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets the web server read while an upload writes; foreign keys are off by default in SQLite.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def utcnow() -> datetime:
+    """Aware UTC: SQLModel stores datetimes as UTC on SQLite and PostgreSQL alike."""
+    return datetime.now(UTC)
+
+
+def add_or_get(session: Session, obj, find):
+    """Insert obj inside a savepoint; if a concurrent request inserted the same key first, return theirs."""
+    from sqlalchemy.exc import IntegrityError
+
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite runs one writer at a time, and pysqlite's SAVEPOINT handling is unreliable;
+        # the rare race left (two first-time inserts at once) fails the later request whole.
+        session.add(obj)
+        session.flush()
+        return obj
+    try:
+        with session.begin_nested():
+            session.add(obj)
+        return obj
+    except IntegrityError:
+        existing = find()
+        if existing is None:
+            raise
+        return existing

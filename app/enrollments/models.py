@@ -1,0 +1,26 @@
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.db import utcnow
+
+CONSENT_VERSION = "2026-11"
+
+
+class Enrollment(SQLModel, table=True):
+    """A trainee in a course; the employer is recorded as it was at enrollment."""
+
+    __table_args__ = (UniqueConstraint("trainee_id", "course_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    enrollment_no: str = Field(max_length=20, unique=True, index=True)
+    course_id: int = Field(foreign_key="course.id", index=True)
+    trainee_id: int = Field(foreign_key="trainee.id", index=True)
+    company_id: int = Field(foreign_key="company.id", index=True)
+    status: str = Field(default="enrolled", max_length=12)  # enrolled | withdrawn
+    consent_version: str = Field(max_length=20)
+    consent_at: datetime
+    consent_channel: str = Field(max_length=10)  # web | api
+    share_with_employer: bool = False
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,91 @@
+from datetime import date
+
+from fastapi import APIRouter, Depends, Request, status
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+
+from app.auth.deps import load_user
+from app.companies import service as companies
+from app.courses import service as courses
+from app.courses.models import Course
+from app.db import SessionDep
+from app.enrollments import service
+from app.enrollments.service import AlreadyEnrolled, EnrollmentCreate
+from app.errors import AppError, Conflict, Invalid
+from app.i18n import N_, gettext
+from app.trainees.models import Trainee
+from app.trainees.validators import mask_name
+from app.universities.models import University
+from app.web import FormDep, form_values, redirect, render, validate_form
+
+router = APIRouter(dependencies=[Depends(load_user)])
+api = APIRouter(tags=["enrollments"])
+
+FIELDS = ["name", "id_number", "mobile", "email", "company_uscc", "company_name",
+          "consent", "share_with_employer"]
+
+
+def _course_page(request: Request, session, course: Course, values: dict, errors: dict,
+                 status_code: int = 200, notice: str | None = None):
+    return render(request, "enrollments/form.html", {
+        "course": course, "university": session.get(University, course.university_id),
+        "enrolling": courses.is_enrolling(course, date.today()),
+        "companies": companies.list_all(session), "values": values, "errors": errors,
+        "notice": notice}, status_code=status_code)
+
+
+@router.get("/courses/{code}", name="enrollments:form")
+def course_page(request: Request, session: SessionDep, code: str):
+    course = courses.get_by_code(session, code)
+    return _course_page(request, session, course, {}, {})
+
+
+@router.post("/courses/{code}/enroll", name="enrollments:create")
+def enroll(request: Request, session: SessionDep, code: str, form: FormDep):
+    course = courses.get_by_code(session, code)
+    values = form_values(form, FIELDS)
+    raw = {**values, "course_code": course.code,
+           "company_uscc": values["company_uscc"] or str(form.get("company_known") or ""),
+           "consent": values["consent"] == "yes",
+           "share_with_employer": values["share_with_employer"] == "yes"}
+    data, errors = validate_form(EnrollmentCreate, raw, list(raw))
+    if data is None:
+        return _course_page(request, session, course, values, errors, 422)
+    try:
+        enrollment = service.enroll(session, data, channel="web", today=date.today())
+        session.commit()
+    except Invalid as exc:
+        session.rollback()
+        return _course_page(request, session, course, values,
+                            {f: gettext(m) for f, m in exc.errors}, 422)
+    except (Conflict, IntegrityError) as exc:
+        session.rollback()
+        message = exc.message if isinstance(exc, AppError) else N_(
+            "This ID number is already enrolled in this course")
+        return _course_page(request, session, course, values, {}, 409, notice=gettext(message))
+    return redirect(str(request.url_for("enrollments:done", enrollment_no=enrollment.enrollment_no)))
+
+
+@router.get("/enrollments/{enrollment_no}", name="enrollments:done")
+def confirmation(request: Request, session: SessionDep, enrollment_no: str):
+    enrollment = service.get_by_no(session, enrollment_no)
+    course = session.get(Course, enrollment.course_id)
+    return render(request, "enrollments/done.html", {
+        "enrollment": enrollment, "course": course,
+        "university": session.get(University, course.university_id),
+        "holder": mask_name(session.get(Trainee, enrollment.trainee_id).name)})
+
+
+class EnrollmentCreated(BaseModel):
+    enrollment_no: str
+    status: str
+
+
+@api.post("/enrollments", status_code=status.HTTP_201_CREATED, response_model=EnrollmentCreated)
+def enroll_api(session: SessionDep, data: EnrollmentCreate):
+    try:
+        enrollment = service.enroll(session, data, channel="api", today=date.today())
+        session.commit()
+    except IntegrityError as exc:
+        raise AlreadyEnrolled(N_("This ID number is already enrolled in this course")) from exc
+    return EnrollmentCreated(enrollment_no=enrollment.enrollment_no, status=enrollment.status)

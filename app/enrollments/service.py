@@ -1,0 +1,128 @@
+import secrets
+from datetime import date
+
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from app.audit import service as audit
+from app.companies import service as companies
+from app.companies.models import Company
+from app.courses import service as courses
+from app.courses.models import Course
+from app.db import utcnow
+from app.enrollments.models import CONSENT_VERSION, Enrollment
+from app.errors import Conflict, NotFound
+from app.i18n import N_
+from app.trainees import service as trainees
+from app.trainees import validators
+from app.trainees.models import Trainee
+
+_NO_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: easy to read out on the phone
+
+
+class EnrollmentCreate(BaseModel):
+    course_code: str = Field(min_length=1, max_length=30)
+    name: str
+    id_number: str
+    mobile: str
+    email: str | None = Field(default=None, max_length=254)
+    company_uscc: str
+    company_name: str | None = Field(default=None, max_length=100)
+    consent: bool = False
+    share_with_employer: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return validators.normalize_name(v)
+
+    @field_validator("id_number")
+    @classmethod
+    def _id_number(cls, v: str) -> str:
+        return validators.parse_id_number(v).number
+
+    @field_validator("mobile")
+    @classmethod
+    def _mobile(cls, v: str) -> str:
+        return validators.normalize_mobile(v)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        v = (v or "").strip()
+        if v and ("@" not in v or " " in v or "." not in v.split("@")[-1]):
+            raise ValueError(N_("Enter a valid email address"))
+        return v or None
+
+    @field_validator("consent")
+    @classmethod
+    def _consent(cls, v: bool) -> bool:
+        if not v:
+            raise ValueError(N_("You must agree to the use of your data to enroll"))
+        return v
+
+
+def new_enrollment_no(today: date) -> str:
+    return f"BM{today:%y}" + "".join(secrets.choice(_NO_ALPHABET) for _ in range(8))
+
+
+def get_by_no(session: Session, enrollment_no: str) -> Enrollment:
+    found = session.exec(
+        select(Enrollment).where(Enrollment.enrollment_no == enrollment_no.strip().upper())
+    ).first()
+    if found is None:
+        raise NotFound(N_("No enrollment has this number"))
+    return found
+
+
+def enroll(session: Session, data: EnrollmentCreate, *, channel: str, today: date) -> Enrollment:
+    course = courses.get_by_code(session, data.course_code)
+    if not courses.is_enrolling(course, today):
+        raise Conflict(N_("Enrollment for this course is closed"))
+    existing = trainees.get_by_id_number(session, data.id_number)
+    if existing and _enrolled(session, existing.id, course.id):
+        raise AlreadyEnrolled(N_("This ID number is already enrolled in this course"))
+    _take_seat(session, course)
+    company = companies.find_or_create(session, uscc=data.company_uscc, name=data.company_name)
+    trainee = trainees.upsert(session, id_number=data.id_number, name=data.name,
+                              mobile=data.mobile, email=data.email)
+    enrollment = Enrollment(
+        enrollment_no=new_enrollment_no(today), course_id=course.id, trainee_id=trainee.id,
+        company_id=company.id, consent_version=CONSENT_VERSION, consent_at=utcnow(),
+        consent_channel=channel, share_with_employer=data.share_with_employer)
+    session.add(enrollment)
+    session.flush()
+    audit.record(session, "public", "enrollment.create", "enrollment", enrollment.id,
+                 course=course.code, channel=channel)
+    return enrollment
+
+
+class AlreadyEnrolled(Conflict):
+    pass
+
+
+def _enrolled(session: Session, trainee_id: int, course_id: int) -> bool:
+    return session.exec(select(Enrollment.id).where(
+        Enrollment.trainee_id == trainee_id, Enrollment.course_id == course_id)).first() is not None
+
+
+def _take_seat(session: Session, course: Course) -> None:
+    """One atomic UPDATE, so two people cannot take the last seat at once."""
+    result = session.execute(
+        update(Course).where(col(Course.id) == course.id, col(Course.seats_taken) < Course.capacity)
+        .values(seats_taken=Course.seats_taken + 1)
+    )
+    if result.rowcount != 1:
+        raise Conflict(N_("This course is full"))
+    session.refresh(course)
+
+
+def list_for_course(session: Session, course_id: int):
+    return list(session.exec(
+        select(Enrollment, Trainee, Company)
+        .join(Trainee, col(Enrollment.trainee_id) == Trainee.id)
+        .join(Company, col(Enrollment.company_id) == Company.id)
+        .where(Enrollment.course_id == course_id).order_by(col(Enrollment.id))
+    ))
+

@@ -1,0 +1,42 @@
+"""One small error hierarchy; one handler in main.py renders it as a page or as JSON."""
+
+from typing import Any
+
+
+class AppError(Exception):
+    status = 400
+
+    def __init__(self, message: str, *, params: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.params = params or {}
+
+
+class NotFound(AppError):
+    status = 404
+
+
+class Conflict(AppError):
+    status = 409
+
+
+class Forbidden(AppError):
+    status = 403
+
+
+class Unauthorized(AppError):
+    status = 401
+
+
+class TooLarge(AppError):
+    status = 413
+
+
+class Invalid(AppError):
+    """Field errors: [(field, message)], shown beside the fields or as JSON 422."""
+
+    status = 422
+
+    def __init__(self, errors: list[tuple[str, str]], message: str = "Invalid input"):
+        super().__init__(message)
+        self.errors = errors

@@ -1,0 +1,30 @@
+from datetime import date
+
+from fastapi import APIRouter, Depends, Request
+
+from app.auth.deps import load_user
+from app.courses import service as courses
+from app.db import SessionDep
+from app.goals import service
+from app.web import render
+
+router = APIRouter(dependencies=[Depends(load_user)])
+api = APIRouter(tags=["goals"])
+
+
+@router.get("/", name="goals:home")
+def home(request: Request, session: SessionDep):
+    goals = service.count_all(session, request.app.state.settings)
+    catalog = courses.list_open(session, date.today())[:6]
+    return render(request, "goals/home.html", {"goals": goals, "catalog": catalog})
+
+
+@api.get("/goals")
+def goals_json(request: Request, session: SessionDep):
+    goals = service.count_all(session, request.app.state.settings)
+    return {
+        "universities": {"count": goals["universities"].count, "target": goals["universities"].target},
+        "companies": {"count": goals["companies"].count, "target": goals["companies"].target},
+        "talents": {"count": goals["talents"].count, "target": goals["talents"].target},
+        "enrolled": {"count": goals["enrolled"].count},
+    }

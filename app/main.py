@@ -1,0 +1,144 @@
+"""create_app(): routers, static files, error handlers and the request context middleware."""
+
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.datastructures import MutableHeaders
+from starlette.requests import HTTPConnection
+
+from app import i18n
+from app.config import Settings, get_settings
+from app.db import make_engine
+from app.errors import AppError, Invalid
+from app.i18n import N_, gettext
+from app.web import CSRF_COOKIE, LANG_COOKIE, ROOT, new_csrf_token, redirect, render, translate_error
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(title="Dandelion 蒲公英", version="0.1.0",
+                  description="Shandong textile and apparel digital-talent training: API twins of the pages.")
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database_url)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app.mount("/static", StaticFiles(directory=ROOT / "app" / "static"), name="static")
+    _include_routers(app)
+    _install_error_handlers(app)
+
+    @app.get("/lang/{code}", name="lang", include_in_schema=False)
+    def switch_language(request: Request, code: str):
+        # Only the path of the referring page: never redirect off-site.
+        back = urlsplit(request.headers.get("referer") or "/")
+        response = redirect((back.path or "/") + (f"?{back.query}" if back.query else ""))
+        response.set_cookie(LANG_COOKIE, code if code in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE,
+                            max_age=365 * 86400, samesite="lax")
+        return response
+
+    app.add_middleware(RequestContext, max_body=settings.max_upload_bytes + 256 * 1024)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from app.api import router as api
+    from app.auth.router import router as auth
+    from app.certificates.router import router as certificates
+    from app.completions.router import router as completions
+    from app.courses.router import router as courses
+    from app.enrollments.router import router as enrollments
+    from app.goals.router import router as goals
+    from app.universities.router import router as universities
+
+    for router in (goals, courses, enrollments, auth, universities, completions, certificates):
+        app.include_router(router)
+    app.include_router(api, prefix="/api/v1")
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    from app.auth.deps import LoginRequired
+
+    @app.exception_handler(AppError)
+    def app_error(request: Request, exc: AppError):
+        if isinstance(exc, LoginRequired) and not _wants_json(request):
+            return redirect(f"/login?next={request.url.path}")
+        if _wants_json(request):
+            if isinstance(exc, Invalid):
+                return JSONResponse({"errors": [{"field": f, "message": gettext(m)}
+                                                for f, m in exc.errors]}, status_code=422)
+            return JSONResponse({"detail": gettext(exc.message, **exc.params)}, status_code=exc.status)
+        message = gettext(exc.message, **exc.params)
+        return render(request, "error.html", {"status": exc.status, "message": message},
+                      status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    def validation_error(request: Request, exc: RequestValidationError):
+        errors = [{"field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query", "path"))
+                   or "body", "message": translate_error(e)} for e in exc.errors()]
+        if _wants_json(request):
+            return JSONResponse({"errors": errors}, status_code=422)
+        return render(request, "error.html", {"status": 422, "message": errors[0]["message"]},
+                      status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException):
+        message = gettext(N_("Page not found")) if exc.status_code == 404 else str(exc.detail)
+        if _wants_json(request):
+            return JSONResponse({"detail": message}, status_code=exc.status_code)
+        return render(request, "error.html", {"status": exc.status_code, "message": message},
+                      status_code=exc.status_code)
+
+
+def _too_large(path: str, limit: int):
+    message = gettext(N_("The file is larger than the %(mb)s MB limit"), mb=limit >> 20)
+    if path.startswith("/api/"):
+        return JSONResponse({"detail": message}, status_code=413)
+    return HTMLResponse(f"<!doctype html><meta charset=utf-8><p>{message}</p>"
+                        f"<p><a href=\"javascript:history.back()\">&larr;</a></p>", status_code=413)
+
+
+class RequestContext:
+    """Per request: the language, a CSRF cookie, and headers that keep pages safe."""
+
+    def __init__(self, app: ASGIApp, max_body: int):
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        conn = HTTPConnection(scope)
+        token = i18n.set_language(i18n.choose_language(
+            conn.cookies.get(LANG_COOKIE), conn.headers.get("accept-language")))
+        length = conn.headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.max_body:
+            # Refused before any byte of the body is read or spooled to disk.
+            response = _too_large(scope["path"], self.max_body)
+            i18n._language.reset(token)
+            return await response(scope, receive, send)
+        csrf = conn.cookies.get(CSRF_COOKIE)
+        fresh = csrf is None
+        scope.setdefault("state", {})["csrf_token"] = csrf or new_csrf_token()
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "same-origin")
+                headers.setdefault("X-Frame-Options", "DENY")
+                if fresh:
+                    headers.append("Set-Cookie", f"{CSRF_COOKIE}={scope['state']['csrf_token']}; "
+                                   "Path=/; HttpOnly; SameSite=Lax")
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            i18n._language.reset(token)

@@ -1,0 +1,17 @@
+"""Every table model, imported once: the one metadata for Alembic and the tests."""
+
+from app.audit.models import AuditEvent
+from app.auth.models import ApiToken, User, UserSession
+from app.certificates.models import Certificate
+from app.cities.models import City
+from app.companies.models import Company
+from app.completions.models import Completion, CompletionBatch
+from app.courses.models import Course
+from app.enrollments.models import Enrollment
+from app.trainees.models import Trainee
+from app.universities.models import University
+
+__all__ = [
+    "ApiToken", "AuditEvent", "Certificate", "City", "Company", "Completion", "CompletionBatch",
+    "Course", "Enrollment", "Trainee", "University", "User", "UserSession",
+]

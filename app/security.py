@@ -1,0 +1,78 @@
+"""Keys derived from the one secret: ID-number hashing, field encryption, certificate signing.
+
+Deriving every key from DANDELION_SECRET_KEY with HKDF means several app instances and
+workers agree on all keys without sharing any file but their configuration.
+"""
+
+import base64
+import hashlib
+import hmac
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+
+def _derive(secret: str, purpose: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(
+        secret.encode()
+    )
+
+
+class Keys:
+    def __init__(self, secret: str):
+        self._lookup = _derive(secret, "dandelion/lookup-hmac/v1")
+        self._fernet = Fernet(base64.urlsafe_b64encode(_derive(secret, "dandelion/fernet/v1")))
+        self.signing_key = Ed25519PrivateKey.from_private_bytes(
+            _derive(secret, "dandelion/certificate-signing/v1")
+        )
+        self.csrf_key = _derive(secret, "dandelion/csrf/v1")
+        self.link_key = _derive(secret, "dandelion/links/v1")
+
+    def lookup_hash(self, value: str) -> str:
+        """Keyed hash: equal inputs match, but a leaked table cannot be brute-forced without the key."""
+        return hmac.new(self._lookup, value.encode(), hashlib.sha256).hexdigest()
+
+    def encrypt(self, value: str) -> str:
+        return self._fernet.encrypt(value.encode()).decode()
+
+    def decrypt(self, token: str) -> str:
+        try:
+            return self._fernet.decrypt(token.encode()).decode()
+        except InvalidToken as exc:  # wrong key: a configuration error, not user input
+            raise RuntimeError("cannot decrypt: DANDELION_SECRET_KEY changed?") from exc
+
+    @property
+    def public_key(self) -> Ed25519PublicKey:
+        return self.signing_key.public_key()
+
+    @property
+    def key_id(self) -> str:
+        raw = self.public_key.public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        return hashlib.sha256(raw).hexdigest()[:8]
+
+    def public_key_b64(self) -> str:
+        raw = self.public_key.public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@lru_cache(maxsize=4)
+def keys_for(secret: str) -> Keys:
+    return Keys(secret)
+
+
+def keys() -> Keys:
+    from app.config import get_settings
+
+    return keys_for(get_settings().secret_key)
+
+
+def token_digest(token: str) -> str:
+    """Session and API tokens are random; a plain SHA-256 is enough to store them safely."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,26 @@
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from app.db import utcnow
+
+
+class UniversityBase(SQLModel):
+    code: str = Field(max_length=20, unique=True, index=True)
+    name: str = Field(max_length=100)
+    city_code: str = Field(foreign_key="city.code", max_length=4)
+
+
+class University(UniversityBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class UniversityCreate(SQLModel):
+    code: str = Field(min_length=2, max_length=20, regex=r"^[A-Za-z0-9_-]+$")
+    name: str = Field(min_length=2, max_length=100)
+    city_code: str = Field(min_length=4, max_length=4)
+
+
+class UniversityPublic(UniversityBase):
+    id: int

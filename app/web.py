@@ -1,0 +1,138 @@
+"""Pages: the Jinja2 environment, render(), flash messages, CSRF and form helpers."""
+
+import hmac
+import json
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+from itsdangerous import BadSignature, URLSafeSerializer
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
+
+from app import i18n
+from app.config import get_settings
+from app.errors import Forbidden, TooLarge
+from app.i18n import N_, gettext
+
+ROOT = Path(__file__).resolve().parent.parent
+CSRF_COOKIE = "dandelion_csrf"
+FLASH_COOKIE = "dandelion_flash"
+LANG_COOKIE = "dandelion_lang"
+
+_env = Environment(loader=FileSystemLoader(ROOT / "templates"), autoescape=True,
+                   extensions=["jinja2.ext.i18n"])
+templates = Jinja2Templates(env=_env)
+templates.env.install_gettext_callables(gettext=gettext, ngettext=i18n.ngettext, newstyle=True)
+templates.env.globals["current_language"] = i18n.current_language
+
+
+def _flash_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(get_settings().secret_key, salt="flash")
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None,
+           status_code: int = 200) -> HTMLResponse:
+    flash = _read_flash(request)
+    ctx = {"user": getattr(request.state, "user", None), "flash": flash,
+           "csrf_token": request.state.csrf_token, **(context or {})}
+    response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
+    if flash:
+        response.delete_cookie(FLASH_COOKIE)
+    return response
+
+
+def redirect(url: str, flash: str | None = None, **params) -> RedirectResponse:
+    """POST, redirect, GET: the message rides in a signed cookie and is shown once."""
+    response = RedirectResponse(url, status_code=303)
+    if flash:
+        value = _flash_signer().dumps({"message": flash, "params": params})
+        response.set_cookie(FLASH_COOKIE, value, httponly=True, samesite="lax")
+    return response
+
+
+def _read_flash(request: Request) -> str | None:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return None
+    try:
+        data = _flash_signer().loads(raw)
+    except BadSignature:
+        return None
+    return gettext(data["message"], **data.get("params", {}))
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+async def csrf_form(request: Request) -> FormData:
+    """Every form POST carries the token of its CSRF cookie; a forged cross-site post cannot."""
+    limit = get_settings().max_upload_bytes
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit + 64 * 1024:
+        raise TooLarge(N_("The file is larger than the %(mb)s MB limit"), params={"mb": limit >> 20})
+    form = await request.form(max_files=2, max_fields=200, max_part_size=limit + 1)
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    sent = form.get("csrf_token", "")
+    if not cookie or not isinstance(sent, str) or not hmac.compare_digest(cookie, sent):
+        raise Forbidden(N_("The form has expired. Reload the page and try again."))
+    return form
+
+
+FormDep = Annotated[FormData, Depends(csrf_form)]
+
+_PYDANTIC_MESSAGES = {
+    "missing": N_("This field is required"),
+    "string_too_short": N_("This field is required"),
+    "string_too_long": N_("This is too long"),
+    "string_pattern_mismatch": N_("Use only letters, digits, - and _"),
+    "int_parsing": N_("Enter a whole number"),
+    "int_from_float": N_("Enter a whole number"),
+    "decimal_parsing": N_("Enter a number"),
+    "decimal_max_places": N_("Use at most one decimal place"),
+    "date_from_datetime_parsing": N_("Enter a date like 2026-05-01"),
+    "date_parsing": N_("Enter a date like 2026-05-01"),
+    "greater_than": N_("Must be greater than %(gt)s"),
+    "less_than_equal": N_("Must be at most %(le)s"),
+}
+
+
+def translate_error(error: dict) -> str:
+    """One Pydantic error in the request's language, using our own message ids."""
+    ctx = {k: str(v) for k, v in (error.get("ctx") or {}).items()}
+    if error["type"] == "value_error":
+        return gettext(ctx.get("error", "").removeprefix("Value error, "))
+    template = _PYDANTIC_MESSAGES.get(error["type"], N_("This value is not valid"))
+    return gettext(template, **ctx) if ctx else gettext(template)
+
+
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    """Pydantic's errors as {field: message}, the first one per field."""
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "__all__"
+        errors.setdefault(field, translate_error(error))
+    return errors
+
+
+def validate_form(model: type[BaseModel], form: FormData, fields: list[str]):
+    """(model, None) when valid, else (None, {field: message}); empty strings count as missing."""
+    data = {f: form.get(f) for f in fields if form.get(f) not in (None, "")}
+    try:
+        return model.model_validate(data), None
+    except ValidationError as exc:
+        return None, field_errors(exc)
+
+
+def form_values(form: FormData, fields: list[str]) -> dict[str, str]:
+    """What the user typed, to show again beside the errors."""
+    return {f: str(form.get(f) or "") for f in fields}
+
+
+def json_dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)

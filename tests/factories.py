@@ -1,0 +1,87 @@
+"""Plain factories: make_x(session, **overrides), committed, for tests and benchmarks."""
+
+import random
+import re
+from datetime import date, timedelta
+
+from sqlmodel import Session
+
+from app.auth import service as auth
+from app.companies.models import Company
+from app.companies.validators import fake_uscc
+from app.courses.models import Course
+from app.enrollments import service as enrollments
+from app.enrollments.service import EnrollmentCreate
+from app.trainees.validators import fake_id_number
+from app.universities.models import University
+
+PASSWORD = "correct horse battery"
+rng = random.Random(20261128)
+
+
+def make_university(session: Session, **overrides) -> University:
+    n = rng.randrange(10**6)
+    university = University(**{"code": f"U{n}", "name": f"山东第{n}大学", "city_code": "3701",
+                               **overrides})
+    session.add(university)
+    session.commit()
+    return university
+
+
+def make_course(session: Session, university: University, **overrides) -> Course:
+    today = date.today()
+    course = Course(**{"code": f"C{rng.randrange(10**8)}", "title": "纺织服装数字化设计",
+                       "hours": 32, "capacity": 50, "starts_on": today - timedelta(days=30),
+                       "ends_on": today + timedelta(days=30), "university_id": university.id,
+                       **overrides})
+    session.add(course)
+    session.commit()
+    return course
+
+
+def make_company(session: Session, **overrides) -> Company:
+    company = Company(**{"uscc": fake_uscc(rng), "name": "山东某纺织有限公司", "city_code": "3701",
+                         **overrides})
+    session.add(company)
+    session.commit()
+    return company
+
+
+def make_user(session: Session, *, role: str = "staff", university: University | None = None,
+              email: str | None = None):
+    email = email or f"{role}{rng.randrange(10**8)}@example.edu.cn"
+    user = auth.create_user(session, email=email, password=PASSWORD, role=role,
+                            university_id=university.id if university else None)
+    session.commit()
+    return user
+
+
+def new_id_number(**kw) -> str:
+    return fake_id_number(rng, **kw)
+
+
+def make_enrollment(session: Session, course: Course, *, name: str = "张三",
+                    id_number: str | None = None, company: Company | None = None,
+                    mobile: str = "13800138000"):
+    company = company or make_company(session)
+    data = EnrollmentCreate(course_code=course.code, name=name,
+                            id_number=id_number or new_id_number(), mobile=mobile,
+                            company_uscc=company.uscc, consent=True)
+    enrollment = enrollments.enroll(session, data, channel="web", today=date.today())
+    session.commit()
+    return enrollment, data.id_number
+
+
+def csrf_of(client, path: str = "/login") -> str:
+    """Load a page the way a browser does and read its CSRF token from the form."""
+    page = client.get(path)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client, user, password: str = PASSWORD) -> None:
+    token = csrf_of(client)
+    response = client.post("/login", data={"email": user.email, "password": password,
+                                           "csrf_token": token}, follow_redirects=False)
+    assert response.status_code == 303, response.text
