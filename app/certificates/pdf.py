@@ -28,8 +28,20 @@ from app.certificates.serials import format_serial
 from app.i18n import N_
 
 DESIGNS_DIR = Path(__file__).resolve().parents[2] / "certificates"
-_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July",
-              "August", "September", "October", "November", "December")
+_MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 # Variation selectors and zero-width joiners have no glyph of their own; HarfBuzz hides them.
 _INVISIBLE = re.compile("[\u200c\u200d\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 
@@ -66,7 +78,8 @@ class UnprintableText(ValueError):
 def unprintable_chars(text: str, design: str = "classic") -> list[str]:
     covered = _coverage(design)
     return [
-        char for char in dict.fromkeys(text)
+        char
+        for char in dict.fromkeys(text)
         if not char.isspace() and not _INVISIBLE.match(char) and ord(char) not in covered
     ]
 
@@ -80,8 +93,9 @@ def render_pdf(
         raise UnprintableText(missing)
     folder = _design_dir(design)
     html = _environment().get_template(f"{design}/certificate.html").render(_context(view))
-    page = HTML(string=html, base_url=str(folder / "certificate.html"),
-                url_fetcher=_DesignFetcher(folder))
+    page = HTML(
+        string=html, base_url=str(folder / "certificate.html"), url_fetcher=_DesignFetcher(folder)
+    )
     with _render_lock:
         document = page.render(font_config=font_config or _shared_font_config())
         if len(document.pages) != 1:
@@ -140,7 +154,7 @@ def _size_class(text: str, *, long: float, very_long: float) -> str:
     return "very-long" if width > very_long else "long" if width > long else ""
 
 
-def _hours(hours: Decimal | int | float) -> str:
+def _hours(hours: Decimal | float) -> str:
     # str() first so 0.1 stays 0.1; ":f" keeps Decimal("40") from turning into "4E+1".
     return f"{Decimal(str(hours)).normalize():f}"
 
@@ -172,7 +186,9 @@ def _shared_font_config() -> FontConfiguration:
 @cache
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(DESIGNS_DIR), autoescape=True, undefined=jinja2.StrictUndefined
+        loader=jinja2.FileSystemLoader(DESIGNS_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
     )
 
 
@@ -220,9 +236,20 @@ def _coverage(design: str) -> frozenset[int]:
 def _cmap(path: Path, family: str) -> frozenset[int]:
     with path.open("rb") as f:
         is_collection = f.read(4) == b"ttcf"
-    faces = TTCollection(path, lazy=True).fonts if is_collection else [TTFont(path, lazy=True)]
-    for face in faces:
-        names = face["name"]
-        if family in (names.getDebugName(16), names.getDebugName(1)):
-            return frozenset(face.getBestCmap())
-    raise ValueError(f"{path} has no face of the family {family!r}")
+    collection = TTCollection(path, lazy=True) if is_collection else None
+    faces = collection.fonts if collection else [TTFont(path, lazy=True)]
+    try:
+        face = next(face for face in faces if family in _family_names(face))
+        # Only code points matter: stand-in glyph names spare parsing the 65,535-glyph CFF.
+        face.setGlyphOrder([f"g{i}" for i in range(face["maxp"].numGlyphs)])
+        return frozenset(face.getBestCmap())
+    except StopIteration:
+        raise ValueError(f"{path} has no face of the family {family!r}") from None
+    finally:
+        for face in faces:
+            face.close()
+
+
+def _family_names(face: TTFont) -> tuple[str | None, str | None]:
+    names = face["name"]
+    return names.getDebugName(16), names.getDebugName(1)

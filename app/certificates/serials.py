@@ -28,6 +28,9 @@ _DASHES = "-‐‑‒–—―−_"
 _SHAPE = re.compile(rf"{PREFIX}[0-9]{{2}}[{RANDOM_ALPHABET}]{{{RANDOM_LENGTH + 1}}}")
 
 
+_SYSTEM_RANDOM = secrets.SystemRandom()  # the OS's generator; tests pass a seeded one
+
+
 class InvalidSerial(ValueError):
     pass
 
@@ -42,13 +45,13 @@ def _check_character(payload: str) -> str:
 
 def _catches_transpositions(serial: str) -> bool:
     for i in range(len(serial) - 1):
-        swapped = serial[:i] + serial[i + 1] + serial[i] + serial[i + 2:]
+        swapped = serial[:i] + serial[i + 1] + serial[i] + serial[i + 2 :]
         if swapped != serial and _check_character(swapped[:-1]) == swapped[-1]:
             return False
     return True
 
 
-def new_serial(year: int, rng=secrets.SystemRandom()) -> str:
+def new_serial(year: int, rng=_SYSTEM_RANDOM) -> str:
     while True:
         random_part = "".join(rng.choice(RANDOM_ALPHABET) for _ in range(RANDOM_LENGTH))
         payload = f"{PREFIX}{year % 100:02d}{random_part}"
@@ -65,7 +68,7 @@ def _canonical(raw: str) -> str:
     text = "".join(c for c in text if not c.isspace() and c not in _DASHES)
     if not text.startswith(PREFIX):
         return text
-    return PREFIX + text[len(PREFIX):].translate(_LOOK_ALIKES)
+    return PREFIX + text[len(PREFIX) :].translate(_LOOK_ALIKES)
 
 
 def normalize_serial(raw: str) -> str:

@@ -122,11 +122,26 @@ def _check_row(row, courses: dict, today: date):
         score = parsing.parse_score(v.get("score", ""))
     except ValueError as exc:
         return Outcome(row.line, "error", "score", str(exc)), None
+    name, problem = _row_name(v.get("name", ""))
+    if problem:
+        return Outcome(row.line, "error", "name", problem), None
     if completed_on > today or completed_on < course.starts_on:
         return Outcome(row.line, "error", "completed_on",
                        N_("The completion date must be between the course start and today")), None
     return None, {"id_number": number, "course": course, "completed_on": completed_on,
-                  "score": score, "name": v.get("name", "").strip()}
+                  "score": score, "name": name}
+
+
+def _row_name(raw: str) -> tuple[str, str | None]:
+    if not raw.strip():
+        return "", None
+    if "?" in raw or "\ufffd" in raw:
+        # GBK has no room for rare characters such as 䶮: Excel's "CSV" writes "?" instead.
+        return "", N_("The name has lost characters (\"?\"): save the file as \"CSV UTF-8\" or XLSX")
+    try:
+        return validators.normalize_name(raw), None
+    except validators.InvalidName as exc:
+        return "", str(exc)
 
 
 @dataclass
@@ -170,7 +185,7 @@ def _match(row, values: dict, hashes: dict, known: _Known, seen: dict, plan: _Pl
         out.field, out.message = "id_number", N_("This ID number is not enrolled in this course")
         return out
     out.holder = validators.mask_name(trainee.name)
-    if values["name"] and validators.normalize_name(values["name"]) != trainee.name:
+    if values["name"] and values["name"] != trainee.name:
         out.field, out.message = "name", N_("The name does not match the enrollment")
         return out
     if enrollment.status != "enrolled":

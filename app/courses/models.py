@@ -1,7 +1,8 @@
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import model_validator
+from pydantic import StringConstraints, model_validator
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
@@ -32,7 +33,8 @@ class Course(CourseBase, table=True):
 
 
 class CourseCreate(SQLModel):
-    code: str = Field(min_length=2, max_length=30, regex=r"^[A-Za-z0-9_-]+$")
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=30,
+                                           pattern=r"^[A-Za-z0-9_-]+$")]
     title: str = Field(min_length=2, max_length=120)
     hours: Decimal = Field(gt=0, le=1000, max_digits=6, decimal_places=1)
     capacity: int = Field(gt=0, le=100000)

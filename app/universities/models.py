@@ -1,5 +1,7 @@
 from datetime import datetime
+from typing import Annotated
 
+from pydantic import StringConstraints
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
@@ -17,7 +19,8 @@ class University(UniversityBase, table=True):
 
 
 class UniversityCreate(SQLModel):
-    code: str = Field(min_length=2, max_length=20, regex=r"^[A-Za-z0-9_-]+$")
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=20,
+                                           pattern=r"^[A-Za-z0-9_-]+$")]
     name: str = Field(min_length=2, max_length=100)
     city_code: str = Field(min_length=4, max_length=4)
 

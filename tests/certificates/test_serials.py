@@ -33,7 +33,7 @@ def test_new_serial_shape(serial):
 @settings(max_examples=500)
 @given(serials, st.integers(0, 12), st.sampled_from(CHARS))
 def test_any_single_substitution_is_caught(serial, position, char):
-    changed = serial[:position] + char + serial[position + 1:]
+    changed = serial[:position] + char + serial[position + 1 :]
     if changed == serial:
         return
     if position >= 2 and LOOK_ALIKES.get(char) == serial[position]:
@@ -50,7 +50,7 @@ def test_any_adjacent_transposition_is_caught(serial, position):
     a, b = serial[position], serial[position + 1]
     if a == b:
         return
-    swapped = serial[:position] + b + a + serial[position + 2:]
+    swapped = serial[:position] + b + a + serial[position + 2 :]
     with pytest.raises(InvalidSerial):
         normalize_serial(swapped)
 

@@ -153,6 +153,7 @@ def upgrade() -> None:
     sa.Column('updated', sa.Integer(), nullable=False),
     sa.Column('unchanged', sa.Integer(), nullable=False),
     sa.Column('rejected', sa.Integer(), nullable=False),
+    sa.Column('report', sa.Text(), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['api_token_id'], ['api_token.id'], name=op.f('fk_completion_batch_api_token_id_api_token')),
     sa.ForeignKeyConstraint(['university_id'], ['university.id'], name=op.f('fk_completion_batch_university_id_university')),

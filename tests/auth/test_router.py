@@ -1,0 +1,67 @@
+from sqlmodel import select
+
+from app.auth.models import UserSession
+from tests.factories import PASSWORD, csrf_of, login, make_university, make_user
+
+
+def test_login_sets_httponly_session_and_logout_ends_it_on_the_server(client, session):
+    user = make_user(session, university=make_university(session))
+    login(client, user)
+    cookie = client.cookies.get("dandelion_session")
+    assert cookie and session.exec(select(UserSession)).first() is not None
+    assert client.get("/staff").status_code == 200
+    response = client.post("/logout", data={"csrf_token": csrf_of(client, "/staff")},
+                           follow_redirects=False)
+    assert response.status_code == 303
+    assert session.exec(select(UserSession)).first() is None
+    # A stolen copy of the old cookie is worthless once the session is gone.
+    client.cookies.set("dandelion_session", cookie)
+    assert client.get("/staff", follow_redirects=False).status_code == 303
+
+
+def test_session_cookie_flags(client, session):
+    user = make_user(session, university=make_university(session))
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD,
+                                           "csrf_token": csrf_of(client)}, follow_redirects=False)
+    header = [v for k, v in response.headers.multi_items() if k == "set-cookie"
+              and v.startswith("dandelion_session=")][0]
+    assert "HttpOnly" in header and "SameSite=lax" in header
+
+
+def test_wrong_password_shows_message_and_keeps_email(client, session):
+    user = make_user(session, university=make_university(session))
+    response = client.post("/login", data={"email": user.email, "password": "wrong-password",
+                                           "csrf_token": csrf_of(client)})
+    assert response.status_code == 400
+    assert f'value="{user.email}"' in response.text and 'class="error"' in response.text
+    assert client.cookies.get("dandelion_session") is None
+
+
+def test_login_without_csrf_is_forbidden(client, session):
+    user = make_user(session, university=make_university(session))
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 403
+
+
+def test_pages_need_login(client):
+    response = client.get("/staff", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    assert client.get("/admin", follow_redirects=False).status_code == 303
+
+
+def test_staff_cannot_open_admin_and_admin_is_not_staff(client, new_client, session):
+    staff = make_user(session, university=make_university(session))
+    login(client, staff)
+    assert client.get("/admin").status_code == 403
+    admin_client = new_client()
+    login(admin_client, make_user(session, role="admin"))
+    assert admin_client.get("/admin").status_code == 200
+    assert admin_client.get("/staff").status_code == 403
+
+
+def test_next_parameter_cannot_redirect_off_site(client, session):
+    user = make_user(session, university=make_university(session))
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD,
+                                           "next": "//evil.example", "csrf_token": csrf_of(client)},
+                           follow_redirects=False)
+    assert response.headers["location"] == "/staff"

@@ -1,0 +1,177 @@
+"""Completion uploads through HTTP, with files as Chinese Excel writes them."""
+
+from datetime import date, timedelta
+
+import pytest
+from sqlmodel import func, select
+
+from app.completions.models import Completion, CompletionBatch
+from tests import files
+from tests.factories import (csrf_of, login, make_course, make_enrollment, make_university,
+                             make_user)
+from app.auth import service as auth
+
+TODAY = date.today()
+DONE = (TODAY - timedelta(days=2)).isoformat()
+
+
+@pytest.fixture
+def campus(session):
+    """University A with a course and three enrolled trainees; university B with its own course."""
+    a, b = make_university(session, name="齐鲁工业大学"), make_university(session)
+    course = make_course(session, a, code="QLU-DIG-01")
+    other = make_course(session, b, code="QDU-DIG-01")
+    people = [make_enrollment(session, course, name=n)[1] for n in ("张三", "李䶮", "欧阳娜娜")]
+    outsider = make_enrollment(session, other, name="王五")[1]
+    return {"a": a, "b": b, "course": course, "other": other, "ids": people, "outsider": outsider}
+
+
+def _staff_upload(client, session, university, filename, content, encoding=""):
+    login(client, make_user(session, university=university))
+    return client.post("/staff/uploads", data={"csrf_token": csrf_of(client, "/staff/uploads"),
+                                               "encoding": encoding},
+                       files={"file": (filename, content)}, follow_redirects=True)
+
+
+def _count(session, model=Completion) -> int:
+    return session.exec(select(func.count()).select_from(model)).one()
+
+
+def test_gbk_csv_from_chinese_excel(client, session, campus):
+    ids = campus["ids"]
+    rows = [["张三", ids[0], "QLU-DIG-01", DONE.replace("-", "/"), "85"],
+            ["欧阳娜娜", ids[2], "QLU-DIG-01", DONE, ""]]
+    response = _staff_upload(client, session, campus["a"], "结业名单.csv", files.gbk_csv(rows))
+    assert response.status_code == 200
+    assert 'id="n-accepted">2<' in response.text and 'id="n-rejected">0<' in response.text
+    assert _count(session) == 2
+    batch = session.exec(select(CompletionBatch)).one()
+    assert batch.encoding == "gb18030" and batch.accepted == 2
+
+
+def test_gbk_csv_cannot_carry_rare_characters_and_says_so(client, session, campus):
+    # Chinese Excel writes 䶮 as "?" in a GBK CSV: the name no longer matches and the row is refused.
+    rows = [["李䶮", campus["ids"][1], "QLU-DIG-01", DONE, "90"]]
+    response = _staff_upload(client, session, campus["a"], "a.csv", files.gbk_csv(rows))
+    assert 'id="n-rejected">1<' in response.text and "CSV UTF-8" in response.text
+    assert _count(session) == 0
+
+
+def test_utf8_bom_csv_keeps_rare_characters(client, session, campus):
+    rows = [["李䶮", campus["ids"][1], "QLU-DIG-01", DONE, "90"]]
+    response = _staff_upload(client, session, campus["a"], "a.csv", files.utf8_bom_csv(rows))
+    assert 'id="n-accepted">1<' in response.text and "李*" in response.text
+
+
+def test_xlsx_with_rejected_rows_listed_by_line(client, session, campus):
+    ids = campus["ids"]
+    bad_check = ids[0][:17] + ("0" if ids[0][17] != "0" else "1")
+    rows = [["张三", ids[0], "QLU-DIG-01", DONE, "85"],
+            ["李四", bad_check, "QLU-DIG-01", DONE, "85"],
+            ["王五", campus["outsider"], "QDU-DIG-01", DONE, "85"],
+            ["欧阳娜娜", ids[2], "QLU-DIG-01", (TODAY + timedelta(days=5)).isoformat(), "85"],
+            ["李䶮", ids[1], "QLU-DIG-01", DONE, "200"]]
+    response = _staff_upload(client, session, campus["a"], "名单.xlsx", files.xlsx(rows))
+    text = response.text
+    assert 'id="n-rows">5<' in text and 'id="n-accepted">1<' in text and 'id="n-rejected">4<' in text
+    rejected = text.split('class="rejected"')[1]
+    for line in ("<td>3</td>", "<td>4</td>", "<td>5</td>", "<td>6</td>"):
+        assert line in rejected
+    assert _count(session) == 1
+
+
+def test_same_file_twice_adds_nothing(client, session, campus):
+    rows = [[n, i, "QLU-DIG-01", DONE, "80"] for n, i in zip(("张三", "李䶮"), campus["ids"])]
+    content = files.utf8_bom_csv(rows)
+    _staff_upload(client, session, campus["a"], "a.csv", content)
+    again = client.post("/staff/uploads", data={"csrf_token": csrf_of(client, "/staff/uploads")},
+                        files={"file": ("a.csv", content)}, follow_redirects=True)
+    assert 'id="n-accepted">0<' in again.text and 'id="n-unchanged">2<' in again.text
+    assert _count(session) == 2
+
+
+def test_changed_score_updates_the_completion(client, session, campus):
+    ids = campus["ids"]
+    _staff_upload(client, session, campus["a"], "a.csv",
+                  files.utf8_bom_csv([["张三", ids[0], "QLU-DIG-01", DONE, "80"]]))
+    response = client.post("/staff/uploads", data={"csrf_token": csrf_of(client, "/staff/uploads")},
+                           files={"file": ("b.csv", files.utf8_bom_csv(
+                               [["张三", ids[0], "QLU-DIG-01", DONE, "95"]]))}, follow_redirects=True)
+    assert 'id="n-updated">1<' in response.text
+    assert session.exec(select(Completion)).one().score == 95
+
+
+def test_other_universitys_course_is_rejected(client, session, campus):
+    rows = [["王五", campus["outsider"], "QDU-DIG-01", DONE, "80"]]
+    response = _staff_upload(client, session, campus["a"], "a.csv", files.utf8_bom_csv(rows))
+    assert 'id="n-rejected">1<' in response.text and _count(session) == 0
+
+
+def test_missing_column_refuses_the_file_beside_the_field(client, session, campus):
+    content = "姓名,身份证号,结业日期\r\n张三,1,2026-01-01\r\n".encode("gbk")
+    response = _staff_upload(client, session, campus["a"], "a.csv", content)
+    assert response.status_code == 422 and 'class="error"' in response.text
+    assert _count(session) == 0 and _count(session, CompletionBatch) == 0
+
+
+def test_result_of_another_university_is_not_found(client, new_client, session, campus):
+    rows = [["张三", campus["ids"][0], "QLU-DIG-01", DONE, "80"]]
+    _staff_upload(client, session, campus["a"], "a.csv", files.utf8_bom_csv(rows))
+    batch = session.exec(select(CompletionBatch)).one()
+    other = new_client()
+    login(other, make_user(session, university=campus["b"]))
+    assert other.get(f"/staff/uploads/{batch.id}").status_code == 404
+
+
+def test_error_report_is_safe_against_formula_injection(client, session, campus):
+    rows = [["张三", campus["ids"][0], "=HYPERLINK(\"x\")", DONE, "80"]]
+    _staff_upload(client, session, campus["a"], "a.csv", files.utf8_bom_csv(rows))
+    batch = session.exec(select(CompletionBatch)).one()
+    report = client.get(f"/staff/uploads/{batch.id}/errors.csv")
+    assert report.status_code == 200 and report.content.startswith(b"\xef\xbb\xbf")
+    assert "\n=" not in report.text and ",=" not in report.text
+
+
+def test_api_upload_and_wrong_token(client, session, campus):
+    _, token = auth.create_token(session, name="t", role="university",
+                                 university_id=campus["a"].id)
+    session.commit()
+    rows = [["张三", campus["ids"][0], "QLU-DIG-01", DONE, "80"],
+            ["王五", campus["outsider"], "QDU-DIG-01", DONE, "80"]]
+    content = files.xlsx(rows)
+    response = client.post("/api/v1/completions", headers={"Authorization": f"Bearer {token}"},
+                           files={"file": ("a.xlsx", content)})
+    body = response.json()
+    assert response.status_code == 200
+    assert (body["rows"], body["accepted"], body["rejected"]) == (2, 1, 1)
+    assert body["errors"][0]["row"] == 3 and body["errors"][0]["field"] == "course_code"
+    again = client.post("/api/v1/completions", headers={"Authorization": f"Bearer {token}"},
+                        files={"file": ("a.xlsx", content)}).json()
+    assert (again["accepted"], again["unchanged"]) == (0, 1)
+    wrong = client.post("/api/v1/completions", headers={"Authorization": "Bearer nope"},
+                        files={"file": ("a.xlsx", content)})
+    assert wrong.status_code == 401 and "detail" in wrong.json()
+
+
+def test_upload_over_10_mb_is_413(client, session, campus):
+    _, token = auth.create_token(session, name="t", role="university",
+                                 university_id=campus["a"].id)
+    session.commit()
+    big = b"a" * (11 * 1024 * 1024)
+    response = client.post("/api/v1/completions", headers={"Authorization": f"Bearer {token}"},
+                           files={"file": ("big.csv", big)})
+    assert response.status_code == 413
+    login(client, make_user(session, university=campus["a"]))
+    page = client.post("/staff/uploads", data={"csrf_token": csrf_of(client, "/staff/uploads")},
+                       files={"file": ("big.csv", big)})
+    assert page.status_code == 413
+    assert _count(session, CompletionBatch) == 0
+
+
+def test_api_upload_of_an_old_xls_is_a_field_error(client, session, campus):
+    _, token = auth.create_token(session, name="t", role="university",
+                                 university_id=campus["a"].id)
+    session.commit()
+    response = client.post("/api/v1/completions", headers={"Authorization": f"Bearer {token}"},
+                           files={"file": ("a.xls", b"\xd0\xcf\x11\xe0" + b"\0" * 600)})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "file"

@@ -1,0 +1,134 @@
+import re
+from datetime import date, timedelta
+
+from sqlmodel import select
+
+from app.enrollments.models import Enrollment
+from app.trainees.models import Trainee
+from tests.factories import csrf_of, make_company, make_course, make_university, new_id_number
+
+
+def _form(client, course, **overrides):
+    # The token comes from the login page: a full course's page has no form to read it from.
+    data = {"csrf_token": csrf_of(client), "name": "李䶮",
+            "id_number": new_id_number(), "mobile": "138 0013 8000", "email": "",
+            "company_known": "", "company_uscc": "", "company_name": "", "consent": "yes"}
+    return {**data, **overrides}
+
+
+def test_catalog_lists_open_courses_with_seats(client, session):
+    course = make_course(session, make_university(session, name="齐鲁工业大学"), capacity=20)
+    closed = make_course(session, make_university(session), is_open=False, title="已关闭课程")
+    page = client.get("/courses")
+    assert course.title in page.text and "齐鲁工业大学" in page.text and "20" in page.text
+    assert closed.title not in page.text
+
+
+def test_enroll_through_the_form(client, session):
+    course = make_course(session, make_university(session))
+    company = make_company(session)
+    id_number = new_id_number()
+    response = client.post(f"/courses/{course.code}/enroll", data=_form(
+        client, course, id_number=id_number, company_known=company.uscc), follow_redirects=True)
+    assert response.status_code == 200
+    number = re.search(r'id="enrollment-no">(\w+)<', response.text).group(1)
+    assert "李*" in response.text  # masked holder name
+    enrollment = session.exec(select(Enrollment).where(Enrollment.enrollment_no == number)).one()
+    trainee = session.get(Trainee, enrollment.trainee_id)
+    assert trainee.name == "李䶮" and trainee.id_masked == id_number[:3] + "*" * 11 + id_number[-4:]
+    assert id_number not in trainee.id_encrypted and enrollment.company_id == company.id
+    assert enrollment.consent_channel == "web" and enrollment.consent_version
+
+
+def test_new_company_by_uscc_and_name(client, session):
+    from app.companies.validators import fake_uscc
+    import random
+
+    course = make_course(session, make_university(session))
+    uscc = fake_uscc(random.Random(5), region="370200")
+    response = client.post(f"/courses/{course.code}/enroll", data=_form(
+        client, course, company_uscc=uscc, company_name="青岛某服饰有限公司"))
+    assert response.status_code == 200 and "enrollment-no" in response.text
+    from app.companies.models import Company
+    company = session.exec(select(Company).where(Company.uscc == uscc)).one()
+    assert company.city_code == "3702"
+
+
+def test_field_errors_shown_beside_fields_and_input_kept(client, session):
+    course = make_course(session, make_university(session))
+    response = client.post(f"/courses/{course.code}/enroll", data=_form(
+        client, course, id_number="11010519491231002Y", mobile="12345", consent=""))
+    assert response.status_code == 422
+    assert 'id="e-id_number"' in response.text and 'id="e-mobile"' in response.text
+    assert 'id="e-consent"' in response.text
+    assert 'value="李䶮"' in response.text  # what the user typed is kept
+    assert session.exec(select(Enrollment)).first() is None
+
+
+def test_missing_employer_is_a_field_error(client, session):
+    course = make_course(session, make_university(session))
+    response = client.post(f"/courses/{course.code}/enroll", data=_form(client, course))
+    assert response.status_code == 422 and 'id="e-company_uscc"' in response.text
+
+
+def test_unknown_uscc_without_name_asks_for_the_name(client, session):
+    from app.companies.validators import fake_uscc
+    import random
+
+    course = make_course(session, make_university(session))
+    response = client.post(f"/courses/{course.code}/enroll", data=_form(
+        client, course, company_uscc=fake_uscc(random.Random(9))))
+    assert response.status_code == 422 and 'id="e-company_name"' in response.text
+
+
+def test_same_id_number_twice_gets_a_friendly_message(client, session):
+    course = make_course(session, make_university(session))
+    company = make_company(session)
+    id_number = new_id_number()
+    first = client.post(f"/courses/{course.code}/enroll",
+                        data=_form(client, course, id_number=id_number, company_known=company.uscc))
+    assert first.status_code == 200
+    second = client.post(f"/courses/{course.code}/enroll",
+                         data=_form(client, course, id_number=id_number, company_known=company.uscc))
+    assert second.status_code == 409
+    assert 'class="notice"' in second.text and "<form" in second.text
+    assert len(session.exec(select(Enrollment)).all()) == 1
+    session.refresh(course)
+    assert course.seats_taken == 1
+
+
+def test_full_course_refuses(client, session):
+    course = make_course(session, make_university(session), capacity=1)
+    company = make_company(session)
+    assert client.post(f"/courses/{course.code}/enroll",
+                       data=_form(client, course, company_known=company.uscc)).status_code == 200
+    page = client.get(f"/courses/{course.code}")
+    assert "这门课程已满" in page.text and 'name="id_number"' not in page.text
+    response = client.post(f"/courses/{course.code}/enroll",
+                           data=_form(client, course, company_known=company.uscc))
+    assert response.status_code == 409 and "这门课程已满" in response.text
+    assert len(session.exec(select(Enrollment)).all()) == 1
+
+
+def test_closed_course_refuses(client, session):
+    course = make_course(session, make_university(session),
+                         enroll_closes_on=date.today() - timedelta(days=1))
+    company = make_company(session)
+    response = client.post(f"/courses/{course.code}/enroll",
+                           data=_form(client, course, company_known=company.uscc))
+    assert response.status_code == 409
+    assert session.exec(select(Enrollment)).first() is None
+
+
+def test_form_without_csrf_token_is_refused(client, session):
+    course = make_course(session, make_university(session))
+    data = _form(client, course)
+    data["csrf_token"] = "forged"
+    response = client.post(f"/courses/{course.code}/enroll", data=data)
+    assert response.status_code == 403
+    assert session.exec(select(Enrollment)).first() is None
+
+
+def test_unknown_course_is_404_page(client):
+    response = client.get("/courses/NOPE")
+    assert response.status_code == 404 and "<html" in response.text
