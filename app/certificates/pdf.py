@@ -117,6 +117,11 @@ def font_problems(design: str = "classic") -> list[str]:
                 f"The certificate font {font['family']} is missing ({', '.join(missing)}). "
                 f"Install the Debian package {font.get('package', 'that provides it')}."
             )
+    if not problems:
+        try:
+            _coverage(design)  # proves the files hold the families named; warms this process
+        except ValueError as exc:
+            problems.append(f"The certificate design {design!r} names a font wrongly: {exc}.")
     return problems
 
 

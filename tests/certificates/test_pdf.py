@@ -164,3 +164,15 @@ def test_font_problems_name_the_debian_packages(tmp_path, monkeypatch):
     problems = font_problems("fontless")
     assert any("libharfbuzz-subset0" in p for p in problems)
     assert any("fonts-noto-cjk" in p and "Noto Serif CJK SC" in p for p in problems)
+
+
+def test_font_problems_catch_a_family_the_file_does_not_hold(tmp_path, monkeypatch):
+    design = tmp_path / "misnamed"
+    design.mkdir()
+    (design / "design.toml").write_text(
+        '[[fonts]]\nfamily = "Noto Serif CJK XX"\n'
+        'files = ["/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"]\n'
+    )
+    monkeypatch.setattr(pdf, "DESIGNS_DIR", tmp_path)
+    [problem] = font_problems("misnamed")
+    assert "Noto Serif CJK XX" in problem

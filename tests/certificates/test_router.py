@@ -1,0 +1,160 @@
+"""Issuing, downloading, finding and verifying certificates through HTTP; PDFs read back."""
+
+import hashlib
+import io
+import re
+from datetime import date, timedelta
+
+import pytest
+from pypdf import PdfReader
+from sqlmodel import select
+
+from app.auth import service as auth
+from app.certificates.models import Certificate
+from tests import files
+from tests.factories import (csrf_of, login, make_course, make_enrollment, make_university,
+                             make_user)
+
+DONE = (date.today() - timedelta(days=1)).isoformat()
+
+
+@pytest.fixture
+def completed(client, session):
+    """University A's course with two completions (one rare-character name), uploaded by staff."""
+    a = make_university(session, name="齐鲁工业大学")
+    course = make_course(session, a, code="QLU-CERT-01", title="服装智能制造与MES")
+    people = [("李䶮", make_enrollment(session, course, name="李䶮", mobile="13912345678")[1]),
+              ("𠮷田", make_enrollment(session, course, name="𠮷田")[1])]
+    staff = make_user(session, university=a)
+    login(client, staff)
+    rows = [[n, i, course.code, DONE, "90"] for n, i in people]
+    client.post("/staff/uploads", data={"csrf_token": csrf_of(client, "/staff/uploads")},
+                files={"file": ("a.xlsx", files.xlsx(rows))})
+    return {"a": a, "course": course, "people": people, "staff": staff}
+
+
+def _issue(client, course):
+    return client.post(f"/staff/courses/{course.code}/certificates",
+                       data={"csrf_token": csrf_of(client, f"/staff/courses/{course.code}")},
+                       follow_redirects=True)
+
+
+def _text(pdf: bytes) -> str:
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_staff_issue_then_download_the_same_bytes(client, session, completed):
+    assert _issue(client, completed["course"]).status_code == 200
+    certs = session.exec(select(Certificate)).all()
+    assert len(certs) == 2
+    cert = next(c for c in certs if c.holder_name == "李䶮")
+    first = client.get(f"/certificates/{cert.serial}.pdf")
+    assert first.headers["content-type"] == "application/pdf"
+    text = _text(first.content)
+    assert "李䶮" in text and cert.serial in text.replace("-", "") and "服装智能制造与MES" in text
+    assert completed["people"][0][1] not in text  # never the ID number
+    assert first.content == client.get(f"/certificates/{cert.serial}.pdf").content
+    assert hashlib.sha256(first.content).hexdigest() == cert.pdf_sha256
+    # Issuing again issues nothing new.
+    _issue(client, completed["course"])
+    assert len(session.exec(select(Certificate)).all()) == 2
+
+
+def test_merged_pdf_for_printing(client, session, completed):
+    _issue(client, completed["course"])
+    merged = client.get(f"/staff/courses/{completed['course'].code}/certificates.pdf")
+    reader = PdfReader(io.BytesIO(merged.content))
+    assert len(reader.pages) == 2 and "𠮷田" in _text(merged.content)
+
+
+def test_verify_page_shows_status_and_masked_name(client, new_client, session, completed):
+    _issue(client, completed["course"])
+    cert = session.exec(select(Certificate).where(Certificate.holder_name == "李䶮")).one()
+    public = new_client()
+    page = public.get(f"/verify/{cert.serial}")
+    assert page.status_code == 200 and "李*" in page.text and "李䶮" not in page.text
+    assert "齐鲁工业大学" in page.text and "verdict ok" in page.text
+    body = public.get(f"/api/v1/certificates/{cert.serial}").json()
+    assert body["status"] == "issued" and body["holder"] == "李*"
+    assert body["university"] == "齐鲁工业大学" and body["course"] == "服装智能制造与MES"
+
+
+def test_mistyped_serial_is_caught_by_its_check_character(client, session, completed):
+    _issue(client, completed["course"])
+    serial = session.exec(select(Certificate)).first().serial
+    wrong = serial[:5] + ("2" if serial[5] != "2" else "3") + serial[6:]
+    page = client.get(f"/verify/{wrong}")
+    assert page.status_code == 404 and 'class="error"' in page.text
+    api = client.get(f"/api/v1/certificates/{wrong}")
+    assert api.status_code == 422 and api.json()["errors"][0]["field"] == "serial"
+    assert client.get("/api/v1/certificates/DL26ZZZZZZZZ0").status_code in (404, 422)
+
+
+def test_trainee_finds_and_downloads_own_certificate(client, new_client, session, completed):
+    _issue(client, completed["course"])
+    trainee = new_client()
+    name, id_number = completed["people"][0]
+    page = trainee.post("/certificates/find", data={
+        "csrf_token": csrf_of(trainee, "/certificates/find"), "id_number": id_number.lower(),
+        "mobile": "+86 139 1234 5678"})
+    assert page.status_code == 200 and id_number not in page.text
+    link = re.search(r'href="(?:http://testserver)?(/certificates/[^"]+\.pdf\?t=[^"]+)"', page.text).group(1)
+    pdf = trainee.get(link.replace("&amp;", "&"))
+    assert pdf.status_code == 200 and name in _text(pdf.content)
+    # Without the signed link, a stranger gets nothing.
+    serial = link.split("/")[2].split(".pdf")[0]
+    assert new_client().get(f"/certificates/{serial}.pdf").status_code == 403
+
+
+def test_wrong_mobile_finds_nothing(client, new_client, session, completed):
+    _issue(client, completed["course"])
+    trainee = new_client()
+    page = trainee.post("/certificates/find", data={
+        "csrf_token": csrf_of(trainee, "/certificates/find"),
+        "id_number": completed["people"][0][1], "mobile": "13700000000"})
+    assert page.status_code == 422 and ".pdf?t=" not in page.text
+
+
+def test_other_university_cannot_issue_or_download(client, new_client, session, completed):
+    _issue(client, completed["course"])
+    cert = session.exec(select(Certificate)).first()
+    other = new_client()
+    login(other, make_user(session, university=make_university(session)))
+    assert other.get(f"/certificates/{cert.serial}.pdf").status_code == 403
+    assert other.get(f"/staff/courses/{completed['course'].code}/certificates.pdf").status_code == 404
+
+
+def test_api_issue_and_pdf_scoped_to_the_issuing_university(client, session, completed):
+    _, token_a = auth.create_token(session, name="a", role="university",
+                                   university_id=completed["a"].id)
+    _, token_b = auth.create_token(session, name="b", role="university",
+                                   university_id=make_university(session).id)
+    _, admin = auth.create_token(session, name="admin", role="admin")
+    session.commit()
+    code = completed["course"].code
+    denied = client.post(f"/api/v1/courses/{code}/certificates",
+                         headers={"Authorization": f"Bearer {token_b}"})
+    assert denied.status_code == 404
+    issued = client.post(f"/api/v1/courses/{code}/certificates",
+                         headers={"Authorization": f"Bearer {token_a}"}).json()["issued"]
+    assert len(issued) == 2
+    for token, expected in ((token_a, 200), (admin, 200), (token_b, 403)):
+        response = client.get(f"/api/v1/certificates/{issued[0]}/pdf",
+                               headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == expected
+    assert client.get(f"/api/v1/certificates/{issued[0]}/pdf").status_code == 401
+
+
+def test_signature_verifies_with_the_published_key(client, session, completed):
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from app.certificates.service import canonical_fields
+
+    _issue(client, completed["course"])
+    cert = session.exec(select(Certificate)).first()
+    published = client.get("/api/v1/keys").json()["keys"][0]
+    assert published["key_id"] == cert.key_id
+    key = Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(published["public_key"] + "="))
+    key.verify(base64.urlsafe_b64decode(cert.signature + "=="), canonical_fields(cert).encode())
