@@ -45,6 +45,6 @@ wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ "$(cat .venv/.installed 2>/dev/null)" != "$wanted" ]; then
     echo "setup: installing Python packages into .venv (a minute or two the first time)"
     export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
-    .venv/bin/python -m pip install --quiet -e '.[test]'
+    .venv/bin/python -m pip install --quiet --quiet -e '.[test]'
     echo "$wanted" > .venv/.installed
 fi

@@ -1,0 +1,40 @@
+"""The goals count distinct entities: a second course or a re-upload never inflates them."""
+
+from datetime import date, timedelta
+
+from app.completions import service as completions
+from app.goals import service as goals
+from tests import files
+from tests.factories import make_company, make_course, make_enrollment, make_university
+
+DONE = (date.today() - timedelta(days=1)).isoformat()
+
+
+def _upload(session, settings, university, rows):
+    completions.import_file(session, completions.Upload(
+        university=university, filename="a.csv", data=files.utf8_bom_csv(rows)),
+        data_dir=settings.data_dir, today=date.today())
+    session.commit()
+
+
+def test_distinct_universities_companies_and_talents(session, settings):
+    a, b = make_university(session), make_university(session)
+    course_a1, course_a2 = make_course(session, a), make_course(session, a)
+    course_b = make_course(session, b)
+    company_x, company_y = make_company(session), make_company(session)
+    _, zhang = make_enrollment(session, course_a1, name="张三", company=company_x)
+    make_enrollment(session, course_a2, name="张三", id_number=zhang, company=company_x)
+    _, li = make_enrollment(session, course_a1, name="李四", company=company_x)
+    make_enrollment(session, course_b, name="王五", company=company_y)  # enrolled, never completes
+
+    rows = [["张三", zhang, course_a1.code, DONE, ""], ["张三", zhang, course_a2.code, DONE, ""],
+            ["李四", li, course_a1.code, DONE, ""]]
+    _upload(session, settings, a, rows)
+    _upload(session, settings, a, rows)  # the same file again
+    counts = goals.count_all(session, settings)
+    assert counts["universities"].count == 1  # B has no completion yet
+    assert counts["companies"].count == 1  # Y's only employee has not completed
+    assert counts["talents"].count == 2  # 张三 completed two courses: one talent
+    assert counts["enrolled"].count == 3
+    assert counts["universities_joined"].count == 2 and counts["companies_joined"].count == 2
+    assert counts["talents"].target == 5000 and counts["talents"].percent == 100 * 2 / 5000

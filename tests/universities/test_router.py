@@ -1,0 +1,44 @@
+from sqlmodel import select
+
+from app.auth.models import User
+from app.universities.models import University
+from tests.factories import csrf_of, login, make_university, make_user
+
+
+def test_admin_adds_university_and_staff_account(client, new_client, session):
+    login(client, make_user(session, role="admin"))
+    response = client.post("/admin/universities", data={
+        "csrf_token": csrf_of(client, "/admin"), "code": "SDUT", "name": "山东理工大学",
+        "city_code": "3703"}, follow_redirects=True)
+    assert response.status_code == 200 and "山东理工大学" in response.text
+    university = session.exec(select(University).where(University.code == "SDUT")).one()
+    response = client.post("/admin/users", data={
+        "csrf_token": csrf_of(client, "/admin"), "email": "Teacher@SDUT.edu.cn",
+        "password": "a-long-password", "university_id": str(university.id)}, follow_redirects=True)
+    assert response.status_code == 200
+    staff = session.exec(select(User).where(User.email == "teacher@sdut.edu.cn")).one()
+    assert staff.role == "staff" and staff.password_hash.startswith("$argon2")
+    teacher = new_client()
+    login(teacher, staff, password="a-long-password")
+    assert "山东理工大学" in teacher.get("/staff").text
+
+
+def test_admin_form_errors_beside_fields(client, session):
+    existing = make_university(session, code="QLU")
+    login(client, make_user(session, role="admin"))
+    response = client.post("/admin/universities", data={
+        "csrf_token": csrf_of(client, "/admin"), "code": "QLU", "name": "重复", "city_code": "3701"})
+    assert response.status_code == 422 and 'id="e-code"' in response.text
+    response = client.post("/admin/users", data={
+        "csrf_token": csrf_of(client, "/admin"), "email": "not-an-email", "password": "short",
+        "university_id": str(existing.id)})
+    assert response.status_code == 422
+    assert 'id="e-email"' in response.text and 'id="e-password"' in response.text
+    assert 'value="not-an-email"' in response.text and "short" not in response.text.split("<main>")[1]
+
+
+def test_staff_cannot_post_admin_forms(client, session):
+    login(client, make_user(session, university=make_university(session)))
+    response = client.post("/admin/universities", data={
+        "csrf_token": csrf_of(client, "/staff"), "code": "X", "name": "X", "city_code": "3701"})
+    assert response.status_code == 403
