@@ -39,7 +39,8 @@ def _fresh_database(migrated: str, data_dir: Path) -> str:
         engine = make_engine(POSTGRES_URL)
         tables = [t.name for t in SQLModel.metadata.sorted_tables if t.name != "city"]
         with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            quoted = ", ".join(f'"{t}"' for t in tables)  # "user" is a reserved word
+            conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
         engine.dispose()
         return POSTGRES_URL
     target = data_dir / "dandelion.db"
