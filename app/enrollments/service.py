@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 from app.audit import service as audit
 from app.companies import service as companies
 from app.companies.models import Company
+from app.completions.models import Completion
 from app.courses import service as courses
 from app.courses.models import Course
 from app.db import utcnow
@@ -119,10 +120,12 @@ def _take_seat(session: Session, course: Course) -> None:
 
 
 def list_for_course(session: Session, course_id: int):
+    """(enrollment, trainee, company, completion or None) for the staff's course page."""
     return list(session.exec(
-        select(Enrollment, Trainee, Company)
+        select(Enrollment, Trainee, Company, Completion)
         .join(Trainee, col(Enrollment.trainee_id) == Trainee.id)
         .join(Company, col(Enrollment.company_id) == Company.id)
+        .outerjoin(Completion, col(Completion.enrollment_id) == Enrollment.id)
         .where(Enrollment.course_id == course_id).order_by(col(Enrollment.id))
     ))
 

@@ -79,6 +79,27 @@ def test_dates_hours_and_verify_address_are_printed(printed):
     assert "sig=" not in text
 
 
+def test_the_qr_code_scans_to_the_verify_url(printed, tmp_path):
+    if not (shutil.which("pdftoppm") and shutil.which("zbarimg")):
+        pytest.skip("needs pdftoppm (poppler-utils) and zbarimg (zbar-tools)")
+    view, data = printed
+    (tmp_path / "certificate.pdf").write_bytes(data)
+    # 150 dpi: about what a phone camera sees of a printed page.
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "150", "-singlefile", "certificate.pdf", "page"],
+        cwd=tmp_path,
+        check=True,
+    )
+    scanned = subprocess.run(
+        ["zbarimg", "--raw", "-q", "page.png"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert scanned.stdout.strip() == view.verify_url
+
+
 def test_one_a4_landscape_page(printed):
     pages = pypdf.PdfReader(io.BytesIO(printed[1])).pages
     assert len(pages) == 1

@@ -1,0 +1,417 @@
+"""Dandelion's figures: completion uploads, goal counters, certificate printing.
+
+    python bench/run.py [--quick]
+
+Prints figures and never asserts timing. Runs on a fresh SQLite database in a temporary
+folder, and on PostgreSQL too when DANDELION_BENCH_POSTGRES names an empty database
+(its tables are emptied between benchmarks). --quick shrinks every size tenfold.
+"""
+
+import argparse
+import os
+import platform
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+TMP = Path(tempfile.mkdtemp(prefix="dandelion-bench-"))
+# Settings are read from the environment, so it is set before anything of the app is imported.
+os.environ.update(DANDELION_ENVIRONMENT="test", DANDELION_SECRET_KEY="bench-secret-" + "k" * 40,
+                  DANDELION_DATA_DIR=str(TMP / "var"),
+                  DANDELION_DATABASE_URL=f"sqlite:///{TMP / 'bench.db'}")
+
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import delete, distinct, func, insert, text, update  # noqa: E402
+from sqlmodel import Session, SQLModel, col, select  # noqa: E402
+
+import app.models  # noqa: E402, F401
+from app import migrate  # noqa: E402
+from app.auth import service as auth  # noqa: E402
+from app.companies.models import Company  # noqa: E402
+from app.companies.validators import fake_uscc  # noqa: E402
+from app.completions.models import Completion  # noqa: E402
+from app.config import Settings, get_settings  # noqa: E402
+from app.courses import service as courses  # noqa: E402
+from app.courses.models import Course, CourseCreate  # noqa: E402
+from app.db import make_engine, utcnow  # noqa: E402
+from app.enrollments.models import CONSENT_VERSION, Enrollment  # noqa: E402
+from app.goals import service as goals  # noqa: E402
+from app.main import create_app  # noqa: E402
+from app.security import keys  # noqa: E402
+from app.trainees.models import Trainee  # noqa: E402
+from app.trainees.validators import fake_id_number, mask_id_number  # noqa: E402
+from app.universities import service as universities  # noqa: E402
+from app.universities.models import University, UniversityCreate  # noqa: E402
+
+CITIES = ("3701", "3702", "3703", "3704", "3705", "3706", "3707", "3708", "3709", "3710",
+          "3711", "3713", "3714", "3715", "3716", "3717")
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超霞平刚"
+TODAY = date.today()
+
+
+@dataclass
+class Result:
+    name: str
+    db: str
+    rows: int | None
+    seconds: float
+    note: str = ""
+
+    @property
+    def rate(self) -> str:
+        return f"{self.rows / self.seconds:,.0f}/s" if self.rows and self.seconds else ""
+
+
+# --- databases -----------------------------------------------------------------------------
+
+
+def fresh_settings(backend: str, scenario: str) -> Settings:
+    """An empty, migrated database for one benchmark, and the settings that point at it."""
+    url = os.environ.get("DANDELION_BENCH_POSTGRES", "") if backend == "postgresql" \
+        else f"sqlite:///{TMP / f'{scenario}.db'}"
+    migrate.upgrade(url)
+    if backend == "postgresql":
+        _empty(url)
+    os.environ["DANDELION_DATABASE_URL"] = url
+    os.environ["DANDELION_DATA_DIR"] = str(TMP / f"var-{backend}-{scenario}")
+    get_settings.cache_clear()
+    return get_settings()
+
+
+def _empty(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        quote = conn.dialect.identifier_preparer.quote
+        tables = [quote(t.name) for t in SQLModel.metadata.sorted_tables if t.name != "city"]
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+def _sync_sequences(conn) -> None:
+    """Rows were inserted with explicit ids: move PostgreSQL's sequences past them."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in ("university", "course", "company", "trainee", "enrollment", "completion"):
+        conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                          f"(SELECT max(id) FROM {table}))"))
+
+
+def timed(fn) -> tuple[float, object]:
+    start = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - start, value
+
+
+def median_of(fn, runs: int = 10) -> float:
+    return statistics.median(timed(fn)[0] for _ in range(runs))
+
+
+# --- rows ----------------------------------------------------------------------------------
+
+
+def trainee_row(i: int, id_number: str, rng: random.Random, *, encrypt: bool) -> dict:
+    """Encrypting costs ~15 us a field; the goals benchmark, which never reads them, skips it."""
+    k = keys()
+    mobile = f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
+    name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+    now = utcnow()
+    return {"id": i, "id_hash": k.lookup_hash(id_number),
+            "id_encrypted": k.encrypt(id_number) if encrypt else "placeholder",
+            "id_masked": mask_id_number(id_number), "name": name,
+            "mobile_encrypted": k.encrypt(mobile) if encrypt else "placeholder",
+            "mobile_masked": mobile[:3] + "****" + mobile[-4:], "email_encrypted": None,
+            "created_at": now, "updated_at": now}
+
+
+def enrollment_row(i: int, trainee_id: int, course_id: int, company_id: int) -> dict:
+    return {"id": i, "enrollment_no": f"BM{TODAY:%y}{i:08d}", "course_id": course_id,
+            "trainee_id": trainee_id, "company_id": company_id, "status": "enrolled",
+            "consent_version": CONSENT_VERSION, "consent_at": utcnow(),
+            "consent_channel": "web", "share_with_employer": False, "created_at": utcnow()}
+
+
+def completion_row(enrollment: dict, university_id: int, rng: random.Random) -> dict:
+    return {"enrollment_id": enrollment["id"], "course_id": enrollment["course_id"],
+            "university_id": university_id, "trainee_id": enrollment["trainee_id"],
+            "company_id": enrollment["company_id"],
+            "completed_on": TODAY - timedelta(days=rng.randint(0, 30)),
+            "hours": Decimal(32), "score": Decimal(rng.randint(60, 100)), "batch_id": None,
+            "created_at": utcnow(), "updated_at": utcnow()}
+
+
+def company_rows(count: int, rng: random.Random) -> list[dict]:
+    return [{"id": i, "uscc": fake_uscc(rng, region=f"{CITIES[i % 16]}00"),
+             "name": f"山东第{i}纺织有限公司", "city_code": CITIES[i % 16], "cluster": "other",
+             "created_at": utcnow()} for i in range(1, count + 1)]
+
+
+# --- a. completion upload ------------------------------------------------------------------
+
+
+def bench_upload(backend: str, n: int) -> list[Result]:
+    settings = fresh_settings(backend, "upload")
+    engine = make_engine(settings.database_url)
+    with Session(engine, expire_on_commit=False) as session:
+        setup_s, (course, people) = timed(lambda: upload_setup(session, n))
+        rows = [completion_row(e, course.university_id, random.Random(i))
+                for i, (_, _, e) in enumerate(people)]
+        orm_s = insert_then_delete(session, lambda: orm_insert(session, rows))
+        core_s = insert_then_delete(session, lambda: session.execute(insert(Completion), rows))
+        _, secret = auth.create_token(session, name="bench", role="university",
+                                      university_id=course.university_id)
+        session.commit()
+    engine.dispose()
+    data = completion_csv(course, people)
+    first_s, first, again_s, again = post_twice(settings, secret, data)
+    return [
+        Result("a. setup: trainees + enrollments (Core, encrypted)", backend, n, setup_s),
+        Result("a. baseline: ORM session.add per completion", backend, n, orm_s, "insert only"),
+        Result("a. baseline: Core executemany", backend, n, core_s, "insert only"),
+        Result("a. upload CSV over HTTP, new rows", backend, n, first_s,
+               f"accepted {first['accepted']}, {len(data) >> 10} KiB"),
+        Result("a. same file again, unchanged", backend, n, again_s,
+               f"unchanged {again['unchanged']}"),
+    ]
+
+
+def upload_setup(session: Session, n: int):
+    university = universities.create(session, UniversityCreate(code="BENCH", name="山东纺织大学",
+                                                                city_code="3701"))
+    course = courses.create(session, university=university, data=CourseCreate(
+        code="BENCH-01", title="数字化印染工艺", hours=Decimal(32), capacity=n + 1,
+        starts_on=TODAY - timedelta(days=60), ends_on=TODAY + timedelta(days=30)))
+    rng = random.Random(1)
+    companies = company_rows(50, rng)
+    session.execute(insert(Company), companies)
+    ids = unique_id_numbers(rng, n)
+    trainees = [trainee_row(i + 1, ids[i], rng, encrypt=True) for i in range(n)]
+    enrollments = [enrollment_row(i + 1, i + 1, course.id, 1 + i % 50) for i in range(n)]
+    session.execute(insert(Trainee), trainees)
+    session.execute(insert(Enrollment), enrollments)
+    session.execute(update(Course).where(col(Course.id) == course.id).values(seats_taken=n))
+    _sync_sequences(session.connection())
+    session.commit()
+    return course, [(t["name"], ids[i], enrollments[i]) for i, t in enumerate(trainees)]
+
+
+def unique_id_numbers(rng: random.Random, n: int) -> list[str]:
+    seen: dict[str, None] = {}
+    while len(seen) < n:
+        seen[fake_id_number(rng, region=f"{rng.choice(CITIES)}02")] = None
+    return list(seen)
+
+
+def orm_insert(session: Session, rows: list[dict]) -> None:
+    for row in rows:
+        session.add(Completion(**row))
+
+
+def insert_then_delete(session: Session, write) -> float:
+    """Time the write and its commit, then remove the rows so the next run starts alike."""
+    start = time.perf_counter()
+    write()
+    session.commit()
+    seconds = time.perf_counter() - start
+    session.execute(delete(Completion))
+    session.commit()
+    session.expunge_all()
+    return seconds
+
+
+def completion_csv(course: Course, people: list) -> bytes:
+    lines = ["姓名,身份证号,课程代码,结业日期,成绩"]
+    lines += [f"{name},{number},{course.code},{TODAY - timedelta(days=i % 30):%Y-%m-%d},{60 + i % 41}"
+              for i, (name, number, _) in enumerate(people)]
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def post_twice(settings: Settings, secret: str, data: bytes):
+    application = create_app(settings)
+    headers = {"Authorization": f"Bearer {secret}"}
+    results = []
+    with TestClient(application) as client:
+        for _ in range(2):
+            seconds, response = timed(lambda: client.post(
+                "/api/v1/completions", headers=headers,
+                files={"file": ("completions.csv", data, "text/csv")}))
+            if response.status_code != 200:
+                raise SystemExit(f"upload failed: {response.status_code} {response.text[:500]}")
+            results += [seconds, response.json()]
+    application.state.engine.dispose()
+    return results
+
+
+# --- b. goal counters ----------------------------------------------------------------------
+
+
+def bench_goals(backend: str, n: int, n_universities: int, n_companies: int) -> list[Result]:
+    settings = fresh_settings(backend, "goals")
+    engine = make_engine(settings.database_url)
+    setup_s, totals = timed(lambda: goals_setup(engine, n, n_universities, n_companies))
+    with Session(engine) as session:
+        fast = goals.count_all(session, settings)
+        naive = naive_counts(session)
+        fast_s = median_of(lambda: goals.count_all(session, settings))
+        naive_s = median_of(lambda: naive_counts(session))
+    engine.dispose()
+    agree = (fast["universities"].count, fast["companies"].count, fast["talents"].count) == naive
+    api_s, home_s = http_medians(settings)
+    counted = (f"{naive[0]} universities, {naive[1]} companies, {naive[2]:,} talents; "
+               f"{'agrees' if agree else 'DISAGREES'} with the join")
+    return [
+        Result("b. setup: trainees (Core, placeholder encryption)", backend, n, setup_s,
+               f"{totals['enrollments']:,} enrollments, {totals['completions']:,} completions"),
+        Result("b. goals.count_all, 6 counters (median of 10)", backend, None, fast_s, counted),
+        Result("b. baseline: naive 4-table join, 3 goals (median of 10)", backend, None, naive_s,
+               f"{naive_s / fast_s:.1f}x count_all"),
+        Result("b. GET /api/v1/goals (median of 10)", backend, None, api_s),
+        Result("b. GET / home page (median of 10)", backend, None, home_s),
+    ]
+
+
+def goals_setup(engine, n: int, n_universities: int, n_companies: int) -> dict[str, int]:
+    rng = random.Random(2)
+    totals = {"enrollments": 0, "completions": 0}
+    with engine.begin() as conn:
+        conn.execute(insert(University), [
+            {"id": u, "code": f"U{u:03d}", "name": f"山东第{u}高校", "city_code": CITIES[u % 16],
+             "created_at": utcnow()} for u in range(1, n_universities + 1)])
+        conn.execute(insert(Course), [course_row(u, k) for u in range(1, n_universities + 1)
+                                      for k in (1, 2)])
+        conn.execute(insert(Company), company_rows(n_companies, rng))
+        for start in range(0, n, 10_000):
+            chunk = range(start + 1, min(n, start + 10_000) + 1)
+            insert_people(conn, rng, chunk, n_universities, n_companies, totals)
+        _sync_sequences(conn)
+    return totals
+
+
+def course_row(university_id: int, k: int) -> dict:
+    return {"id": 2 * (university_id - 1) + k, "code": f"U{university_id:03d}-{k}",
+            "title": "服装智能制造与MES", "hours": Decimal(32), "capacity": 10_000, "seats_taken": 0,
+            "starts_on": TODAY - timedelta(days=60), "ends_on": TODAY + timedelta(days=30),
+            "enroll_closes_on": None, "is_open": True, "university_id": university_id,
+            "created_at": utcnow()}
+
+
+def insert_people(conn, rng: random.Random, ids: range, n_universities: int, n_companies: int,
+                  totals: dict[str, int]) -> None:
+    """Each trainee takes a course at home; 15% take a second one elsewhere; 60% complete."""
+    trainees, enrollments, completions = [], [], []
+    n_courses = 2 * n_universities
+    for i in ids:
+        trainees.append(trainee_row(i, f"bench-{i}", rng, encrypt=False))
+        home = 2 * (i % n_universities) + rng.randint(1, 2)
+        picked = [home] + ([(home + rng.randrange(2, n_courses)) % n_courses + 1]
+                           if rng.random() < 0.15 and n_courses > 2 else [])
+        company = rng.randint(1, n_companies)
+        for course_id in picked:
+            totals["enrollments"] += 1
+            enrollment = enrollment_row(totals["enrollments"], i, course_id, company)
+            enrollments.append(enrollment)
+            if rng.random() < 0.6:
+                completions.append(completion_row(enrollment, (course_id + 1) // 2, rng))
+    for model, rows in ((Trainee, trainees), (Enrollment, enrollments), (Completion, completions)):
+        conn.execute(insert(model), rows)
+    totals["completions"] += len(completions)
+
+
+def naive_counts(session: Session) -> tuple[int, int, int]:
+    """What the goals would cost without the owner columns copied onto each completion."""
+    return tuple(session.exec(
+        select(func.count(distinct(Course.university_id)), func.count(distinct(Enrollment.company_id)),
+               func.count(distinct(Trainee.id)))
+        .select_from(Completion)
+        .join(Enrollment, col(Completion.enrollment_id) == Enrollment.id)
+        .join(Trainee, col(Enrollment.trainee_id) == Trainee.id)
+        .join(Course, col(Enrollment.course_id) == Course.id)
+    ).one())
+
+
+def http_medians(settings: Settings) -> tuple[float, float]:
+    application = create_app(settings)
+    with TestClient(application) as client:
+        for path in ("/api/v1/goals", "/"):
+            response = client.get(path)
+            if response.status_code != 200:
+                raise SystemExit(f"GET {path} failed: {response.status_code}")
+        api = median_of(lambda: client.get("/api/v1/goals"))
+        home = median_of(lambda: client.get("/"))
+    application.state.engine.dispose()
+    return api, home
+
+
+# --- c. certificates, report ---------------------------------------------------------------
+
+
+def certificate_render(quick: bool) -> str:
+    script = ROOT / "bench" / "certificate_render.py"
+    if not script.exists():
+        return "skipped: bench/certificate_render.py does not exist yet"
+    done = subprocess.run([sys.executable, str(script), "5" if quick else "20"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=1800)
+    if done.returncode:
+        return f"failed (exit {done.returncode}):\n{done.stdout}{done.stderr[-3000:]}"
+    return done.stdout.rstrip()
+
+
+def machine(backends: list[str]) -> list[str]:
+    cpuinfo = Path("/proc/cpuinfo")
+    models = [line.split(":", 1)[1].strip() for line in
+              (cpuinfo.read_text().splitlines() if cpuinfo.exists() else [])
+              if line.startswith("model name")]
+    lines = [f"CPU: {os.cpu_count()} x {models[0] if models else platform.processor() or '?'}",
+             f"Python {platform.python_version()} on {platform.platform()}",
+             f"SQLite {sqlite3.sqlite_version} (WAL, synchronous=NORMAL)"]
+    if "postgresql" in backends:
+        engine = make_engine(os.environ["DANDELION_BENCH_POSTGRES"])
+        with engine.connect() as conn:
+            lines.append(conn.execute(text("SELECT version()")).scalar().split(" on ")[0])
+        engine.dispose()
+    return lines
+
+
+def table(results: list[Result]) -> list[str]:
+    width = max(len(r.name) for r in results)
+    lines = [f"{'benchmark':<{width}}  {'db':<10} {'rows':>7} {'time':>10} {'rate':>10}  note",
+             "-" * (width + 60)]
+    for r in results:
+        shown = f"{r.seconds * 1000:.1f} ms" if r.seconds < 1 else f"{r.seconds:.2f} s"
+        rows = f"{r.rows:,}" if r.rows else ""
+        lines.append(f"{r.name:<{width}}  {r.db:<10} {rows:>7} {shown:>10} {r.rate:>10}  {r.note}")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="every size 10x smaller: a smoke run")
+    scale = 10 if parser.parse_args().quick else 1
+    backends = ["sqlite"] + (["postgresql"] if os.environ.get("DANDELION_BENCH_POSTGRES") else [])
+    try:
+        print("\n".join(machine(backends)), end="\n\n", flush=True)
+        results = []
+        for backend in backends:
+            print(f"running on {backend}...", file=sys.stderr, flush=True)
+            results += bench_upload(backend, 10_000 // scale)
+            results += bench_goals(backend, 100_000 // scale, 50 // scale, 500 // scale)
+        print("\n".join(table(results)), end="\n\n", flush=True)
+        print("c. certificate render (bench/certificate_render.py)", flush=True)
+        print(certificate_render(scale > 1))
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
