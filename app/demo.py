@@ -83,10 +83,11 @@ SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁�
             "于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏付方白邹孟秦孔颜")
 GIVEN = ("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰飞鹏辉浩宇晨欣怡"
          "子轩梓涵雨桐佳琪俊杰文博海燕建国志强春梅晓东丽娟红霞国庆")
-# Names the system must handle well: extension-plane characters, minority names, a foreigner.
+# Names the system must handle well: extension-plane characters, minority names, and a
+# foreigner with a 2023 permanent residence ID (9, Shandong 37, Germany 276).
 SPECIAL_NAMES = (
     ("李䶮", None), ("𠮷田", None), ("王𠮷", None), ("阿依古丽·买买提", "650102"),
-    ("买买提·艾力", "650103"), ("热依拉·艾买提", "652801"), ("Anna Schmidt", "927600"),
+    ("买买提·艾力", "650103"), ("热依拉·艾买提", "652801"), ("Anna Schmidt", "937276"),
 )
 OUT_OF_PROVINCE = ("410102", "130102", "320102", "220102", "340102")
 
@@ -166,7 +167,9 @@ def _companies(session: Session, rng: random.Random) -> list[Company]:
     return found
 
 
-def _enroll_all(session, rng, unis, offered, employers, trainees: int, today) -> list[Person]:
+def _enroll_all(session: Session, rng: random.Random, unis: list[University],
+                offered: dict[int, list[Course]], employers: list[Company], trainees: int,
+                today: date) -> list[Person]:
     people, used_ids = [], set()
     for i in range(trainees):
         home = unis[i % len(unis)]
@@ -251,7 +254,8 @@ def _score(rng: random.Random) -> str:
     return str(rng.randint(60, 99)) if rng.random() < 0.7 else f"{rng.uniform(60, 100):.1f}"
 
 
-def _certify(session, unis, offered, settings: Settings, today: date) -> tuple[int, int]:
+def _certify(session: Session, unis: list[University], offered: dict[int, list[Course]],
+             settings: Settings, today: date) -> tuple[int, int]:
     """The first course of the first three universities gets its certificates."""
     issued = refused = 0
     for university in unis[:3]:
@@ -262,7 +266,8 @@ def _certify(session, unis, offered, settings: Settings, today: date) -> tuple[i
     return issued, refused
 
 
-def _summary(session, unis, people, batches, issued: int, refused: int) -> str:
+def _summary(session: Session, unis: list[University], people: list[Person], batches: list,
+             issued: int, refused: int) -> str:
     n_companies = session.exec(select(func.count()).select_from(Company)).one()
     n_courses = session.exec(select(func.count()).select_from(Course)).one()
     enrolled = sum(len(p.courses) for p in people)

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 import segno
+from babel.dates import format_date
 from fontTools.ttLib import TTCollection, TTFont
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
@@ -28,24 +29,11 @@ from app.certificates.serials import format_serial
 from app.i18n import N_
 
 DESIGNS_DIR = Path(__file__).resolve().parents[2] / "certificates"
-_MONTHS_EN = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 # Variation selectors and zero-width joiners have no glyph of their own; HarfBuzz hides them.
 _INVISIBLE = re.compile("[\u200c\u200d\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 
-# Pango's font map is not thread-safe, and routes run in a thread pool: renders take turns.
+# Routes run in a thread pool, and neither WeasyPrint nor Pango promises that the shared
+# FontConfiguration (a Pango font map) survives concurrent use: renders take turns.
 _render_lock = threading.Lock()
 
 
@@ -165,11 +153,12 @@ def _hours(hours: Decimal | float) -> str:
 
 
 def _date_zh(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+    return format_date(day, "y年M月d日", locale="zh_CN")
 
 
 def _date_en(day: date) -> str:
-    return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
+    # Babel, not strftime("%B"), whose month names follow the server's locale.
+    return format_date(day, "d MMMM y", locale="en")
 
 
 def _qr_data_uri(url: str) -> str:

@@ -46,6 +46,12 @@ class Upload:
     api_token_id: int | None = None
     encoding: str | None = None
 
+    @property
+    def actor(self) -> str:
+        if self.user_id:
+            return f"user:{self.user_id}"
+        return f"token:{self.api_token_id}" if self.api_token_id else "system"
+
 
 @dataclass
 class _Plan:
@@ -64,8 +70,7 @@ def import_file(session: Session, upload: Upload, *, data_dir: Path, today: date
     plan = _classify(session, upload.university, parsed.rows, today)
     batch = _record_batch(session, upload, parsed, sha256, plan)
     _write(session, plan, batch.id)
-    audit.record(session, f"user:{upload.user_id}" if upload.user_id else f"token:{upload.api_token_id}",
-                 "completion.upload", "completion_batch", batch.id, rows=batch.rows,
+    audit.record(session, upload.actor, "completion.upload", "completion_batch", batch.id, rows=batch.rows,
                  accepted=batch.accepted, rejected=batch.rejected, sha256=sha256)
     return batch
 

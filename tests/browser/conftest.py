@@ -43,7 +43,8 @@ def live_server(web_app):
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+# Per module, so that Playwright's event loop is gone before other tests run.
+@pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing: run scripts/setup.sh (it installs Debian's chromium)"

@@ -59,7 +59,11 @@ def pdftotext(data: bytes, *options: str) -> str:
     return done.stdout.decode()
 
 
-@pytest.mark.parametrize("extract", [pypdf_text, pdftotext, lambda d: pdftotext(d, "-layout")])
+@pytest.mark.parametrize(
+    "extract",
+    [pypdf_text, pdftotext, lambda data: pdftotext(data, "-layout")],
+    ids=["pypdf", "pdftotext", "pdftotext-layout"],
+)
 def test_name_course_and_serial_read_back_exactly(printed, extract):
     view, data = printed
     lines = [line.strip() for line in extract(data).splitlines()]
