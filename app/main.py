@@ -6,17 +6,25 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import i18n
 from app.config import Settings, get_settings
 from app.db import make_engine
 from app.errors import AppError, Invalid
 from app.i18n import N_, gettext
-from app.web import CSRF_COOKIE, LANG_COOKIE, ROOT, new_csrf_token, redirect, render, translate_error
+from app.web import (
+    CSRF_COOKIE,
+    LANG_COOKIE,
+    ROOT,
+    new_csrf_token,
+    redirect,
+    render,
+    translate_error,
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader
 from itsdangerous import BadSignature, URLSafeSerializer
+from jinja2 import Environment, FileSystemLoader
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
@@ -29,6 +29,15 @@ _env = Environment(loader=FileSystemLoader(ROOT / "templates"), autoescape=True,
 templates = Jinja2Templates(env=_env)
 templates.env.install_gettext_callables(gettext=gettext, ngettext=i18n.ngettext, newstyle=True)
 templates.env.globals["current_language"] = i18n.current_language
+
+
+def _hours(value) -> str:
+    """32.0 hours reads as "32"; 16.5 stays "16.5"; 320 stays "320"."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+templates.env.filters["hours"] = _hours
 
 
 def _flash_signer() -> URLSafeSerializer:

@@ -12,8 +12,7 @@ from sqlmodel import select
 from app.auth import service as auth
 from app.certificates.models import Certificate
 from tests import files
-from tests.factories import (csrf_of, login, make_course, make_enrollment, make_university,
-                             make_user)
+from tests.factories import csrf_of, login, make_course, make_enrollment, make_university, make_user
 
 DONE = (date.today() - timedelta(days=1)).isoformat()
 

@@ -5,11 +5,10 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import func, select
 
+from app.auth import service as auth
 from app.completions.models import Completion, CompletionBatch
 from tests import files
-from tests.factories import (csrf_of, login, make_course, make_enrollment, make_university,
-                             make_user)
-from app.auth import service as auth
+from tests.factories import csrf_of, login, make_course, make_enrollment, make_university, make_user
 
 TODAY = date.today()
 DONE = (TODAY - timedelta(days=2)).isoformat()

@@ -41,8 +41,9 @@ def test_enroll_through_the_form(client, session):
 
 
 def test_new_company_by_uscc_and_name(client, session):
-    from app.companies.validators import fake_uscc
     import random
+
+    from app.companies.validators import fake_uscc
 
     course = make_course(session, make_university(session))
     uscc = fake_uscc(random.Random(5), region="370200")
@@ -72,8 +73,9 @@ def test_missing_employer_is_a_field_error(client, session):
 
 
 def test_unknown_uscc_without_name_asks_for_the_name(client, session):
-    from app.companies.validators import fake_uscc
     import random
+
+    from app.companies.validators import fake_uscc
 
     course = make_course(session, make_university(session))
     response = client.post(f"/courses/{course.code}/enroll", data=_form(
