@@ -8,8 +8,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # libharfbuzz-subset0: WeasyPrint subsets fonts through it (a certificate takes ~11 s without, 0.2 s with).
 # fonts-noto-cjk: the CJK font certificates print with. poppler-utils: pdftotext, the tests read PDFs back.
-# chromium: the browser tests (/usr/bin/chromium).
-PACKAGES=(libharfbuzz-subset0 fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils chromium)
+# chromium: the browser tests (/usr/bin/chromium). zbar-tools: a test scans the printed QR code.
+PACKAGES=(libharfbuzz-subset0 fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils chromium zbar-tools)
 PYTHON=${PYTHON:-python3}
 
 as_root() {
