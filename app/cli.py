@@ -9,9 +9,11 @@ app = typer.Typer(no_args_is_help=True, help="Dandelion (蒲公英): training, c
 db_app = typer.Typer(help="The database schema.")
 admin_app = typer.Typer(help="Administrator accounts.")
 token_app = typer.Typer(help="API tokens.")
+goals_app = typer.Typer(help="The plan's goals.")
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(token_app, name="token")
+app.add_typer(goals_app, name="goals")
 
 
 def _session() -> Session:
@@ -96,6 +98,21 @@ def token_create(admin: bool = typer.Option(False, "--admin", help="An administr
         session.commit()
     typer.echo("token created; store it now, it cannot be shown again:", err=True)
     sys.stdout.write(secret + "\n")
+
+
+@goals_app.command("verify")
+def goals_verify() -> None:
+    """Recount the goals from scratch and compare with the live counters; exit 1 if they differ."""
+    from app.config import get_settings
+    from app.goals import service
+
+    with _session() as session:
+        problems = service.verify(session, get_settings())
+    for problem in problems:
+        typer.secho(problem, fg="red", err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo("goal counters agree with a recount")
 
 
 if __name__ == "__main__":

@@ -34,8 +34,8 @@ os.environ.update(DANDELION_ENVIRONMENT="test", DANDELION_SECRET_KEY="bench-secr
 
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, distinct, func, insert, text, update
-from sqlmodel import Session, SQLModel, col, select
+from sqlalchemy import delete, insert, text, update
+from sqlmodel import Session, SQLModel, col
 
 import app.models  # noqa: F401
 from app import migrate
@@ -268,9 +268,9 @@ def bench_goals(backend: str, n: int, n_universities: int, n_companies: int) -> 
     setup_s, totals = timed(lambda: goals_setup(engine, n, n_universities, n_companies))
     with Session(engine) as session:
         fast = goals.count_all(session, settings)
-        naive = naive_counts(session)
+        naive = goals.recount(session)
         fast_s = median_of(lambda: goals.count_all(session, settings))
-        naive_s = median_of(lambda: naive_counts(session))
+        naive_s = median_of(lambda: goals.recount(session))
     engine.dispose()
     agree = (fast["universities"].count, fast["companies"].count, fast["talents"].count) == naive
     api_s, home_s = http_medians(settings)
@@ -332,18 +332,6 @@ def insert_people(conn, rng: random.Random, ids: range, n_universities: int, n_c
     for model, rows in ((Trainee, trainees), (Enrollment, enrollments), (Completion, completions)):
         conn.execute(insert(model), rows)
     totals["completions"] += len(completions)
-
-
-def naive_counts(session: Session) -> tuple[int, int, int]:
-    """What the goals would cost without the owner columns copied onto each completion."""
-    return tuple(session.exec(
-        select(func.count(distinct(Course.university_id)), func.count(distinct(Enrollment.company_id)),
-               func.count(distinct(Trainee.id)))
-        .select_from(Completion)
-        .join(Enrollment, col(Completion.enrollment_id) == Enrollment.id)
-        .join(Trainee, col(Enrollment.trainee_id) == Trainee.id)
-        .join(Course, col(Enrollment.course_id) == Course.id)
-    ).one())
 
 
 def http_medians(settings: Settings) -> tuple[float, float]:

@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 
 from sqlalchemy import distinct, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.companies.models import Company
 from app.completions.models import Completion
 from app.config import Settings
+from app.courses.models import Course
 from app.enrollments.models import Enrollment
 from app.universities.models import University
 
@@ -40,3 +41,24 @@ def count_all(session: Session, settings: Settings) -> dict[str, Goal]:
         "companies_joined": Goal("companies_joined",
                                  session.exec(select(func.count(Company.id))).one(), None),
     }
+
+
+def recount(session: Session) -> tuple[int, int, int]:
+    """The three goals from scratch, through the enrollments rather than the owner columns
+    copied onto each completion: `dandelion goals verify` compares the two."""
+    return tuple(session.exec(
+        select(func.count(distinct(Course.university_id)), func.count(distinct(Enrollment.company_id)),
+               func.count(distinct(Enrollment.trainee_id)))
+        .select_from(Completion)
+        .join(Enrollment, col(Completion.enrollment_id) == Enrollment.id)
+        .join(Course, col(Enrollment.course_id) == Course.id)
+    ).one())
+
+
+def verify(session: Session, settings: Settings) -> list[str]:
+    """Differences between the live counters and a recount; empty when they agree."""
+    goals = count_all(session, settings)
+    live = (goals["universities"].count, goals["companies"].count, goals["talents"].count)
+    return [f"{name}: counted {a}, recount {b}"
+            for name, a, b in zip(("universities", "companies", "talents"), live, recount(session),
+                                  strict=True) if a != b]

@@ -38,3 +38,31 @@ def test_distinct_universities_companies_and_talents(session, settings):
     assert counts["enrolled"].count == 3
     assert counts["universities_joined"].count == 2 and counts["companies_joined"].count == 2
     assert counts["talents"].target == 5000 and counts["talents"].percent == 100 * 2 / 5000
+
+
+def test_verify_agrees_then_catches_a_drifted_owner_column(session, settings):
+    from sqlmodel import select
+
+    from app.completions.models import Completion
+
+    university = make_university(session)
+    course = make_course(session, university)
+    _, zhang = make_enrollment(session, course, name="张三")
+    _, li = make_enrollment(session, course, name="李四")
+    _upload(session, settings, university, [["张三", zhang, course.code, DONE, ""],
+                                            ["李四", li, course.code, DONE, ""]])
+    assert goals.verify(session, settings) == []
+    first, second = session.exec(select(Completion).order_by(Completion.id)).all()
+    second.trainee_id = first.trainee_id  # a copied owner column that no longer matches its enrollment
+    session.add(second)
+    session.commit()
+    assert goals.verify(session, settings) == ["talents: counted 1, recount 2"]
+
+
+def test_cli_goals_verify(settings, session):
+    from typer.testing import CliRunner
+
+    from app.cli import app as cli
+
+    result = CliRunner().invoke(cli, ["goals", "verify"])
+    assert result.exit_code == 0 and "agree" in result.output
