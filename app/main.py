@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import HTTPConnection
@@ -29,7 +30,8 @@ from app.web import (
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="Dandelion 蒲公英", version="0.1.0",
+    # The API docs serve Swagger UI from the package, not a CDN: the server may have no internet.
+    app = FastAPIOffline(title="Dandelion 蒲公英", version="0.1.0",
                   description="Shandong textile and apparel digital-talent training: API twins of the pages.")
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)

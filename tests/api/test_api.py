@@ -103,4 +103,6 @@ def test_openapi_docs_list_every_endpoint(client):
                  "/api/v1/certificates/{serial}", "/api/v1/certificates/{serial}/pdf",
                  "/api/v1/goals"):
         assert path in paths
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "cdn" not in docs.text.lower()
+    assert client.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
