@@ -40,3 +40,7 @@ class Invalid(AppError):
     def __init__(self, errors: list[tuple[str, str]], message: str = "Invalid input"):
         super().__init__(message)
         self.errors = errors
+
+
+class TooManyRequests(AppError):
+    status = 429

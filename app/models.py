@@ -1,7 +1,7 @@
 """Every table model, imported once: the one metadata for Alembic and the tests."""
 
 from app.audit.models import AuditEvent
-from app.auth.models import ApiToken, User, UserSession
+from app.auth.models import ApiToken, ThrottleEvent, User, UserSession
 from app.certificates.models import Certificate
 from app.cities.models import City
 from app.companies.models import Company
@@ -13,5 +13,6 @@ from app.universities.models import University
 
 __all__ = [
     "ApiToken", "AuditEvent", "Certificate", "City", "Company", "Completion", "CompletionBatch",
+    "ThrottleEvent",
     "Course", "Enrollment", "Trainee", "University", "User", "UserSession",
 ]

@@ -1,5 +1,6 @@
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
@@ -45,3 +46,15 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+
+
+class ThrottleEvent(SQLModel, table=True):
+    """A failed or counted attempt, kept in the database so every app instance sees the same limits."""
+
+    __tablename__ = "throttle_event"
+    __table_args__ = (Index("ix_throttle_event_lookup", "scope", "key_hash", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=30)
+    key_hash: str = Field(max_length=64)
+    at: datetime = Field(default_factory=utcnow)

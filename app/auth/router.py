@@ -1,6 +1,7 @@
 from fastapi import APIRouter, Depends, Request
 
-from app.auth import service
+from app.audit import service as audit
+from app.auth import service, throttle
 from app.auth.deps import SESSION_COOKIE, load_user
 from app.config import get_settings
 from app.db import SessionDep
@@ -18,12 +19,20 @@ def login_page(request: Request, next: str = ""):
 @router.post("/login", name="auth:login_post")
 def login(request: Request, session: SessionDep, form: FormDep):
     email, password = str(form.get("email") or ""), str(form.get("password") or "")
+    ip = request.client.host if request.client else "unknown"
+    throttle.check(session, "login-email", email.strip().lower(), limit=10, minutes=15)
+    throttle.check(session, "login-ip", ip, limit=50, minutes=15)
     user = service.authenticate(session, email, password)
     if user is None:
+        throttle.hit(session, "login-email", email.strip().lower(), minutes=15)
+        throttle.hit(session, "login-ip", ip, minutes=15)
+        session.commit()
         return render(request, "auth/login.html", {
             "values": {"email": email}, "next": _safe_next(str(form.get("next") or "")),
             "error": gettext("Wrong email or password"),
         }, status_code=400)
+    throttle.clear(session, "login-email", email.strip().lower())
+    audit.record(session, f"user:{user.id}", "user.login", "user", user.id)
     token = service.start_session(session, user, get_settings().session_days)
     session.commit()
     default = "/admin" if user.is_admin else "/staff"

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from app.auth import throttle
 from app.auth.deps import ApiPrincipal, StaffUser, load_user
 from app.certificates import serials, service
 from app.certificates.models import Certificate
@@ -80,6 +81,9 @@ def find_page(request: Request):
 @router.post("/certificates/find", name="certificates:find_post")
 def find(request: Request, session: SessionDep, form: FormDep):
     values = {"id_number": str(form.get("id_number") or ""), "mobile": str(form.get("mobile") or "")}
+    ip = request.client.host if request.client else "unknown"
+    # An ID number plus a guessed mobile must not be tried over and over.
+    throttle.check(session, "find-ip", ip, limit=30, minutes=15)
     errors = {}
     try:
         id_number = validators.parse_id_number(values["id_number"]).number
@@ -91,6 +95,10 @@ def find(request: Request, session: SessionDep, form: FormDep):
         errors["mobile"] = gettext(str(exc))
     found = None if errors else service.find_for_trainee(session, id_number=id_number, mobile=mobile)
     if not errors and found is None:
+        throttle.check(session, "find-id", id_number, limit=5, minutes=15)
+        throttle.hit(session, "find-id", id_number, minutes=15)
+        throttle.hit(session, "find-ip", ip, minutes=15)
+        session.commit()
         errors["__all__"] = gettext("No certificates match this ID number and mobile number")
     links = {c.serial: _link_signer().dumps(c.serial) for c in found or []}
     # Never echo the ID number back into the page.

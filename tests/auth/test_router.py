@@ -65,3 +65,27 @@ def test_next_parameter_cannot_redirect_off_site(client, session):
                                            "next": "//evil.example", "csrf_token": csrf_of(client)},
                            follow_redirects=False)
     assert response.headers["location"] == "/staff"
+
+
+def test_repeated_wrong_passwords_are_throttled_even_with_the_right_one(client, session):
+    user = make_user(session, university=make_university(session))
+    for _ in range(10):
+        response = client.post("/login", data={"email": user.email, "password": "wrong-password",
+                                               "csrf_token": csrf_of(client)})
+        assert response.status_code == 400
+    blocked = client.post("/login", data={"email": user.email.upper(), "password": PASSWORD,
+                                          "csrf_token": csrf_of(client)})
+    assert blocked.status_code == 429 and 'class="error"' in blocked.text
+    assert client.cookies.get("dandelion_session") is None
+
+
+def test_successful_login_clears_earlier_failures(client, session):
+    user = make_user(session, university=make_university(session))
+    for _ in range(9):
+        client.post("/login", data={"email": user.email, "password": "wrong-password",
+                                    "csrf_token": csrf_of(client)})
+    login(client, user)
+    client.cookies.clear()
+    for _ in range(9):
+        assert client.post("/login", data={"email": user.email, "password": "wrong-password",
+                                           "csrf_token": csrf_of(client)}).status_code == 400

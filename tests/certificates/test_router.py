@@ -157,3 +157,22 @@ def test_signature_verifies_with_the_published_key(client, session, completed):
     assert published["key_id"] == cert.key_id
     key = Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(published["public_key"] + "="))
     key.verify(base64.urlsafe_b64decode(cert.signature + "=="), canonical_fields(cert).encode())
+
+
+def test_guessing_mobiles_for_one_id_number_is_throttled(client, new_client, session, completed):
+    _issue(client, completed["course"])
+    guesser = new_client()
+    id_number = completed["people"][0][1]
+    for n in range(5):
+        page = guesser.post("/certificates/find", data={
+            "csrf_token": csrf_of(guesser, "/certificates/find"), "id_number": id_number,
+            "mobile": f"1370000000{n}"})
+        assert page.status_code == 422
+    right = guesser.post("/certificates/find", data={
+        "csrf_token": csrf_of(guesser, "/certificates/find"), "id_number": id_number,
+        "mobile": "13912345678"})
+    assert right.status_code == 200  # the right answer still works: only failures are counted
+    blocked = guesser.post("/certificates/find", data={
+        "csrf_token": csrf_of(guesser, "/certificates/find"), "id_number": id_number,
+        "mobile": "13700000009"})
+    assert blocked.status_code == 429
