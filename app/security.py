@@ -44,6 +44,15 @@ class Keys:
         except InvalidToken as exc:  # wrong key: a configuration error, not user input
             raise RuntimeError("cannot decrypt: DANDELION_SECRET_KEY changed?") from exc
 
+    def encrypt_bytes(self, data: bytes) -> bytes:
+        return self._fernet.encrypt(data)
+
+    def decrypt_bytes(self, token: bytes) -> bytes:
+        try:
+            return self._fernet.decrypt(token)
+        except InvalidToken as exc:
+            raise RuntimeError("cannot decrypt: DANDELION_SECRET_KEY changed?") from exc
+
     @property
     def public_key(self) -> Ed25519PublicKey:
         return self.signing_key.public_key()

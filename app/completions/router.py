@@ -72,21 +72,20 @@ def result(request: Request, session: SessionDep, user: StaffUser, batch_id: int
 
 
 @router.get("/staff/uploads/{batch_id}/errors.csv", name="completions:errors")
-def errors_csv(session: SessionDep, user: StaffUser, batch_id: int):
+def errors_csv(request: Request, session: SessionDep, user: StaffUser, batch_id: int):
     batch = service.get_batch(session, batch_id, user.university_id)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([gettext("Line"), gettext("Field"), gettext("Reason")])
-    for o in service.outcomes(batch):
-        if o.status == "error":
-            writer.writerow([o.line, o.field, _safe_cell(gettext(o.message))])
-    # BOM so that Excel opens the UTF-8 file with the right encoding.
+    for row in service.error_report(batch, request.app.state.settings.data_dir, gettext):
+        writer.writerow([_safe_cell(cell) for cell in row])
+    # A BOM, so that Excel opens the UTF-8 file with the right encoding.
     return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="errors-{batch.id}.csv"'})
 
 
 def _safe_cell(value: str) -> str:
     """A cell starting with = + - @ would run as a formula in Excel: quote it."""
+    value = str(value)
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 

@@ -75,12 +75,35 @@ def import_file(session: Session, upload: Upload, *, data_dir: Path, today: date
     return batch
 
 
+def _original_path(data_dir: Path, sha256: str, fmt: str) -> Path:
+    return data_dir / "uploads" / sha256[:2] / f"{sha256}.{fmt}.enc"
+
+
 def _keep_original(data_dir: Path, sha256: str, fmt: str, data: bytes) -> None:
-    """Stored by content: the same file uploaded twice is kept once."""
-    path = data_dir / "uploads" / sha256[:2] / f"{sha256}.{fmt}"
+    """Stored by content, so the same file uploaded twice is kept once; encrypted at rest,
+    because the file holds ID numbers in clear."""
+    path = _original_path(data_dir, sha256, fmt)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        partial = path.with_suffix(".partial")
+        partial.write_bytes(keys().encrypt_bytes(data))
+        partial.replace(path)
+
+
+def original_file(batch: CompletionBatch, data_dir: Path) -> bytes:
+    return keys().decrypt_bytes(_original_path(data_dir, batch.sha256, batch.format).read_bytes())
+
+
+def error_report(batch: CompletionBatch, data_dir: Path, reason) -> list[list[str]]:
+    """The rejected rows as the user sent them, plus a reason column, to fix and upload again."""
+    parsed = parsing.parse_completion_file(batch.filename, original_file(batch, data_dir),
+                                           encoding=batch.encoding)
+    originals = {row.line: row.original for row in parsed.rows}
+    rows = [[*parsed.header, reason("Line"), reason("Reason")]]
+    for o in outcomes(batch):
+        if o.status == "error":
+            rows.append([*originals.get(o.line, []), str(o.line), reason(o.message)])
+    return rows
 
 
 def _classify(session: Session, university: University, rows: list, today: date) -> _Plan:

@@ -1,5 +1,8 @@
 """Completion uploads through HTTP, with files as Chinese Excel writes them."""
 
+import csv
+import io
+
 from datetime import date, timedelta
 
 import pytest
@@ -122,13 +125,35 @@ def test_result_of_another_university_is_not_found(client, new_client, session, 
     assert other.get(f"/staff/uploads/{batch.id}").status_code == 404
 
 
-def test_error_report_is_safe_against_formula_injection(client, session, campus):
-    rows = [["张三", campus["ids"][0], "=HYPERLINK(\"x\")", DONE, "80"]]
+def test_error_report_is_the_original_rows_plus_a_reason_and_formula_safe(client, session, campus):
+    rows = [["张三", campus["ids"][0], "QLU-DIG-01", DONE, "80"],
+            ["李䶮", campus["ids"][1], "=HYPERLINK(\"x\")", DONE, "80"]]
     _staff_upload(client, session, campus["a"], "a.csv", files.utf8_bom_csv(rows))
     batch = session.exec(select(CompletionBatch)).one()
     report = client.get(f"/staff/uploads/{batch.id}/errors.csv")
     assert report.status_code == 200 and report.content.startswith(b"\xef\xbb\xbf")
+    table = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
+    assert table[0][:5] == ["姓名", "身份证号", "课程代码", "结业日期", "成绩"]
+    assert len(table) == 2 and table[1][:3] == ["李䶮", campus["ids"][1], "'=HYPERLINK(\"x\")"]
+    assert table[1][5:] == ["3", "本校没有该代码的课程"]
     assert "\n=" not in report.text and ",=" not in report.text
+
+
+def test_uploaded_originals_are_encrypted_at_rest(client, session, settings, campus):
+    rows = [["张三", campus["ids"][0], "QLU-DIG-01", DONE, "80"]]
+    _staff_upload(client, session, campus["a"], "a.csv", files.gbk_csv(rows))
+    stored = list((settings.data_dir / "uploads").rglob("*.enc"))
+    assert len(stored) == 1
+    assert campus["ids"][0].encode() not in stored[0].read_bytes()
+
+
+def test_other_university_cannot_download_the_error_report(client, new_client, session, campus):
+    rows = [["王五", campus["outsider"], "QDU-DIG-01", DONE, "80"]]
+    _staff_upload(client, session, campus["a"], "a.csv", files.utf8_bom_csv(rows))
+    batch = session.exec(select(CompletionBatch)).one()
+    other = new_client()
+    login(other, make_user(session, university=campus["b"]))
+    assert other.get(f"/staff/uploads/{batch.id}/errors.csv").status_code == 404
 
 
 def test_api_upload_and_wrong_token(client, session, campus):
