@@ -56,6 +56,7 @@ def test_gbk_csv_cannot_carry_rare_characters_and_says_so(client, session, campu
     rows = [["李䶮", campus["ids"][1], "QLU-DIG-01", DONE, "90"]]
     response = _staff_upload(client, session, campus["a"], "a.csv", files.gbk_csv(rows))
     assert 'id="n-rejected">1<' in response.text and "CSV UTF-8" in response.text
+    assert "<td>姓名</td>" in response.text.split('class="rejected"')[1]
     assert _count(session) == 0
 
 
