@@ -200,3 +200,29 @@ def test_api_upload_of_an_old_xls_is_a_field_error(client, session, campus):
     response = client.post("/api/v1/completions", headers={"Authorization": f"Bearer {token}"},
                            files={"file": ("a.xls", b"\xd0\xcf\x11\xe0" + b"\0" * 600)})
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "file"
+
+
+def test_a_certified_completion_cannot_change(client, session, settings, campus):
+    from app.certificates import service as certificates
+
+    ids = campus["ids"]
+    _staff_upload(client, session, campus["a"], "a.csv",
+                  files.utf8_bom_csv([["张三", ids[0], "QLU-DIG-01", DONE, "80"]]))
+    certificates.issue_for_course(session, campus["course"], actor="test", public_url="http://t",
+                                  data_dir=settings.data_dir, today=TODAY)
+    session.commit()
+    response = client.post("/staff/uploads", data={"csrf_token": csrf_of(client, "/staff/uploads")},
+                           files={"file": ("b.csv", files.utf8_bom_csv(
+                               [["张三", ids[0], "QLU-DIG-01", DONE, "95"]]))}, follow_redirects=True)
+    assert 'id="n-rejected">1<' in response.text and "结业证书" in response.text
+    assert session.exec(select(Completion)).one().score == 80
+
+
+def test_the_same_person_twice_in_one_file(client, session, campus):
+    ids = campus["ids"]
+    rows = [["张三", ids[0], "QLU-DIG-01", DONE, "80"], ["张三", ids[0], "QLU-DIG-01", DONE, "80"],
+            ["张三", ids[0], "QLU-DIG-01", DONE, "70"]]
+    response = _staff_upload(client, session, campus["a"], "a.csv", files.utf8_bom_csv(rows))
+    text = response.text
+    assert 'id="n-accepted">1<' in text and 'id="n-unchanged">1<' in text
+    assert 'id="n-rejected">1<' in text and _count(session) == 1
