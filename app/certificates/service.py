@@ -15,6 +15,8 @@ from app.certificates import pdf, serials
 from app.certificates.models import Certificate
 from app.completions.models import Completion
 from app.courses.models import Course
+from app.enrollments import service as enrollments
+from app.enrollments.models import Enrollment
 from app.errors import NotFound
 from app.i18n import N_
 from app.security import keys
@@ -132,10 +134,16 @@ def merged_pdf(certs: list[Certificate], data_dir: Path) -> bytes:
 
 
 def find_for_trainee(session: Session, *, id_number: str, mobile: str) -> list[Certificate] | None:
-    """None when the ID number and mobile do not belong together: say nothing about which is wrong."""
+    """Certificates of the enrollments made with this ID number and this mobile number.
+
+    None when no enrollment matches both: say nothing about which of the two is wrong."""
     trainee = trainees.get_by_id_number(session, id_number)
-    if trainee is None or trainees.mobile_of(trainee) != mobile:
+    if trainee is None:
+        return None
+    own = [e.id for e in session.exec(select(Enrollment).where(Enrollment.trainee_id == trainee.id))
+           if enrollments.mobile_of(e) == mobile]
+    if not own:
         return None
     return list(session.exec(
         select(Certificate).join(Completion, col(Certificate.completion_id) == Completion.id)
-        .where(Completion.trainee_id == trainee.id).order_by(col(Certificate.issued_at).desc())))
+        .where(col(Completion.enrollment_id).in_(own)).order_by(col(Certificate.issued_at).desc())))

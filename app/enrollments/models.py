@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
@@ -23,4 +23,8 @@ class Enrollment(SQLModel, table=True):
     consent_at: datetime
     consent_channel: str = Field(max_length=10)  # web | api
     share_with_employer: bool = False
+    # Contact details as given with this enrollment (encrypted), so a later form cannot change them.
+    mobile_encrypted: str = Field(max_length=200)
+    mobile_masked: str = Field(max_length=11)
+    email_encrypted: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow)

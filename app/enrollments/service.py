@@ -15,6 +15,7 @@ from app.db import utcnow
 from app.enrollments.models import CONSENT_VERSION, Enrollment
 from app.errors import Conflict, NotFound
 from app.i18n import N_
+from app.security import keys
 from app.trainees import service as trainees
 from app.trainees import validators
 from app.trainees.models import Trainee
@@ -81,22 +82,30 @@ def enroll(session: Session, data: EnrollmentCreate, *, channel: str, today: dat
     course = courses.get_by_code(session, data.course_code)
     if not courses.is_enrolling(course, today):
         raise Conflict(N_("Enrollment for this course is closed"))
-    existing = trainees.get_by_id_number(session, data.id_number)
-    if existing and _enrolled(session, existing.id, course.id):
-        raise AlreadyEnrolled(N_("This ID number is already enrolled in this course"))
+    trainee = trainees.get_by_id_number(session, data.id_number)
+    if trainee is not None:
+        if _enrolled(session, trainee.id, course.id):
+            raise AlreadyEnrolled(N_("This ID number is already enrolled in this course"))
+        trainees.check_name(trainee, data.name)
     _take_seat(session, course)
     company = companies.find_or_create(session, uscc=data.company_uscc, name=data.company_name)
-    trainee = trainees.upsert(session, id_number=data.id_number, name=data.name,
-                              mobile=data.mobile, email=data.email)
+    trainee = trainee or trainees.register(session, id_number=data.id_number, name=data.name)
+    k = keys()
     enrollment = Enrollment(
         enrollment_no=new_enrollment_no(today), course_id=course.id, trainee_id=trainee.id,
         company_id=company.id, consent_version=CONSENT_VERSION, consent_at=utcnow(),
-        consent_channel=channel, share_with_employer=data.share_with_employer)
+        consent_channel=channel, share_with_employer=data.share_with_employer,
+        mobile_encrypted=k.encrypt(data.mobile), mobile_masked=validators.mask_mobile(data.mobile),
+        email_encrypted=k.encrypt(data.email) if data.email else None)
     session.add(enrollment)
     session.flush()
     audit.record(session, "public", "enrollment.create", "enrollment", enrollment.id,
                  course=course.code, channel=channel)
     return enrollment
+
+
+def mobile_of(enrollment: Enrollment) -> str:
+    return keys().decrypt(enrollment.mobile_encrypted)
 
 
 class AlreadyEnrolled(Conflict):

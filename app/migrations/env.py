@@ -14,8 +14,13 @@ def run_migrations() -> None:
         _run(connection)
         return
     engine = make_engine(context.config.get_main_option("sqlalchemy.url") or get_settings().database_url)
-    with engine.begin() as conn:
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            # Batch mode rebuilds a table by copy, drop and rename; SQLite's foreign keys would
+            # refuse the drop. The pragma only takes effect outside a transaction, so it comes first.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
         _run(conn)
+        conn.commit()
     engine.dispose()
 
 

@@ -176,3 +176,38 @@ def test_guessing_mobiles_for_one_id_number_is_throttled(client, new_client, ses
         "csrf_token": csrf_of(guesser, "/certificates/find"), "id_number": id_number,
         "mobile": "13700000009"})
     assert blocked.status_code == 429
+
+
+def test_knowing_an_id_number_does_not_give_away_its_certificates(client, new_client, session,
+                                                                   completed):
+    _issue(client, completed["course"])
+    name, id_number = completed["people"][0]
+    other_course = make_course(session, make_university(session))
+    attacker = new_client()
+
+    def enroll(as_name):
+        return attacker.post(f"/courses/{other_course.code}/enroll", data={
+            "csrf_token": csrf_of(attacker), "name": as_name, "id_number": id_number,
+            "mobile": "13911112222", "company_uscc": completed_company_uscc(session),
+            "consent": "yes"})
+
+    renamed = enroll("Mallory")
+    assert renamed.status_code == 422 and 'id="e-name"' in renamed.text
+    assert enroll(name).status_code == 200  # the real name, but the attacker's own mobile
+    found = attacker.post("/certificates/find", data={
+        "csrf_token": csrf_of(attacker, "/certificates/find"), "id_number": id_number,
+        "mobile": "13911112222"})
+    assert ".pdf?t=" not in found.text
+    owner = new_client()
+    mine = owner.post("/certificates/find", data={
+        "csrf_token": csrf_of(owner, "/certificates/find"), "id_number": id_number,
+        "mobile": "13912345678"})
+    assert ".pdf?t=" in mine.text
+    cert = session.exec(select(Certificate).where(Certificate.holder_name == name)).one()
+    assert cert.holder_name == name
+
+
+def completed_company_uscc(session):
+    from app.companies.models import Company
+
+    return session.exec(select(Company)).first().uscc

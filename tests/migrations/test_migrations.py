@@ -31,3 +31,33 @@ def test_downgrade_and_upgrade_again(tmp_path):
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM city")).scalar() == 16
     engine.dispose()
+
+
+def test_0003_moves_contact_details_onto_enrollments_and_back(tmp_path):
+    url = f"sqlite:///{tmp_path / 'contact.db'}"
+    migrate.upgrade(url, "0002")
+    engine = make_engine(url)
+    rows = [
+        "INSERT INTO university(code,name,city_code,created_at) VALUES('U','u','3701','2026-01-01')",
+        "INSERT INTO course(code,title,hours,capacity,starts_on,ends_on,university_id,seats_taken,"
+        "is_open,created_at) VALUES('C','t',1,1,'2026-01-01','2026-02-01',1,1,1,'2026-01-01')",
+        "INSERT INTO company(uscc,name,created_at) VALUES('X','x','2026-01-01')",
+        "INSERT INTO trainee(id_hash,id_encrypted,id_masked,name,mobile_encrypted,mobile_masked,"
+        "created_at,updated_at) VALUES('h','e','m','n','ENC','138****0000','2026-01-01','2026-01-01')",
+        "INSERT INTO enrollment(enrollment_no,course_id,trainee_id,company_id,status,consent_version,"
+        "consent_at,consent_channel,share_with_employer,created_at) "
+        "VALUES('BM1',1,1,1,'enrolled','v','2026-01-01','web',0,'2026-01-01')",
+    ]
+    with engine.begin() as conn:
+        for row in rows:
+            conn.execute(text(row))
+    migrate.upgrade(url)
+    with engine.connect() as conn:
+        moved = conn.execute(text("SELECT mobile_encrypted, mobile_masked FROM enrollment")).one()
+        assert tuple(moved) == ("ENC", "138****0000")
+        assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
+    migrate.downgrade(url, "0002")
+    with engine.connect() as conn:
+        back = conn.execute(text("SELECT mobile_encrypted, mobile_masked FROM trainee")).one()
+        assert tuple(back) == ("ENC", "138****0000")
+    engine.dispose()
