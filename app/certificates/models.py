@@ -1,6 +1,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
@@ -8,6 +9,11 @@ from app.db import utcnow
 
 class Certificate(SQLModel, table=True):
     """An issued certificate: what was printed is copied here, so it never changes afterwards."""
+
+    # One valid certificate per completion, even when "issue" is pressed twice at once.
+    __table_args__ = (Index("uq_certificate_issued_completion", "completion_id", unique=True,
+                            sqlite_where=text("status = 'issued'"),
+                            postgresql_where=text("status = 'issued'")),)
 
     id: int | None = Field(default=None, primary_key=True)
     serial: str = Field(max_length=20, unique=True, index=True)

@@ -8,6 +8,7 @@ from io import BytesIO
 from pathlib import Path
 
 from pypdf import PdfWriter
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
@@ -17,7 +18,7 @@ from app.completions.models import Completion
 from app.courses.models import Course
 from app.enrollments import service as enrollments
 from app.enrollments.models import Enrollment
-from app.errors import NotFound
+from app.errors import Conflict, NotFound
 from app.i18n import N_
 from app.security import keys
 from app.trainees import service as trainees
@@ -60,28 +61,45 @@ def verify_url(public_url: str, serial: str) -> str:
 
 def issue_for_course(session: Session, course: Course, *, actor: str, public_url: str,
                      data_dir: Path, today: date) -> tuple[list[Certificate], list[Refusal]]:
-    """Every completion of the course without a certificate gets one; unprintable names are refused."""
+    """Every completion of the course without a certificate gets one; unprintable names are refused.
+
+    All PDFs are rendered before the first write, so a transaction (and SQLite's write lock)
+    lasts only as long as the inserts, not as long as the printing."""
     university = session.get(University, course.university_id)
     pending = session.exec(
         select(Completion, Trainee).join(Trainee, col(Completion.trainee_id) == Trainee.id)
         .where(Completion.course_id == course.id,
-               ~col(Completion.id).in_(select(Certificate.completion_id)))
+               ~col(Completion.id).in_(select(Certificate.completion_id)
+                                       .where(Certificate.status == "issued")))
         .order_by(col(Completion.id))
     ).all()
     issued, refused = [], []
     for completion, trainee in pending:
         try:
-            issued.append(_issue(session, completion, trainee.name, course, university,
-                                 public_url=public_url, data_dir=data_dir, today=today))
+            issued.append(_render(completion, trainee.name, course, university,
+                                  public_url=public_url, data_dir=data_dir, today=today))
         except pdf.UnprintableText as exc:
             refused.append(Refusal(trainee.name, exc.message, exc.params))
+    _store(session, issued, data_dir)
     audit.record(session, actor, "certificate.issue", "course", course.id,
                  issued=len(issued), refused=len(refused))
     return issued, refused
 
 
-def _issue(session: Session, completion: Completion, holder: str, course: Course,
-           university: University, *, public_url: str, data_dir: Path, today: date) -> Certificate:
+def _store(session: Session, certs: list[Certificate], data_dir: Path) -> None:
+    session.add_all(certs)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        # Another request issued for the same completions first; its certificates stand.
+        for cert in certs:
+            (data_dir / cert.pdf_path).unlink(missing_ok=True)
+        raise Conflict(N_("Certificates for this course are being issued right now. "
+                          "Reload the page in a moment.")) from exc
+
+
+def _render(completion: Completion, holder: str, course: Course, university: University, *,
+            public_url: str, data_dir: Path, today: date) -> Certificate:
     cert = Certificate(
         serial=serials.new_serial(today.year), completion_id=completion.id,
         university_id=university.id, course_id=course.id, holder_name=holder,
@@ -98,8 +116,6 @@ def _issue(session: Session, completion: Completion, holder: str, course: Course
     (data_dir / relative).parent.mkdir(parents=True, exist_ok=True)
     (data_dir / relative).write_bytes(content)
     cert.pdf_path, cert.pdf_sha256 = str(relative), hashlib.sha256(content).hexdigest()
-    session.add(cert)
-    session.flush()
     return cert
 
 

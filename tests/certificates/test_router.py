@@ -211,3 +211,25 @@ def completed_company_uscc(session):
     from app.companies.models import Company
 
     return session.exec(select(Company)).first().uscc
+
+
+def test_issuing_twice_at_once_gives_one_certificate_per_completion(client, session, settings,
+                                                                     completed):
+    """A request that rendered its certificates before another one committed the same
+    completions is refused whole, and its PDFs are removed."""
+    from app.certificates import service
+    from app.completions.models import Completion
+    from app.errors import Conflict
+
+    args = dict(public_url="http://t", data_dir=settings.data_dir, today=date.today())
+    course = completed["course"]
+    issued, _ = service.issue_for_course(session, course, actor="t", **args)
+    session.commit()
+    completion = session.get(Completion, issued[0].completion_id)
+    late = service._render(completion, issued[0].holder_name, course, completed["a"], **args)
+    assert (settings.data_dir / late.pdf_path).exists()
+    with pytest.raises(Conflict):
+        service._store(session, [late], settings.data_dir)
+    session.rollback()
+    assert not (settings.data_dir / late.pdf_path).exists()
+    assert len(session.exec(select(Certificate)).all()) == 2
