@@ -37,8 +37,9 @@ class Invalid(AppError):
 
     status = 422
 
-    def __init__(self, errors: list[tuple[str, str]], message: str = "Invalid input"):
-        super().__init__(message)
+    def __init__(self, errors: list[tuple[str, str]], message: str = "Invalid input",
+                 params: dict[str, Any] | None = None):
+        super().__init__(message, params=params)
         self.errors = errors
 
 

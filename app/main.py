@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app import i18n
 from app.config import Settings, get_settings
 from app.db import make_engine
-from app.errors import AppError, Invalid
+from app.errors import AppError, Invalid, TooLarge
 from app.i18n import N_, gettext
 from app.web import (
     CSRF_COOKIE,
@@ -81,7 +81,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             return redirect(f"/login?next={request.url.path}")
         if _wants_json(request):
             if isinstance(exc, Invalid):
-                return JSONResponse({"errors": [{"field": f, "message": gettext(m)}
+                return JSONResponse({"errors": [{"field": f, "message": gettext(m, **exc.params)}
                                                 for f, m in exc.errors]}, status_code=422)
             return JSONResponse({"detail": gettext(exc.message, **exc.params)}, status_code=exc.status)
         message = gettext(exc.message, **exc.params)
@@ -119,6 +119,10 @@ CSP = ("default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline';
        "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
 
+async def _no_body():
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
 class RequestContext:
     """Per request: the language, a CSRF cookie, and headers that keep pages safe."""
 
@@ -132,16 +136,57 @@ class RequestContext:
         conn = HTTPConnection(scope)
         token = i18n.set_language(i18n.choose_language(
             conn.cookies.get(LANG_COOKIE), conn.headers.get("accept-language")))
+        try:
+            refusal = self._refusal(scope, conn)
+            if refusal is not None:
+                return await refusal(scope, receive, send)
+            csrf = conn.cookies.get(CSRF_COOKIE)
+            scope.setdefault("state", {})["csrf_token"] = csrf or new_csrf_token()
+            tripped: list[bool] = []
+            send = self._with_headers(scope, send, csrf is None)
+            await self.app(scope, self._capped(receive, tripped), self._answer_413(scope, send, tripped))
+        finally:
+            i18n._language.reset(token)
+
+    def _refusal(self, scope: Scope, conn: HTTPConnection):
+        if "\x00" in scope["path"]:
+            # No URL of ours holds a NUL; PostgreSQL would refuse it as a parameter anyway.
+            return JSONResponse({"detail": gettext(N_("Page not found"))}, status_code=404)
         length = conn.headers.get("content-length", "")
         if length.isdigit() and int(length) > self.max_body:
             # Refused before any byte of the body is read or spooled to disk.
-            response = _too_large(scope["path"], self.max_body)
-            i18n._language.reset(token)
-            return await response(scope, receive, send)
-        csrf = conn.cookies.get(CSRF_COOKIE)
-        fresh = csrf is None
-        scope.setdefault("state", {})["csrf_token"] = csrf or new_csrf_token()
+            return _too_large(scope["path"], self.max_body)
+        return None
 
+    def _capped(self, receive: Receive, tripped: list[bool]) -> Receive:
+        """Counts the body as it arrives: a chunked request has no Content-Length to check."""
+        seen = 0
+
+        async def capped():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_body:
+                tripped.append(True)
+                raise TooLarge(N_("The file is larger than the %(mb)s MB limit"),
+                               params={"mb": self.max_body >> 20})
+            return message
+
+        return capped
+
+    def _answer_413(self, scope: Scope, send: Send, tripped: list[bool]) -> Send:
+        """Whatever the app made of the cut-off body (FastAPI answers 400), the client gets 413."""
+
+        async def send_or_replace(message):
+            if not tripped:
+                return await send(message)
+            if message["type"] == "http.response.start":
+                await _too_large(scope["path"], self.max_body)(scope, _no_body, send)
+
+        return send_or_replace
+
+    @staticmethod
+    def _with_headers(scope: Scope, send: Send, fresh_csrf: bool) -> Send:
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
@@ -150,12 +195,9 @@ class RequestContext:
                 headers.setdefault("X-Frame-Options", "DENY")
                 if not scope["path"].startswith(("/docs", "/redoc")):
                     headers.setdefault("Content-Security-Policy", CSP)
-                if fresh:
+                if fresh_csrf:
                     headers.append("Set-Cookie", f"{CSRF_COOKIE}={scope['state']['csrf_token']}; "
                                    "Path=/; HttpOnly; SameSite=Lax")
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_headers)
-        finally:
-            i18n._language.reset(token)
+        return send_with_headers

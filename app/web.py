@@ -16,7 +16,8 @@ from starlette.datastructures import FormData
 
 from app import i18n
 from app.config import get_settings
-from app.errors import Forbidden, TooLarge
+from app.errors import Forbidden, Invalid, TooLarge
+from app.fields import has_control_chars
 from app.i18n import N_, gettext
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +91,11 @@ async def csrf_form(request: Request) -> FormData:
     sent = form.get("csrf_token", "")
     if not cookie or not isinstance(sent, str) or not hmac.compare_digest(cookie, sent):
         raise Forbidden(N_("The form has expired. Reload the page and try again."))
+    for name, value in form.multi_items():
+        if isinstance(value, str) and has_control_chars(value):
+            raise Invalid([(name, N_("This field contains invisible control characters"))])
     return form
+
 
 
 FormDep = Annotated[FormData, Depends(csrf_form)]

@@ -108,16 +108,22 @@ def _decode(data: bytes, encoding: str | None) -> tuple[str, str]:
     )
 
 
+# Text encodings a user may choose; codecs such as rot13 or zlib are not text encodings.
+CHOSEN_ENCODINGS = frozenset({"utf-8", "utf-8-sig", "gb18030", "gbk", "gb2312", "utf-16"})
+
+
 def _decode_as(data: bytes, encoding: str) -> tuple[str, str]:
     try:
         name = codecs.lookup(encoding).name
-    except LookupError as exc:
+        if name not in CHOSEN_ENCODINGS:
+            raise LookupError(encoding)
+    except (LookupError, ValueError) as exc:
         raise UploadRefused(
             N_("Unknown text encoding: %(encoding)s"), {"encoding": encoding}
         ) from exc
     try:
         text = data.decode(name)
-    except UnicodeDecodeError as exc:
+    except UnicodeError as exc:
         raise UploadRefused(
             N_("The file cannot be read as %(encoding)s: choose another encoding"),
             {"encoding": encoding},

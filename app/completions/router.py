@@ -2,7 +2,9 @@ import csv
 import io
 from datetime import date
 
-from fastapi import APIRouter, Depends, File, Request, UploadFile
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Path, Request, UploadFile
 from fastapi.responses import Response
 from sqlmodel import col, select
 
@@ -16,6 +18,7 @@ from app.universities.models import University
 from app.web import FormDep, redirect, render
 
 router = APIRouter(dependencies=[Depends(load_user)])
+BatchId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 api = APIRouter(tags=["completions"])
 
 
@@ -45,6 +48,8 @@ def upload(request: Request, session: SessionDep, user: StaffUser, form: FormDep
     if file is None or isinstance(file, str) or not file.filename:
         return _upload_error(request, session, user, N_("Choose a CSV or XLSX file"))
     encoding = str(form.get("encoding") or "") or None
+    if encoding not in (None, "utf-8", "gb18030"):
+        return _upload_error(request, session, user, N_("Choose an encoding from the list"))
     upload = service.Upload(university=session.get(University, user.university_id),
                             filename=file.filename, data=_read_capped(file, settings.max_upload_bytes),
                             user_id=user.id, encoding=encoding)
@@ -65,14 +70,14 @@ def _upload_error(request, session, user, message: str, **params):
 
 
 @router.get("/staff/uploads/{batch_id}", name="completions:result")
-def result(request: Request, session: SessionDep, user: StaffUser, batch_id: int):
+def result(request: Request, session: SessionDep, user: StaffUser, batch_id: BatchId):
     batch = service.get_batch(session, batch_id, user.university_id)
     return render(request, "completions/result.html",
                   {"batch": batch, "outcomes": service.outcomes(batch)})
 
 
 @router.get("/staff/uploads/{batch_id}/errors.csv", name="completions:errors")
-def errors_csv(request: Request, session: SessionDep, user: StaffUser, batch_id: int):
+def errors_csv(request: Request, session: SessionDep, user: StaffUser, batch_id: BatchId):
     batch = service.get_batch(session, batch_id, user.university_id)
     out = io.StringIO()
     writer = csv.writer(out)

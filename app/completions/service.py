@@ -2,12 +2,14 @@
 
 import hashlib
 import json
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import bindparam, insert, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
@@ -17,7 +19,7 @@ from app.completions.models import Completion, CompletionBatch
 from app.courses.models import Course
 from app.db import utcnow
 from app.enrollments.models import Enrollment
-from app.errors import Invalid, NotFound
+from app.errors import Conflict, Invalid, NotFound
 from app.i18n import N_
 from app.security import keys
 from app.trainees import validators
@@ -64,12 +66,17 @@ def import_file(session: Session, upload: Upload, *, data_dir: Path, today: date
     try:
         parsed = parsing.parse_completion_file(upload.filename, upload.data, encoding=upload.encoding)
     except parsing.UploadRefused as exc:
-        raise Invalid([("file", exc.message)], message=exc.message) from exc
+        raise Invalid([("file", exc.message)], message=exc.message, params=exc.params) from exc
     sha256 = hashlib.sha256(upload.data).hexdigest()
     _keep_original(data_dir, sha256, parsed.format, upload.data)
     plan = _classify(session, upload.university, parsed.rows, today)
     batch = _record_batch(session, upload, parsed, sha256, plan)
-    _write(session, plan, batch.id)
+    try:
+        _write(session, plan, batch.id)
+    except IntegrityError as exc:
+        # Another upload wrote some of the same completions since this one read them.
+        raise Conflict(N_("Another upload with some of the same rows was saved at the same time. "
+                          "Upload the file again: rows already saved will show as unchanged.")) from exc
     audit.record(session, upload.actor, "completion.upload", "completion_batch", batch.id, rows=batch.rows,
                  accepted=batch.accepted, rejected=batch.rejected, sha256=sha256)
     return batch
@@ -85,9 +92,10 @@ def _keep_original(data_dir: Path, sha256: str, fmt: str, data: bytes) -> None:
     path = _original_path(data_dir, sha256, fmt)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
-        partial.write_bytes(keys().encrypt_bytes(data))
-        partial.replace(path)
+        # A temporary file of its own: two uploads of the same file may run at once.
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".partial", delete=False) as f:
+            f.write(keys().encrypt_bytes(data))
+        Path(f.name).replace(path)
 
 
 def original_file(batch: CompletionBatch, data_dir: Path) -> bytes:
@@ -242,11 +250,15 @@ def _dec(value) -> Decimal | None:
     return None if value is None else Decimal(value).normalize()
 
 
+def _printable(filename: str) -> str:
+    return "".join(ch for ch in filename if ord(ch) >= 32) or "upload"
+
+
 def _record_batch(session: Session, upload: Upload, parsed, sha256: str, plan: _Plan) -> CompletionBatch:
     count = {s: sum(o.status == s for o in plan.outcomes) for s in ("new", "changed", "unchanged", "error")}
     batch = CompletionBatch(
         university_id=upload.university.id, user_id=upload.user_id,
-        api_token_id=upload.api_token_id, filename=upload.filename[:255], sha256=sha256,
+        api_token_id=upload.api_token_id, filename=_printable(upload.filename)[:255], sha256=sha256,
         size=len(upload.data), format=parsed.format, encoding=parsed.encoding,
         rows=len(plan.outcomes), accepted=count["new"], updated=count["changed"],
         unchanged=count["unchanged"], rejected=count["error"],

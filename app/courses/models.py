@@ -6,6 +6,7 @@ from pydantic import StringConstraints, model_validator
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
+from app.fields import PlainText
 from app.i18n import N_
 
 
@@ -33,9 +34,10 @@ class Course(CourseBase, table=True):
 
 
 class CourseCreate(SQLModel):
+    # What a university types; the table's columns (CourseBase) carry the storage limits.
     code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=30,
                                            pattern=r"^[A-Za-z0-9_-]+$")]
-    title: str = Field(min_length=2, max_length=120)
+    title: PlainText = Field(min_length=2, max_length=120)
     hours: Decimal = Field(gt=0, le=1000, max_digits=6, decimal_places=1)
     capacity: int = Field(gt=0, le=100000)
     starts_on: date

@@ -14,6 +14,7 @@ from app.courses.models import Course
 from app.db import utcnow
 from app.enrollments.models import CONSENT_VERSION, Enrollment
 from app.errors import Conflict, NotFound
+from app.fields import PlainText
 from app.i18n import N_
 from app.security import keys
 from app.trainees import service as trainees
@@ -24,13 +25,13 @@ _NO_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: easy to read
 
 
 class EnrollmentCreate(BaseModel):
-    course_code: str = Field(min_length=1, max_length=30)
+    course_code: PlainText = Field(min_length=1, max_length=30)
     name: str
     id_number: str
     mobile: str
-    email: str | None = Field(default=None, max_length=254)
-    company_uscc: str
-    company_name: str | None = Field(default=None, max_length=100)
+    email: PlainText | None = Field(default=None, max_length=254)
+    company_uscc: PlainText
+    company_name: PlainText | None = Field(default=None, max_length=100)
     consent: bool = False
     share_with_employer: bool = False
 

@@ -5,6 +5,7 @@ from pydantic import StringConstraints
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
+from app.fields import PlainText
 
 
 class UniversityBase(SQLModel):
@@ -21,8 +22,8 @@ class University(UniversityBase, table=True):
 class UniversityCreate(SQLModel):
     code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=20,
                                            pattern=r"^[A-Za-z0-9_-]+$")]
-    name: str = Field(min_length=2, max_length=100)
-    city_code: str = Field(min_length=4, max_length=4)
+    name: PlainText = Field(min_length=2, max_length=100)
+    city_code: PlainText = Field(min_length=4, max_length=4)
 
 
 class UniversityPublic(UniversityBase):

@@ -226,3 +226,24 @@ def test_the_same_person_twice_in_one_file(client, session, campus):
     text = response.text
     assert 'id="n-accepted">1<' in text and 'id="n-unchanged">1<' in text
     assert 'id="n-rejected">1<' in text and _count(session) == 1
+
+
+def test_chunked_upload_without_length_is_still_capped(client, session, campus):
+    _, token = auth.create_token(session, name="t", role="university",
+                                 university_id=campus["a"].id)
+    session.commit()
+    boundary = "dandelionboundary"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\n"
+            "Content-Type: text/csv\r\n\r\n").encode()
+
+    def body():  # a generator: httpx sends it chunked, with no Content-Length
+        yield head
+        for _ in range(12):
+            yield b"a" * (1024 * 1024)
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    response = client.post("/api/v1/completions", content=body(), headers={
+        "Authorization": f"Bearer {token}",
+        "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert response.status_code == 413 and "10" in response.json()["detail"]
+    assert _count(session, CompletionBatch) == 0
