@@ -39,12 +39,14 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
     import uvicorn
 
     from app.certificates.pdf import font_problems
+    from app.config import get_settings
 
     for problem in font_problems():
         typer.secho(f"warning: {problem}", fg="yellow", err=True)
     if upgrade:
         db_upgrade()
-    uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True)
+    uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True,
+                forwarded_allow_ips=get_settings().forwarded_allow_ips)
 
 
 @app.command()

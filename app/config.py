@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     database_url: str = ""
     secret_key: str = ""
     public_url: str = "http://127.0.0.1:8000"
+    # Reverse proxies whose X-Forwarded-For is believed: client addresses drive the login limits.
+    forwarded_allow_ips: str = "127.0.0.1"
     max_upload_bytes: int = 10 * 1024 * 1024
     session_days: int = 14
     goal_universities: int = 50

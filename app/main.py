@@ -24,6 +24,7 @@ from app.web import (
     new_csrf_token,
     redirect,
     render,
+    safe_path,
     translate_error,
 )
 
@@ -44,7 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def switch_language(request: Request, code: str):
         # Only the path of the referring page: never redirect off-site.
         back = urlsplit(request.headers.get("referer") or "/")
-        response = redirect((back.path or "/") + (f"?{back.query}" if back.query else ""))
+        response = redirect(safe_path((back.path or "/") + (f"?{back.query}" if back.query else ""))
+                            or "/")
         response.set_cookie(LANG_COOKIE, code if code in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE,
                             max_age=365 * 86400, samesite="lax")
         return response
@@ -66,6 +68,14 @@ def _include_routers(app: FastAPI) -> None:
     for router in (goals, courses, enrollments, auth, universities, completions, certificates):
         app.include_router(router)
     app.include_router(api, prefix="/api/v1")
+
+
+HTTP_MESSAGES = {
+    400: N_("The request could not be read"),
+    404: N_("Page not found"),
+    405: N_("This address does not accept this kind of request"),
+    413: N_("The request is too large"),
+}
 
 
 def _wants_json(request: Request) -> bool:
@@ -99,7 +109,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException):
-        message = gettext(N_("Page not found")) if exc.status_code == 404 else str(exc.detail)
+        # Framework errors speak English; ours are translated, so users see their own language.
+        message = gettext(HTTP_MESSAGES.get(exc.status_code, N_("This request could not be handled")))
         if _wants_json(request):
             return JSONResponse({"detail": message}, status_code=exc.status_code)
         return render(request, "error.html", {"status": exc.status_code, "message": message},

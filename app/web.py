@@ -65,6 +65,12 @@ def redirect(url: str, flash: str | None = None, **params) -> RedirectResponse:
     return response
 
 
+def safe_path(url: str) -> str:
+    """Only a path on this site ("" otherwise): "//host" and "/\\host" would leave it."""
+    ok = url.startswith("/") and not url.startswith(("//", "/\\"))
+    return url if ok else ""
+
+
 def _read_flash(request: Request) -> str | None:
     raw = request.cookies.get(FLASH_COOKIE)
     if not raw:

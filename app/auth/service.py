@@ -9,6 +9,7 @@ from app.db import utcnow
 from app.errors import Conflict, Invalid
 from app.i18n import N_
 from app.security import token_digest
+from app.universities.models import University
 
 password_hash = PasswordHash.recommended()  # Argon2id
 # Verifying against a dummy hash when the email is unknown keeps the response time the same.
@@ -25,7 +26,7 @@ def create_user(session: Session, *, email: str, password: str, role: str,
         raise Invalid([("password", N_("Use at least 10 characters"))])
     if get_by_email(session, email):
         raise Conflict(N_("An account with this email already exists"))
-    if role == "staff" and university_id is None:
+    if role == "staff" and (university_id is None or session.get(University, university_id) is None):
         raise Invalid([("university_id", N_("Choose a university"))])
     user = User(email=email.strip().lower(), password_hash=password_hash.hash(password),
                 role=role, university_id=university_id if role == "staff" else None)

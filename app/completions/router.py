@@ -1,7 +1,6 @@
 import csv
 import io
 from datetime import date
-
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Path, Request, UploadFile

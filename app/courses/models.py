@@ -48,6 +48,8 @@ class CourseCreate(SQLModel):
     def _dates_in_order(self) -> "CourseCreate":
         if self.ends_on < self.starts_on:
             raise ValueError(N_("The end date is before the start date"))
+        if self.enroll_closes_on and self.enroll_closes_on > self.ends_on:
+            raise ValueError(N_("Enrollment must close by the end date"))
         return self
 
 

@@ -1,16 +1,19 @@
 from datetime import date
 
 from fastapi import APIRouter, Depends, Request, status
+from sqlalchemy.exc import IntegrityError
 
 from app.audit import service as audit
 from app.auth.deps import ApiUniversity, StaffUser, load_user
 from app.certificates import service as certificates
+from app.cities.models import City
 from app.courses import service
 from app.courses.deps import OwnCourse
 from app.courses.models import CourseCreate, CoursePublic
 from app.db import SessionDep
 from app.enrollments import service as enrollments
-from app.i18n import N_
+from app.errors import Conflict
+from app.i18n import N_, gettext
 from app.universities.models import University
 from app.web import FormDep, form_values, redirect, render, validate_form
 
@@ -42,11 +45,15 @@ def create_course(request: Request, session: SessionDep, user: StaffUser, form: 
     data, errors = validate_form(CourseCreate, form, COURSE_FIELDS)
     if data is not None:
         university = session.get(University, user.university_id)
-        course = service.create(session, university=university, data=data)
-        audit.record(session, f"user:{user.id}", "course.create", "course", course.id)
-        session.commit()
-        return redirect(str(request.url_for("courses:staff_detail", code=course.code)),
-                        flash=N_("Course created"))
+        try:
+            course = service.create(session, university=university, data=data)
+            audit.record(session, f"user:{user.id}", "course.create", "course", course.id)
+            session.commit()
+            return redirect(str(request.url_for("courses:staff_detail", code=course.code)),
+                            flash=N_("Course created"))
+        except (Conflict, IntegrityError):
+            session.rollback()
+            errors = {"code": gettext("A course with this code already exists")}
     return render(request, "courses/form.html",
                   {"values": form_values(form, COURSE_FIELDS), "errors": errors}, status_code=422)
 
@@ -71,6 +78,6 @@ def create_course_api(session: SessionDep, principal: ApiUniversity, data: Cours
     course = service.create(session, university=university, data=data)
     audit.record(session, principal.actor, "course.create", "course", course.id)
     session.commit()
-    city = university.city_code
+    city = session.get(City, university.city_code)
     return CoursePublic(**course.model_dump(), university_code=university.code,
-                        university_name=university.name, city=city, seats_left=course.seats_left)
+                        university_name=university.name, city=city.name, seats_left=course.seats_left)

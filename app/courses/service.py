@@ -17,7 +17,7 @@ def get_by_code(session: Session, code: str) -> Course:
 
 
 def is_enrolling(course: Course, today: date) -> bool:
-    closes = course.enroll_closes_on or course.ends_on
+    closes = min(course.enroll_closes_on or course.ends_on, course.ends_on)
     return course.is_open and today <= closes
 
 

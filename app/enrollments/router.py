@@ -21,7 +21,7 @@ from app.web import FormDep, form_values, redirect, render, validate_form
 router = APIRouter(dependencies=[Depends(load_user)])
 api = APIRouter(tags=["enrollments"])
 
-FIELDS = ["name", "id_number", "mobile", "email", "company_uscc", "company_name",
+FIELDS = ["name", "id_number", "mobile", "email", "company_known", "company_uscc", "company_name",
           "consent", "share_with_employer"]
 
 
@@ -45,7 +45,7 @@ def enroll(request: Request, session: SessionDep, code: str, form: FormDep):
     course = courses.get_by_code(session, code)
     values = form_values(form, FIELDS)
     raw = {**values, "course_code": course.code,
-           "company_uscc": values["company_uscc"] or str(form.get("company_known") or ""),
+           "company_uscc": values["company_uscc"] or values["company_known"],
            "consent": values["consent"] == "yes",
            "share_with_employer": values["share_with_employer"] == "yes"}
     data, errors = validate_form(EnrollmentCreate, raw, list(raw))

@@ -5,10 +5,8 @@ Revises: 0003
 Create Date: 2026-11-28 16:31:57.184123
 """
 
-from alembic import op
 import sqlalchemy as sa
-import sqlmodel
-
+from alembic import op
 
 revision = '0004'
 down_revision = '0003'

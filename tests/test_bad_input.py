@@ -1,0 +1,91 @@
+"""Bad input gets a clear 4xx in the user's language, never a 500 (found in review)."""
+
+from tests import files
+from tests.factories import csrf_of, login, make_company, make_course, make_university, make_user
+
+
+def test_nul_in_a_path_is_not_found(client):
+    assert client.get("/courses/%00").status_code == 404
+    assert client.get("/enrollments/%00").status_code == 404
+
+
+def test_control_characters_in_forms_and_json_are_field_errors(client, session):
+    course = make_course(session, make_university(session))
+    response = client.post("/login", data={"email": "a\x00@b.cn", "password": "x",
+                                           "csrf_token": csrf_of(client)})
+    assert response.status_code == 422
+    api = client.post("/api/v1/enrollments", json={
+        "course_code": course.code, "name": "张三", "id_number": "11010519491231002X",
+        "mobile": "13800138000", "company_uscc": make_company(session).uscc,
+        "company_name": "坏\x00公司", "consent": True})
+    assert api.status_code == 422 and api.json()["errors"][0]["field"] == "company_name"
+
+
+def test_upload_batch_ids_out_of_range_are_422_not_500(client, session):
+    login(client, make_user(session, university=make_university(session)))
+    assert client.get("/staff/uploads/2147483648").status_code == 422
+    assert client.get(f"/staff/uploads/{2**63}").status_code == 422
+
+
+def test_missing_columns_are_named_in_the_message(client, session):
+    login(client, make_user(session, university=make_university(session)))
+    response = client.post("/staff/uploads", data={"csrf_token": csrf_of(client, "/staff/uploads")},
+                           files={"file": ("a.csv", "foo,bar\r\n1,2\r\n".encode("gbk"))})
+    assert response.status_code == 422 and "%(" not in response.text and "身份证号" in response.text
+
+
+def test_an_unknown_encoding_choice_is_refused(client, session):
+    login(client, make_user(session, university=make_university(session)))
+    response = client.post("/staff/uploads", data={"csrf_token": csrf_of(client, "/staff/uploads"),
+                                                   "encoding": "rot13"},
+                           files={"file": ("a.csv", files.gbk_csv([]))})
+    assert response.status_code == 422
+
+
+def test_staff_account_for_a_missing_university(client, session):
+    login(client, make_user(session, role="admin"))
+    response = client.post("/admin/users", data={
+        "csrf_token": csrf_of(client, "/admin"), "email": "t@x.edu.cn",
+        "password": "a-long-password", "university_id": "999999"})
+    assert response.status_code == 422 and 'id="e-university_id"' in response.text
+
+
+def test_language_switch_never_leaves_the_site(client):
+    for referer in ("https://evil.example//evil.example/x", "https://evil.example/\\evil.example"):
+        response = client.get("/lang/en", headers={"referer": referer}, follow_redirects=False)
+        assert response.headers["location"] == "/"
+
+
+def test_framework_errors_are_translated(client):
+    response = client.get("/logout")
+    assert response.status_code == 405 and "Method Not Allowed" not in response.text
+
+
+def test_duplicate_course_code_is_shown_beside_the_field(client, session):
+    university = make_university(session)
+    make_course(session, university, code="DUP-01")
+    login(client, make_user(session, university=university))
+    response = client.post("/staff/courses/new", data={
+        "csrf_token": csrf_of(client, "/staff/courses/new"), "code": "DUP-01", "title": "重复课程",
+        "hours": "8", "capacity": "10", "starts_on": "2026-12-01", "ends_on": "2026-12-31"})
+    assert response.status_code == 422 and 'id="e-code"' in response.text
+    assert 'value="重复课程"' in response.text
+
+
+def test_enrollment_cannot_close_after_the_course_ends(client, session):
+    login(client, make_user(session, university=make_university(session)))
+    response = client.post("/staff/courses/new", data={
+        "csrf_token": csrf_of(client, "/staff/courses/new"), "code": "LATE-01", "title": "课程",
+        "hours": "8", "capacity": "10", "starts_on": "2026-12-01", "ends_on": "2026-12-31",
+        "enroll_closes_on": "2027-01-15"})
+    assert response.status_code == 422
+
+
+def test_chosen_company_is_kept_after_an_error(client, session):
+    course = make_course(session, make_university(session))
+    company = make_company(session)
+    response = client.post(f"/courses/{course.code}/enroll", data={
+        "csrf_token": csrf_of(client), "name": "", "id_number": "", "mobile": "",
+        "company_known": company.uscc, "consent": "yes"})
+    assert response.status_code == 422
+    assert f'value="{company.uscc}" selected' in response.text
