@@ -36,16 +36,22 @@ def _link_signer() -> URLSafeTimedSerializer:
 def issue(request: Request, session: SessionDep, user: StaffUser, course: OwnCourse,
           form: FormDep):
     settings = request.app.state.settings
-    issued, refused = service.issue_for_course(
+    issued, refused, waiting = service.issue_for_course(
         session, course, actor=f"user:{user.id}", public_url=settings.public_url,
         data_dir=settings.data_dir, today=date.today())
     session.commit()
     target = str(request.url_for("courses:staff_detail", code=course.code))
-    if refused:
-        names = "; ".join(f"{r.holder} ({r.params.get('chars', '')})" for r in refused)
-        return redirect(target, flash=N_("%(issued)s certificates issued. Refused, the fonts cannot "
-                                         "print: %(names)s"), issued=len(issued), names=names)
-    return redirect(target, flash=N_("%(issued)s certificates issued"), issued=len(issued))
+    names = "; ".join(f"{r.holder} ({r.params.get('chars', '')})" for r in refused)
+    message = {
+        (False, False): N_("%(issued)s certificates issued"),
+        (False, True): N_("%(issued)s certificates issued; %(waiting)s more are waiting: "
+                          "press the button again"),
+        (True, False): N_("%(issued)s certificates issued. Refused, the fonts cannot print: "
+                          "%(names)s"),
+        (True, True): N_("%(issued)s certificates issued; %(waiting)s more are waiting: press the "
+                         "button again. Refused, the fonts cannot print: %(names)s"),
+    }[(bool(refused), bool(waiting))]
+    return redirect(target, flash=message, issued=len(issued), waiting=waiting, names=names)
 
 
 @router.get("/staff/courses/{code}/certificates.pdf", name="certificates:merged")
@@ -138,11 +144,11 @@ def _by_serial(session, serial: str) -> Certificate:
 @api.post("/courses/{code}/certificates")
 def issue_api(request: Request, session: SessionDep, principal: ApiPrincipal, course: ApiOwnCourse):
     settings = request.app.state.settings
-    issued, refused = service.issue_for_course(
+    issued, refused, waiting = service.issue_for_course(
         session, course, actor=principal.actor, public_url=settings.public_url,
         data_dir=settings.data_dir, today=date.today())
     session.commit()
-    return {"issued": [c.serial for c in issued],
+    return {"issued": [c.serial for c in issued], "waiting": waiting,
             "refused": [{"holder": mask_name(r.holder), "message": gettext(r.message, **r.params)}
                         for r in refused]}
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from io import BytesIO
 from pathlib import Path
+from typing import NamedTuple
 
 from pypdf import PdfWriter
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +25,17 @@ from app.security import keys
 from app.trainees import service as trainees
 from app.trainees.models import Trainee
 from app.universities.models import University
+
+
+# Printing takes about 0.2 s a certificate: one request issues at most this many, so that it
+# ends well inside a reverse proxy's timeout; the rest wait for the next press.
+ISSUE_LIMIT = 100
+
+
+class Issuance(NamedTuple):
+    issued: list
+    refused: list
+    waiting: int
 
 
 @dataclass
@@ -60,7 +72,7 @@ def verify_url(public_url: str, serial: str) -> str:
 
 
 def issue_for_course(session: Session, course: Course, *, actor: str, public_url: str,
-                     data_dir: Path, today: date) -> tuple[list[Certificate], list[Refusal]]:
+                     data_dir: Path, today: date, limit: int = ISSUE_LIMIT) -> Issuance:
     """Every completion of the course without a certificate gets one; unprintable names are refused.
 
     All PDFs are rendered before the first write, so a transaction (and SQLite's write lock)
@@ -74,16 +86,17 @@ def issue_for_course(session: Session, course: Course, *, actor: str, public_url
         .order_by(col(Completion.id))
     ).all()
     issued, refused = [], []
-    for completion, trainee in pending:
+    for completion, trainee in pending[:limit]:
         try:
             issued.append(_render(completion, trainee.name, course, university,
                                   public_url=public_url, data_dir=data_dir, today=today))
         except pdf.UnprintableText as exc:
             refused.append(Refusal(trainee.name, exc.message, exc.params))
     _store(session, issued, data_dir)
+    waiting = max(len(pending) - limit, 0)
     audit.record(session, actor, "certificate.issue", "course", course.id,
-                 issued=len(issued), refused=len(refused))
-    return issued, refused
+                 issued=len(issued), refused=len(refused), waiting=waiting)
+    return Issuance(issued, refused, waiting)
 
 
 def _store(session: Session, certs: list[Certificate], data_dir: Path) -> None:

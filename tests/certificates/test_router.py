@@ -223,7 +223,7 @@ def test_issuing_twice_at_once_gives_one_certificate_per_completion(client, sess
 
     args = dict(public_url="http://t", data_dir=settings.data_dir, today=date.today())
     course = completed["course"]
-    issued, _ = service.issue_for_course(session, course, actor="t", **args)
+    issued, _, _ = service.issue_for_course(session, course, actor="t", **args)
     session.commit()
     completion = session.get(Completion, issued[0].completion_id)
     late = service._render(completion, issued[0].holder_name, course, completed["a"], **args)
@@ -232,4 +232,17 @@ def test_issuing_twice_at_once_gives_one_certificate_per_completion(client, sess
         service._store(session, [late], settings.data_dir)
     session.rollback()
     assert not (settings.data_dir / late.pdf_path).exists()
+    assert len(session.exec(select(Certificate)).all()) == 2
+
+
+def test_one_press_issues_at_most_the_limit_and_says_how_many_wait(client, session, settings,
+                                                                    completed):
+    from app.certificates import service
+
+    first = service.issue_for_course(session, completed["course"], actor="t", public_url="http://t",
+                                     data_dir=settings.data_dir, today=date.today(), limit=1)
+    session.commit()
+    assert (len(first.issued), first.waiting) == (1, 1)
+    page = _issue(client, completed["course"])
+    assert "已颁发 1 份结业证书" in page.text
     assert len(session.exec(select(Certificate)).all()) == 2
