@@ -1,7 +1,6 @@
 """Pages: the Jinja2 environment, render(), flash messages, CSRF and form helpers."""
 
 import hmac
-import json
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
@@ -153,6 +152,3 @@ def form_values(form: FormData, fields: list[str]) -> dict[str, str]:
     """What the user typed, to show again beside the errors."""
     return {f: str(form.get(f) or "") for f in fields}
 
-
-def json_dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
