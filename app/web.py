@@ -4,6 +4,7 @@ import hmac
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -38,6 +39,9 @@ def _hours(value) -> str:
 
 
 templates.env.filters["hours"] = _hours
+# Times are stored in UTC; people in Shandong read China Standard Time.
+templates.env.filters["local_time"] = lambda value: (
+    value.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M") if value else "—")
 
 
 def _flash_signer() -> URLSafeSerializer:

@@ -89,3 +89,10 @@ def token_for_secret(session: Session, secret: str) -> ApiToken | None:
     if token is None or token.revoked_at is not None:
         return None
     return token
+
+
+def list_accounts(session: Session) -> list[tuple[User, University | None]]:
+    """Every account with its university, administrators first."""
+    return list(session.exec(
+        select(User, University).outerjoin(University, User.university_id == University.id)
+        .order_by(User.role, User.email)))

@@ -21,6 +21,8 @@ def test_admin_adds_university_and_staff_account(client, new_client, session):
     teacher = new_client()
     login(teacher, staff, password="a-long-password")
     assert "山东理工大学" in teacher.get("/staff").text
+    accounts = client.get("/admin").text.split('class="accounts"')[1]
+    assert "teacher@sdut.edu.cn" in accounts and "山东理工大学" in accounts
 
 
 def test_admin_form_errors_beside_fields(client, session):
