@@ -16,7 +16,8 @@ api = APIRouter(tags=["goals"])
 def home(request: Request, session: SessionDep):
     goals = service.count_all(session, request.app.state.settings)
     catalog = courses.list_open(session, date.today())[:6]
-    return render(request, "goals/home.html", {"goals": goals, "catalog": catalog})
+    return render(request, "goals/home.html",
+                  {"goals": goals, "catalog": catalog, "city_progress": service.by_city(session)})
 
 
 @api.get("/goals")
@@ -28,3 +29,10 @@ def goals_json(request: Request, session: SessionDep):
         "talents": {"count": goals["talents"].count, "target": goals["talents"].target},
         "enrolled": {"count": goals["enrolled"].count},
     }
+
+
+@api.get("/goals/cities")
+def goals_by_city(session: SessionDep):
+    """The three goals per city (a company's trained staff count in the company's city)."""
+    return [{"city_code": r.code, "city": r.name, "universities": r.universities,
+             "companies": r.companies, "talents": r.talents} for r in service.by_city(session)]

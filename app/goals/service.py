@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import distinct, func
 from sqlmodel import Session, col, select
 
+from app.cities.models import City
 from app.companies.models import Company
 from app.completions.models import Completion
 from app.config import Settings
@@ -62,3 +63,36 @@ def verify(session: Session, settings: Settings) -> list[str]:
     return [f"{name}: counted {a}, recount {b}"
             for name, a, b in zip(("universities", "companies", "talents"), live, recount(session),
                                   strict=True) if a != b]
+
+
+@dataclass
+class CityRow:
+    code: str | None
+    name: str
+    name_en: str
+    universities: int
+    companies: int
+    talents: int
+
+
+def by_city(session: Session) -> list[CityRow]:
+    """The goals per city: a university by its own city, a company and its trained staff by the
+    company's city. A trainee who completed while working in two cities counts in both."""
+    def grouped(city_column, counted, join_model, join_on) -> dict:
+        return dict(session.exec(select(city_column, func.count(distinct(counted)))
+                                 .select_from(Completion).join(join_model, join_on)
+                                 .group_by(city_column)).all())
+
+    universities = grouped(University.city_code, Completion.university_id, University,
+                           col(Completion.university_id) == University.id)
+    companies = grouped(Company.city_code, Completion.company_id, Company,
+                        col(Completion.company_id) == Company.id)
+    talents = grouped(Company.city_code, Completion.trainee_id, Company,
+                      col(Completion.company_id) == Company.id)
+    rows = [CityRow(c.code, c.name, c.name_en, universities.get(c.code, 0),
+                    companies.get(c.code, 0), talents.get(c.code, 0))
+            for c in session.exec(select(City).order_by(City.code))]
+    if companies.get(None) or talents.get(None):
+        rows.append(CityRow(None, "省外及其他", "Outside Shandong or unknown", 0,
+                            companies.get(None, 0), talents.get(None, 0)))
+    return rows

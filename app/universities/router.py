@@ -27,7 +27,7 @@ class StaffCreate(BaseModel):
 
 def _dashboard(request, session, *, status_code=200, **forms):
     context = {"universities": service.list_all(session), "cities": service.cities(session),
-               "accounts": auth.list_accounts(session),
+               "accounts": auth.list_accounts(session), "city_progress": goals.by_city(session),
                "goals": goals.count_all(session, request.app.state.settings),
                "university_form": {"values": {}, "errors": {}},
                "staff_form": {"values": {}, "errors": {}}, **forms}

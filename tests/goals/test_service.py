@@ -66,3 +66,19 @@ def test_cli_goals_verify(settings, session):
 
     result = CliRunner().invoke(cli, ["goals", "verify"])
     assert result.exit_code == 0 and "agree" in result.output
+
+
+def test_by_city_counts_universities_and_companies_where_they_are(session, settings, client):
+    jinan_university = make_university(session, city_code="3701")
+    course = make_course(session, jinan_university)
+    qingdao_company = make_company(session, city_code="3702")
+    _, zhang = make_enrollment(session, course, name="张三", company=qingdao_company)
+    make_enrollment(session, course, name="李四", company=qingdao_company)  # never completes
+    _upload(session, settings, jinan_university, [["张三", zhang, course.code, DONE, ""]])
+    rows = {r.code: r for r in goals.by_city(session)}
+    assert (rows["3701"].universities, rows["3701"].companies, rows["3701"].talents) == (1, 0, 0)
+    assert (rows["3702"].universities, rows["3702"].companies, rows["3702"].talents) == (0, 1, 1)
+    assert len(rows) == 16
+    api = {r["city_code"]: r for r in client.get("/api/v1/goals/cities").json()}
+    assert api["3702"]["talents"] == 1 and api["3702"]["city"] == "青岛"
+    assert "按城市统计" in client.get("/").text
