@@ -78,17 +78,18 @@ class CityRow:
 def by_city(session: Session) -> list[CityRow]:
     """The goals per city: a university by its own city, a company and its trained staff by the
     company's city. A trainee who completed while working in two cities counts in both."""
-    def grouped(city_column, counted, join_model, join_on) -> dict:
-        return dict(session.exec(select(city_column, func.count(distinct(counted)))
-                                 .select_from(Completion).join(join_model, join_on)
-                                 .group_by(city_column)).all())
-
-    universities = grouped(University.city_code, Completion.university_id, University,
-                           col(Completion.university_id) == University.id)
-    companies = grouped(Company.city_code, Completion.company_id, Company,
-                        col(Completion.company_id) == Company.id)
-    talents = grouped(Company.city_code, Completion.trainee_id, Company,
-                      col(Completion.company_id) == Company.id)
+    universities = dict(session.exec(
+        select(University.city_code, func.count(distinct(Completion.university_id)))
+        .select_from(Completion).join(University, col(Completion.university_id) == University.id)
+        .group_by(University.city_code)).all())
+    # Companies and their trained staff in one pass over the same join.
+    by_company_city = {city: (companies, talents) for city, companies, talents in session.exec(
+        select(Company.city_code, func.count(distinct(Completion.company_id)),
+               func.count(distinct(Completion.trainee_id)))
+        .select_from(Completion).join(Company, col(Completion.company_id) == Company.id)
+        .group_by(Company.city_code)).all()}
+    companies = {city: pair[0] for city, pair in by_company_city.items()}
+    talents = {city: pair[1] for city, pair in by_company_city.items()}
     rows = [CityRow(c.code, c.name, c.name_en, universities.get(c.code, 0),
                     companies.get(c.code, 0), talents.get(c.code, 0))
             for c in session.exec(select(City).order_by(City.code))]
