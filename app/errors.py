@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from app.i18n import gettext
+
 
 class AppError(Exception):
     status = 400
@@ -41,6 +43,10 @@ class Invalid(AppError):
                  params: dict[str, Any] | None = None):
         super().__init__(message, params=params)
         self.errors = errors
+
+    def field_messages(self) -> dict[str, str]:
+        """{field: message} in the request's language, for the page beside the fields."""
+        return {field: gettext(message, **self.params) for field, message in self.errors}
 
 
 class TooManyRequests(AppError):

@@ -26,7 +26,6 @@ from app.trainees import service as trainees
 from app.trainees.models import Trainee
 from app.universities.models import University
 
-
 # Printing takes about 0.2 s a certificate: one request issues at most this many, so that it
 # ends well inside a reverse proxy's timeout; the rest wait for the next press.
 ISSUE_LIMIT = 100

@@ -56,8 +56,7 @@ def enroll(request: Request, session: SessionDep, code: str, form: FormDep):
         session.commit()
     except Invalid as exc:
         session.rollback()
-        return _course_page(request, session, course, values,
-                            {f: gettext(m) for f, m in exc.errors}, 422)
+        return _course_page(request, session, course, values, exc.field_messages(), 422)
     except (Conflict, IntegrityError) as exc:
         session.rollback()
         message = exc.message if isinstance(exc, AppError) else N_(

@@ -50,7 +50,7 @@ def create_university(request: Request, session: SessionDep, user: AdminUser, fo
             session.commit()
             return redirect("/admin", flash=N_("University added"))
         except Invalid as exc:
-            errors = {f: gettext(m) for f, m in exc.errors}
+            errors = exc.field_messages()
         except Conflict as exc:
             errors = {"code": gettext(exc.message)}
         session.rollback()
@@ -70,7 +70,7 @@ def create_staff(request: Request, session: SessionDep, user: AdminUser, form: F
             session.commit()
             return redirect("/admin", flash=N_("Staff account created"))
         except Invalid as exc:
-            errors = {f: gettext(m) for f, m in exc.errors}
+            errors = exc.field_messages()
         except Conflict as exc:
             errors = {"email": gettext(exc.message)}
         session.rollback()
