@@ -117,13 +117,15 @@ def test_missing_column_refuses_the_file_beside_the_field(client, session, campu
     assert _count(session) == 0 and _count(session, CompletionBatch) == 0
 
 
-def test_result_of_another_university_is_not_found(client, new_client, session, campus):
-    rows = [["张三", campus["ids"][0], "QLU-DIG-01", DONE, "80"]]
+def test_result_and_error_report_of_another_university_are_not_found(client, new_client, session,
+                                                                      campus):
+    rows = [["王五", campus["outsider"], "QDU-DIG-01", DONE, "80"]]
     _staff_upload(client, session, campus["a"], "a.csv", files.utf8_bom_csv(rows))
     batch = session.exec(select(CompletionBatch)).one()
     other = new_client()
     login(other, make_user(session, university=campus["b"]))
     assert other.get(f"/staff/uploads/{batch.id}").status_code == 404
+    assert other.get(f"/staff/uploads/{batch.id}/errors.csv").status_code == 404
 
 
 def test_error_report_is_the_original_rows_plus_a_reason_and_formula_safe(client, session, campus):
@@ -146,15 +148,6 @@ def test_uploaded_originals_are_encrypted_at_rest(client, session, settings, cam
     stored = list((settings.data_dir / "uploads").rglob("*.enc"))
     assert len(stored) == 1
     assert campus["ids"][0].encode() not in stored[0].read_bytes()
-
-
-def test_other_university_cannot_download_the_error_report(client, new_client, session, campus):
-    rows = [["王五", campus["outsider"], "QDU-DIG-01", DONE, "80"]]
-    _staff_upload(client, session, campus["a"], "a.csv", files.utf8_bom_csv(rows))
-    batch = session.exec(select(CompletionBatch)).one()
-    other = new_client()
-    login(other, make_user(session, university=campus["b"]))
-    assert other.get(f"/staff/uploads/{batch.id}/errors.csv").status_code == 404
 
 
 def test_api_upload_and_wrong_token(client, session, campus):
