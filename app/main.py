@@ -207,8 +207,9 @@ class RequestContext:
                 if not scope["path"].startswith(("/docs", "/redoc")):
                     headers.setdefault("Content-Security-Policy", CSP)
                 if fresh_csrf:
+                    secure = "; Secure" if get_settings().public_url.startswith("https") else ""
                     headers.append("Set-Cookie", f"{CSRF_COOKIE}={scope['state']['csrf_token']}; "
-                                   "Path=/; HttpOnly; SameSite=Lax")
+                                   f"Path=/; HttpOnly; SameSite=Lax{secure}")
             await send(message)
 
         return send_with_headers
