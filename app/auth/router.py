@@ -20,18 +20,18 @@ def login_page(request: Request, next: str = ""):
 def login(request: Request, session: SessionDep, form: FormDep):
     email, password = str(form.get("email") or ""), str(form.get("password") or "")
     ip = request.client.host if request.client else "unknown"
-    throttle.check(session, "login-email", email.strip().lower(), limit=10, minutes=15)
-    throttle.check(session, "login-ip", ip, limit=50, minutes=15)
+    account = email.strip().lower()
+    # Per account and address, so a stranger elsewhere cannot lock the real user out; per
+    # account alone with a higher limit, against slow guessing from many addresses.
+    throttle.attempt(session, [("login-account-ip", f"{account}|{ip}", 10),
+                               ("login-account", account, 50), ("login-ip", ip, 100)])
     user = service.authenticate(session, email, password)
     if user is None:
-        throttle.hit(session, "login-email", email.strip().lower(), minutes=15)
-        throttle.hit(session, "login-ip", ip, minutes=15)
-        session.commit()
         return render(request, "auth/login.html", {
             "values": {"email": email}, "next": safe_path(str(form.get("next") or "")),
             "error": gettext("Wrong email or password"),
         }, status_code=400)
-    throttle.clear(session, "login-email", email.strip().lower())
+    throttle.clear(session, "login-account-ip", f"{account}|{ip}")
     audit.record(session, f"user:{user.id}", "user.login", "user", user.id)
     token = service.start_session(session, user, get_settings().session_days)
     session.commit()

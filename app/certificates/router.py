@@ -88,8 +88,6 @@ def find_page(request: Request):
 def find(request: Request, session: SessionDep, form: FormDep):
     values = {"id_number": str(form.get("id_number") or ""), "mobile": str(form.get("mobile") or "")}
     ip = request.client.host if request.client else "unknown"
-    # An ID number plus a guessed mobile must not be tried over and over.
-    throttle.check(session, "find-ip", ip, limit=30, minutes=15)
     errors = {}
     try:
         id_number = validators.parse_id_number(values["id_number"]).number
@@ -99,12 +97,13 @@ def find(request: Request, session: SessionDep, form: FormDep):
         mobile = validators.normalize_mobile(values["mobile"])
     except validators.InvalidMobile as exc:
         errors["mobile"] = gettext(str(exc))
-    found = None if errors else service.find_for_trainee(session, id_number=id_number, mobile=mobile)
+    found = None
+    if not errors:
+        # Every look-up counts, found or not: an ID number plus guessed mobiles must not be
+        # tried over and over, and a right guess must not be told apart by a different answer.
+        throttle.attempt(session, [("find-id", id_number, 10), ("find-ip", ip, 60)])
+        found = service.find_for_trainee(session, id_number=id_number, mobile=mobile)
     if not errors and found is None:
-        throttle.check(session, "find-id", id_number, limit=5, minutes=15)
-        throttle.hit(session, "find-id", id_number, minutes=15)
-        throttle.hit(session, "find-ip", ip, minutes=15)
-        session.commit()
         errors["__all__"] = gettext("No certificates match this ID number and mobile number")
     links = {c.serial: _link_signer().dumps(c.serial) for c in found or []}
     # Never echo the ID number back into the page.

@@ -79,6 +79,36 @@ def test_repeated_wrong_passwords_are_throttled_even_with_the_right_one(client, 
     assert client.cookies.get("dandelion_session") is None
 
 
+def test_parallel_guesses_are_counted_before_the_password_check(client, session):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.auth.models import ThrottleEvent
+
+    user = make_user(session, university=make_university(session))
+    token = csrf_of(client)
+
+    def guess(_):
+        return client.post("/login", data={"email": user.email, "password": "wrong-password",
+                                           "csrf_token": token}).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        codes = list(pool.map(guess, range(24)))
+    assert codes.count(400) <= 10 and codes.count(429) >= 14
+    assert len(session.exec(select(ThrottleEvent)).all()) >= 24
+
+
+def test_a_stranger_cannot_lock_the_real_user_out_from_elsewhere(web_app, session):
+    from fastapi.testclient import TestClient
+
+    user = make_user(session, university=make_university(session))
+    with TestClient(web_app, client=("203.0.113.9", 5000)) as stranger:
+        for _ in range(11):
+            stranger.post("/login", data={"email": user.email, "password": "wrong-password",
+                                          "csrf_token": csrf_of(stranger)})
+    with TestClient(web_app, client=("198.51.100.7", 5000)) as owner:
+        login(owner, user)
+
+
 def test_successful_login_clears_earlier_failures(client, session):
     user = make_user(session, university=make_university(session))
     for _ in range(9):
