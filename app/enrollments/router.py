@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
+from app.auth import throttle
 from app.auth.deps import load_user
 from app.companies import service as companies
 from app.courses import service as courses
@@ -14,6 +15,7 @@ from app.enrollments.service import AlreadyEnrolled, EnrollmentCreate
 from app.errors import AppError, Conflict, Invalid
 from app.i18n import N_, gettext
 from app.trainees.models import Trainee
+from app.trainees.service import NameMismatch
 from app.trainees.validators import mask_name
 from app.universities.models import University
 from app.web import FormDep, form_values, redirect, render, validate_form
@@ -56,6 +58,8 @@ def enroll(request: Request, session: SessionDep, code: str, form: FormDep):
         session.commit()
     except Invalid as exc:
         session.rollback()
+        if isinstance(exc, NameMismatch):
+            _count_name_mismatch(request, session)
         return _course_page(request, session, course, values, exc.field_messages(), 422)
     except (Conflict, IntegrityError) as exc:
         session.rollback()
@@ -80,11 +84,21 @@ class EnrollmentCreated(BaseModel):
     status: str
 
 
+def _count_name_mismatch(request: Request, session) -> None:
+    """Trying names against an ID number is guessing: limited like a wrong password."""
+    ip = request.client.host if request.client else "unknown"
+    throttle.attempt(session, [("name-mismatch-ip", ip, 10)])
+
+
 @api.post("/enrollments", status_code=status.HTTP_201_CREATED, response_model=EnrollmentCreated)
-def enroll_api(session: SessionDep, data: EnrollmentCreate):
+def enroll_api(request: Request, session: SessionDep, data: EnrollmentCreate):
     try:
         enrollment = service.enroll(session, data, channel="api", today=date.today())
         session.commit()
+    except NameMismatch:
+        session.rollback()
+        _count_name_mismatch(request, session)
+        raise
     except IntegrityError as exc:
         raise AlreadyEnrolled(N_("This ID number is already enrolled in this course")) from exc
     return EnrollmentCreated(enrollment_no=enrollment.enrollment_no, status=enrollment.status)

@@ -16,10 +16,15 @@ def get_by_id_number(session: Session, id_number: str) -> Trainee | None:
     return session.exec(select(Trainee).where(Trainee.id_hash == lookup_hash(id_number))).first()
 
 
+class NameMismatch(Invalid):
+    """The ID number is known under another name; callers limit how often this may be tried."""
+
+
 def check_name(trainee: Trainee, name: str) -> None:
     """Someone who knows an ID number must not be able to rename its holder."""
-    if trainee.name != name:
-        raise Invalid([("name", N_("This ID number is registered under another name. If your "
+    # casefold: "Wang Xiaoming" and "wang xiaoming" are one person; Chinese has no case.
+    if trainee.name.casefold() != name.casefold():
+        raise NameMismatch([("name", N_("This ID number is registered under another name. If your "
                                    "name has changed, contact the university."))])
 
 

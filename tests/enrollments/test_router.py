@@ -134,3 +134,34 @@ def test_form_without_csrf_token_is_refused(client, session):
 def test_unknown_course_is_404_page(client):
     response = client.get("/courses/NOPE")
     assert response.status_code == 404 and "<html" in response.text
+
+
+def test_names_tried_against_a_known_id_number_are_limited(client, session):
+    course = make_course(session, make_university(session), capacity=1)
+    other = make_course(session, make_university(session))
+    company = make_company(session)
+    id_number = new_id_number()
+    assert client.post(f"/courses/{course.code}/enroll", data=_form(
+        client, course, id_number=id_number, company_known=company.uscc)).status_code == 200
+    # A full course answers "full" whatever the name: it tells nothing about the ID number.
+    full = client.post(f"/courses/{course.code}/enroll", data=_form(
+        client, course, name="王五", id_number=new_id_number(), company_known=company.uscc))
+    assert full.status_code == 409
+    for n in range(10):
+        wrong = client.post(f"/courses/{other.code}/enroll", data=_form(
+            client, other, name=f"王{'一二三四五六七八九十'[n]}", id_number=id_number,
+            company_known=company.uscc))
+        assert wrong.status_code == 422 and 'id="e-name"' in wrong.text
+    assert client.post(f"/courses/{other.code}/enroll", data=_form(
+        client, other, name="赵六", id_number=id_number,
+        company_known=company.uscc)).status_code == 429
+
+
+def test_latin_names_match_whatever_their_case(client, session):
+    course, other = (make_course(session, make_university(session)) for _ in range(2))
+    company = make_company(session)
+    id_number = new_id_number()
+    for c, name in ((course, "Anna Schmidt"), (other, "anna schmidt")):
+        response = client.post(f"/courses/{c.code}/enroll", data=_form(
+            client, c, name=name, id_number=id_number, company_known=company.uscc))
+        assert response.status_code == 200
