@@ -90,7 +90,8 @@ def token_create(admin: bool = typer.Option(False, "--admin", help="An administr
     with _session() as session:
         university_id = None
         if university:
-            found = session.exec(select(University).where(University.code == university)).first()
+            found = session.exec(select(University).where(
+                University.code == university.strip().upper())).first()
             if found is None:
                 typer.secho(f"error: no university has the code {university}", fg="red", err=True)
                 raise typer.Exit(1)

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from app.i18n import gettext
+from app.i18n import N_, gettext
 
 
 class AppError(Exception):
@@ -39,7 +39,7 @@ class Invalid(AppError):
 
     status = 422
 
-    def __init__(self, errors: list[tuple[str, str]], message: str = "Invalid input",
+    def __init__(self, errors: list[tuple[str, str]], message: str = N_("Invalid input"),
                  params: dict[str, Any] | None = None):
         super().__init__(message, params=params)
         self.errors = errors

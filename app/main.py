@@ -95,6 +95,8 @@ def _install_error_handlers(app: FastAPI) -> None:
                                                 for f, m in exc.errors]}, status_code=422)
             return JSONResponse({"detail": gettext(exc.message, **exc.params)}, status_code=exc.status)
         message = gettext(exc.message, **exc.params)
+        if isinstance(exc, Invalid):  # the field's own reason says more than "invalid input"
+            message = "; ".join(exc.field_messages().values()) or message
         return render(request, "error.html", {"status": exc.status, "message": message},
                       status_code=exc.status)
 

@@ -111,7 +111,7 @@ FormDep = Annotated[FormData, Depends(csrf_form)]
 
 _PYDANTIC_MESSAGES = {
     "missing": N_("This field is required"),
-    "string_too_short": N_("This field is required"),
+    "string_too_short": N_("Use at least %(min_length)s characters"),
     "string_too_long": N_("This is too long"),
     "string_pattern_mismatch": N_("Use only letters, digits, - and _"),
     "int_parsing": N_("Enter a whole number"),

@@ -89,3 +89,25 @@ def test_chosen_company_is_kept_after_an_error(client, session):
         "company_known": company.uscc, "consent": "yes"})
     assert response.status_code == 422
     assert f'value="{company.uscc}" selected' in response.text
+
+
+def test_codes_are_one_whatever_their_case_and_blank_titles_are_refused(client, session):
+    from app.auth import service as auth
+
+    university = make_university(session, code="QLU")
+    _, token = auth.create_token(session, name="t", role="university", university_id=university.id)
+    session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    course = {"code": "qlu-2026-01", "title": "数字化印染工艺", "hours": 8, "capacity": 10,
+              "starts_on": "2026-12-01", "ends_on": "2026-12-31"}
+    created = client.post("/api/v1/courses", headers=headers, json=course)
+    assert created.status_code == 201 and created.json()["code"] == "QLU-2026-01"
+    again = client.post("/api/v1/courses", headers=headers, json={**course, "code": "QLU-2026-01"})
+    assert again.status_code == 409
+    blank = client.post("/api/v1/courses", headers=headers, json={**course, "code": "X-1",
+                                                                  "title": "   "})
+    assert blank.status_code == 422 and blank.json()["errors"][0]["field"] == "title"
+    bidi = client.post("/api/v1/courses", headers=headers, json={**course, "code": "X-2",
+                                                                 "title": "课程\u202e反转"})
+    assert bidi.status_code == 422
+    assert client.get("/courses/qlu-2026-01").status_code == 200

@@ -1,10 +1,10 @@
-import csv
 import io
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Path, Request, UploadFile
 from fastapi.responses import Response
+from openpyxl import Workbook
 from sqlmodel import col, select
 
 from app.auth.deps import ApiUniversity, StaffUser, load_user
@@ -75,22 +75,29 @@ def result(request: Request, session: SessionDep, user: StaffUser, batch_id: Bat
                   {"batch": batch, "outcomes": service.outcomes(batch)})
 
 
-@router.get("/staff/uploads/{batch_id}/errors.csv", name="completions:errors")
-def errors_csv(request: Request, session: SessionDep, user: StaffUser, batch_id: BatchId):
+@router.get("/staff/uploads/{batch_id}/errors.xlsx", name="completions:errors")
+def errors_xlsx(request: Request, session: SessionDep, user: StaffUser, batch_id: BatchId):
     batch = service.get_batch(session, batch_id, user.university_id)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in service.error_report(batch, request.app.state.settings.data_dir, gettext):
-        writer.writerow([_safe_cell(cell) for cell in row])
-    # A BOM, so that Excel opens the UTF-8 file with the right encoding.
-    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="errors-{batch.id}.csv"'})
+    rows = service.error_report(batch, request.app.state.settings.data_dir, gettext)
+    return Response(_text_workbook(rows), media_type=XLSX_TYPE, headers={
+        "Content-Disposition": f'attachment; filename="errors-{batch.id}.xlsx"'})
 
 
-def _safe_cell(value: str) -> str:
-    """A cell starting with = + - @ would run as a formula in Excel: quote it."""
-    value = str(value)
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _text_workbook(rows: list[list[str]]) -> bytes:
+    """Every cell is text: Excel keeps 18-digit ID numbers intact (a CSV would turn them into
+    3.70102E+17), and a cell starting with "=" stays text instead of running as a formula."""
+    workbook = Workbook()
+    sheet = workbook.active
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row, start=1):
+            cell = sheet.cell(row=r, column=c, value=str(value))
+            cell.data_type, cell.number_format = "s", "@"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
 
 
 @api.post("/completions")

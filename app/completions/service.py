@@ -146,7 +146,7 @@ def _check_row(row, courses: dict, today: date):
         number = validators.parse_id_number(v.get("id_number", ""), allow_15=True).number
     except validators.InvalidIdNumber as exc:
         return Outcome(row.line, "error", "id_number", str(exc)), None
-    course = courses.get(v.get("course_code", "").strip())
+    course = courses.get(v.get("course_code", "").strip().upper())
     if course is None:
         return Outcome(row.line, "error", "course_code",
                        N_("No course of your university has this code")), None

@@ -1,12 +1,11 @@
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
 
-from pydantic import StringConstraints, model_validator
+from pydantic import model_validator
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
-from app.fields import PlainText
+from app.fields import Code, PlainText
 from app.i18n import N_
 
 
@@ -35,8 +34,7 @@ class Course(CourseBase, table=True):
 
 class CourseCreate(SQLModel):
     # What a university types; the table's columns (CourseBase) carry the storage limits.
-    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=30,
-                                           pattern=r"^[A-Za-z0-9_-]+$")]
+    code: Code = Field(max_length=30)
     title: PlainText = Field(min_length=2, max_length=120)
     hours: Decimal = Field(gt=0, le=1000, max_digits=6, decimal_places=1)
     capacity: int = Field(gt=0, le=100000)

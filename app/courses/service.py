@@ -10,7 +10,7 @@ from app.universities.models import University
 
 
 def get_by_code(session: Session, code: str) -> Course:
-    course = session.exec(select(Course).where(Course.code == code.strip())).first()
+    course = session.exec(select(Course).where(Course.code == code.strip().upper())).first()
     if course is None:
         raise NotFound(N_("No course has this code"))
     return course

@@ -1,11 +1,9 @@
 from datetime import datetime
-from typing import Annotated
 
-from pydantic import StringConstraints
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
-from app.fields import PlainText
+from app.fields import Code, PlainText
 
 
 class UniversityBase(SQLModel):
@@ -20,8 +18,7 @@ class University(UniversityBase, table=True):
 
 
 class UniversityCreate(SQLModel):
-    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=20,
-                                           pattern=r"^[A-Za-z0-9_-]+$")]
+    code: Code = Field(max_length=20)
     name: PlainText = Field(min_length=2, max_length=100)
     city_code: PlainText = Field(min_length=4, max_length=4)
 

@@ -1,5 +1,7 @@
+import re
+
 from fastapi import APIRouter, Depends, Request, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from app.audit import service as audit
 from app.auth import service as auth
@@ -20,13 +22,22 @@ STAFF_FIELDS = ["email", "password", "university_id"]
 
 
 class StaffCreate(BaseModel):
-    email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email: str = Field(max_length=254)
     password: str = Field(min_length=10, max_length=200)
     university_id: int
 
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value.strip()):
+            raise ValueError(N_("Enter a valid email address"))
+        return value.strip()
+
 
 def _dashboard(request, session, *, status_code=200, **forms):
-    context = {"universities": service.list_all(session), "cities": service.cities(session),
+    cities = service.cities(session)
+    context = {"universities": service.list_all(session), "cities": cities,
+               "city_by_code": {c.code: c for c in cities},
                "accounts": auth.list_accounts(session), "city_progress": goals.by_city(session),
                "goals": goals.count_all(session, request.app.state.settings),
                "university_form": {"values": {}, "errors": {}},

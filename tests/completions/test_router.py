@@ -1,7 +1,8 @@
 """Completion uploads through HTTP, with files as Chinese Excel writes them."""
 
-import csv
 import io
+
+import openpyxl
 
 from datetime import date, timedelta
 
@@ -125,7 +126,7 @@ def test_result_and_error_report_of_another_university_are_not_found(client, new
     other = new_client()
     login(other, make_user(session, university=campus["b"]))
     assert other.get(f"/staff/uploads/{batch.id}").status_code == 404
-    assert other.get(f"/staff/uploads/{batch.id}/errors.csv").status_code == 404
+    assert other.get(f"/staff/uploads/{batch.id}/errors.xlsx").status_code == 404
 
 
 def test_error_report_is_the_original_rows_plus_a_reason_and_formula_safe(client, session, campus):
@@ -133,13 +134,21 @@ def test_error_report_is_the_original_rows_plus_a_reason_and_formula_safe(client
             ["李䶮", campus["ids"][1], "=HYPERLINK(\"x\")", DONE, "80"]]
     _staff_upload(client, session, campus["a"], "a.csv", files.utf8_bom_csv(rows))
     batch = session.exec(select(CompletionBatch)).one()
-    report = client.get(f"/staff/uploads/{batch.id}/errors.csv")
-    assert report.status_code == 200 and report.content.startswith(b"\xef\xbb\xbf")
-    table = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
+    report = client.get(f"/staff/uploads/{batch.id}/errors.xlsx")
+    assert report.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(report.content)).active
+    table = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert table[0][:5] == ["姓名", "身份证号", "课程代码", "结业日期", "成绩"]
-    assert len(table) == 2 and table[1][:3] == ["李䶮", campus["ids"][1], "'=HYPERLINK(\"x\")"]
+    assert len(table) == 2 and table[1][:3] == ["李䶮", campus["ids"][1], "=HYPERLINK(\"x\")"]
     assert table[1][5:] == ["3", "本校没有该代码的课程"]
-    assert "\n=" not in report.text and ",=" not in report.text
+    assert all(cell.data_type == "s" for row in sheet.iter_rows() for cell in row)  # no formulas
+    # Fixed and sent back, the report itself is a valid upload.
+    sheet.cell(row=2, column=3).value = "QLU-DIG-01"
+    fixed = io.BytesIO()
+    sheet.parent.save(fixed)
+    again = client.post("/staff/uploads", data={"csrf_token": csrf_of(client, "/staff/uploads")},
+                        files={"file": ("fixed.xlsx", fixed.getvalue())}, follow_redirects=True)
+    assert 'id="n-accepted">1<' in again.text and 'id="n-rejected">0<' in again.text
 
 
 def test_uploaded_originals_are_encrypted_at_rest(client, session, settings, campus):
