@@ -85,3 +85,17 @@ def login(client, user, password: str = PASSWORD) -> None:
     response = client.post("/login", data={"email": user.email, "password": password,
                                            "csrf_token": token}, follow_redirects=False)
     assert response.status_code == 303, response.text
+
+
+def make_listed_company(session: Session, **overrides) -> Company:
+    """A company the public form lists: a university has recorded a completion of its staff."""
+    from app.completions.models import Completion
+
+    company = make_company(session, **overrides)
+    course = make_course(session, make_university(session))
+    enrollment, _ = make_enrollment(session, course, company=company)
+    session.add(Completion(enrollment_id=enrollment.id, course_id=course.id,
+                           university_id=course.university_id, trainee_id=enrollment.trainee_id,
+                           company_id=company.id, completed_on=course.starts_on, hours=course.hours))
+    session.commit()
+    return company

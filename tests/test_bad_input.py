@@ -1,7 +1,8 @@
 """Bad input gets a clear 4xx in the user's language, never a 500 (found in review)."""
 
 from tests import files
-from tests.factories import csrf_of, login, make_company, make_course, make_university, make_user
+from tests.factories import (csrf_of, login, make_company, make_course, make_listed_company,
+                             make_university, make_user)
 
 
 def test_nul_in_a_path_is_not_found(client):
@@ -83,7 +84,7 @@ def test_enrollment_cannot_close_after_the_course_ends(client, session):
 
 def test_chosen_company_is_kept_after_an_error(client, session):
     course = make_course(session, make_university(session))
-    company = make_company(session)
+    company = make_listed_company(session)
     response = client.post(f"/courses/{course.code}/enroll", data={
         "csrf_token": csrf_of(client), "name": "", "id_number": "", "mobile": "",
         "company_known": company.uscc, "consent": "yes"})
@@ -111,3 +112,11 @@ def test_codes_are_one_whatever_their_case_and_blank_titles_are_refused(client, 
                                                                  "title": "课程\u202e反转"})
     assert bidi.status_code == 422
     assert client.get("/courses/qlu-2026-01").status_code == 200
+
+
+def test_only_companies_confirmed_by_a_completion_are_listed(client, session):
+    course = make_course(session, make_university(session))
+    listed = make_listed_company(session, name="山东如意毛纺服装集团")
+    make_company(session, name="随便填的公司")  # registered by someone's form, never confirmed
+    page = client.get(f"/courses/{course.code}").text
+    assert listed.name in page and "随便填的公司" not in page

@@ -1,8 +1,9 @@
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.cities.models import City
 from app.companies import validators
 from app.companies.models import Company
+from app.completions.models import Completion
 from app.db import add_or_get
 from app.errors import Invalid
 from app.i18n import N_
@@ -15,8 +16,14 @@ def get_by_uscc(session: Session, uscc: str) -> Company | None:
     return session.exec(select(Company).where(Company.uscc == uscc)).first()
 
 
-def list_all(session: Session) -> list[Company]:
-    return list(session.exec(select(Company).order_by(Company.name)))
+def list_confirmed(session: Session) -> list[Company]:
+    """Companies a university has confirmed by recording a completion of one of their staff.
+
+    Anyone can register a company by typing a valid USCC; listing those for every visitor
+    would let a stranger put any name into the public form."""
+    confirmed = select(Completion.company_id).distinct()
+    return list(session.exec(select(Company).where(col(Company.id).in_(confirmed))
+                             .order_by(Company.name)))
 
 
 def find_or_create(session: Session, *, uscc: str, name: str | None) -> Company:

@@ -32,7 +32,7 @@ def _course_page(request: Request, session, course: Course, values: dict, errors
     return render(request, "enrollments/form.html", {
         "course": course, "university": session.get(University, course.university_id),
         "enrolling": courses.is_enrolling(course, date.today()),
-        "companies": companies.list_all(session), "values": values, "errors": errors,
+        "companies": companies.list_confirmed(session), "values": values, "errors": errors,
         "notice": notice}, status_code=status_code)
 
 

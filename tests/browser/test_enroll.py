@@ -28,7 +28,9 @@ def _fill_form(page, company, id_number: str) -> None:
     page.fill("#f-name", NAME)
     page.fill("#f-id_number", id_number)
     page.fill("#f-mobile", "138 0013 8000")
-    page.select_option("#f-company_known", company.uscc)
+    # A new deployment lists no companies yet: the trainee types the employer's code and name.
+    page.fill("#f-company_uscc", company.uscc)
+    page.fill("#f-company_name", company.name)
     page.check("input[name=consent]")
 
 
