@@ -43,12 +43,12 @@ def issue(request: Request, session: SessionDep, user: StaffUser, course: OwnCou
     target = str(request.url_for("courses:staff_detail", code=course.code))
     names = "; ".join(f"{r.holder} ({r.params.get('chars', '')})" for r in refused)
     message = {
-        (False, False): N_("%(issued)s certificates issued"),
-        (False, True): N_("%(issued)s certificates issued; %(waiting)s more are waiting: "
+        (False, False): N_("Certificates issued: %(issued)s"),
+        (False, True): N_("Certificates issued: %(issued)s; %(waiting)s more are waiting: "
                           "press the button again"),
-        (True, False): N_("%(issued)s certificates issued. Refused, the fonts cannot print: "
+        (True, False): N_("Certificates issued: %(issued)s. Refused, the fonts cannot print: "
                           "%(names)s"),
-        (True, True): N_("%(issued)s certificates issued; %(waiting)s more are waiting: press the "
+        (True, True): N_("Certificates issued: %(issued)s; %(waiting)s more are waiting: press the "
                          "button again. Refused, the fonts cannot print: %(names)s"),
     }[(bool(refused), bool(waiting))]
     return redirect(target, flash=message, issued=len(issued), waiting=waiting, names=names)

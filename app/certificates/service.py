@@ -84,18 +84,26 @@ def issue_for_course(session: Session, course: Course, *, actor: str, public_url
                                        .where(Certificate.status == "issued")))
         .order_by(col(Completion.id))
     ).all()
-    issued, refused = [], []
-    for completion, trainee in pending[:limit]:
+    # Names the fonts cannot print are set aside first, so they never use up the batch.
+    printable = [(c, t) for c, t in pending if not pdf.unprintable_chars(t.name)]
+    refused = [_refusal(t.name) for c, t in pending if pdf.unprintable_chars(t.name)]
+    issued = []
+    for completion, trainee in printable[:limit]:
         try:
             issued.append(_render(completion, trainee.name, course, university,
                                   public_url=public_url, data_dir=data_dir, today=today))
-        except pdf.UnprintableText as exc:
+        except pdf.UnprintableText as exc:  # a course or university name, not the holder's
             refused.append(Refusal(trainee.name, exc.message, exc.params))
     _store(session, issued, data_dir)
-    waiting = max(len(pending) - limit, 0)
+    waiting = max(len(printable) - limit, 0)
     audit.record(session, actor, "certificate.issue", "course", course.id,
                  issued=len(issued), refused=len(refused), waiting=waiting)
     return Issuance(issued, refused, waiting)
+
+
+def _refusal(holder: str) -> Refusal:
+    exc = pdf.UnprintableText(pdf.unprintable_chars(holder))
+    return Refusal(holder, exc.message, exc.params)
 
 
 def _store(session: Session, certs: list[Certificate], data_dir: Path) -> None:

@@ -243,3 +243,22 @@ def test_one_press_issues_at_most_the_limit_and_says_how_many_wait(client, sessi
     page = _issue(client, completed["course"])
     assert "已颁发 1 份结业证书" in page.text
     assert len(session.exec(select(Certificate)).all()) == 2
+
+
+def test_unprintable_names_never_use_up_the_batch(client, session, settings):
+    from app.certificates import service
+
+    university = make_university(session)
+    course = make_course(session, university)
+    rare = "王\U00031350"  # CJK Extension H: a valid name that no installed font can print
+    people = [(rare, make_enrollment(session, course, name=rare)[1]),
+              ("张三", make_enrollment(session, course, name="张三")[1])]
+    login(client, make_user(session, university=university))
+    client.post("/staff/uploads", data={"csrf_token": csrf_of(client, "/staff/uploads")},
+                files={"file": ("a.xlsx", files.xlsx([[n, i, course.code, DONE, ""]
+                                                       for n, i in people]))})
+    result = service.issue_for_course(session, course, actor="t", public_url="http://t",
+                                      data_dir=settings.data_dir, today=date.today(), limit=1)
+    assert [c.holder_name for c in result.issued] == ["张三"] and result.waiting == 0
+    assert [r.holder for r in result.refused] == [rare]
+    assert "U+31350" in result.refused[0].params["chars"]
