@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.datastructures import MutableHeaders
@@ -119,12 +119,13 @@ def _install_error_handlers(app: FastAPI) -> None:
                       status_code=exc.status_code)
 
 
-def _too_large(path: str, limit: int):
+def _too_large(scope: Scope, limit: int):
+    """Answered before the app has read the body: the same error page as any other error."""
     message = gettext(N_("The file is larger than the %(mb)s MB limit"), mb=limit >> 20)
-    if path.startswith("/api/"):
+    if scope["path"].startswith("/api/"):
         return JSONResponse({"detail": message}, status_code=413)
-    return HTMLResponse(f"<!doctype html><meta charset=utf-8><p>{message}</p>"
-                        f"<p><a href=\"javascript:history.back()\">&larr;</a></p>", status_code=413)
+    return render(Request(scope), "error.html", {"status": 413, "message": message},
+                  status_code=413)
 
 
 # Pages use no script at all; styles allow inline for the progress bars' widths.
@@ -150,11 +151,11 @@ class RequestContext:
         token = i18n.set_language(i18n.choose_language(
             conn.cookies.get(LANG_COOKIE), conn.headers.get("accept-language")))
         try:
+            csrf = conn.cookies.get(CSRF_COOKIE)
+            scope.setdefault("state", {})["csrf_token"] = csrf or new_csrf_token()
             refusal = self._refusal(scope, conn)
             if refusal is not None:
                 return await refusal(scope, receive, send)
-            csrf = conn.cookies.get(CSRF_COOKIE)
-            scope.setdefault("state", {})["csrf_token"] = csrf or new_csrf_token()
             tripped: list[bool] = []
             send = self._with_headers(scope, send, csrf is None)
             await self.app(scope, self._capped(receive, tripped), self._answer_413(scope, send, tripped))
@@ -168,7 +169,7 @@ class RequestContext:
         length = conn.headers.get("content-length", "")
         if length.isdigit() and int(length) > self.max_body:
             # Refused before any byte of the body is read or spooled to disk.
-            return _too_large(scope["path"], self.max_body)
+            return _too_large(scope, self.max_body)
         return None
 
     def _capped(self, receive: Receive, tripped: list[bool]) -> Receive:
@@ -194,7 +195,7 @@ class RequestContext:
             if not tripped:
                 return await send(message)
             if message["type"] == "http.response.start":
-                await _too_large(scope["path"], self.max_body)(scope, _no_body, send)
+                await _too_large(scope, self.max_body)(scope, _no_body, send)
 
         return send_or_replace
 

@@ -191,7 +191,7 @@ def test_upload_over_10_mb_is_413(client, session, campus):
     login(client, make_user(session, university=campus["a"]))
     page = client.post("/staff/uploads", data={"csrf_token": csrf_of(client, "/staff/uploads")},
                        files={"file": ("big.csv", big)})
-    assert page.status_code == 413
+    assert page.status_code == 413 and "10 MB" in page.text and "/static/style.css" in page.text
     assert _count(session, CompletionBatch) == 0
 
 
