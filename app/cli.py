@@ -43,6 +43,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
 
     for problem in font_problems():
         typer.secho(f"warning: {problem}", fg="yellow", err=True)
+    public_url = get_settings().public_url
+    if "127.0.0.1" in public_url or "localhost" in public_url:
+        typer.secho(f"warning: certificate QR codes will point to {public_url}; set "
+                    "DANDELION_PUBLIC_URL to the address people reach this site at",
+                    fg="yellow", err=True)
     if upgrade:
         db_upgrade()
     uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True,

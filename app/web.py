@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from app import i18n
+from app.certificates.serials import format_serial
 from app.config import get_settings
 from app.errors import Forbidden, Invalid, TooLarge
 from app.fields import has_control_chars
@@ -39,6 +40,7 @@ def _hours(value) -> str:
 
 
 templates.env.filters["hours"] = _hours
+templates.env.filters["serial"] = format_serial  # as printed: DL26-3PB0-AMYY-M
 # Times are stored in UTC; people in Shandong read China Standard Time.
 templates.env.filters["local_time"] = lambda value: (
     value.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M") if value else "—")

@@ -120,3 +120,11 @@ def test_only_companies_confirmed_by_a_completion_are_listed(client, session):
     make_company(session, name="随便填的公司")  # registered by someone's form, never confirmed
     page = client.get(f"/courses/{course.code}").text
     assert listed.name in page and "随便填的公司" not in page
+
+
+def test_course_end_date_error_is_beside_the_end_date(client, session):
+    login(client, make_user(session, university=make_university(session)))
+    response = client.post("/staff/courses/new", data={
+        "csrf_token": csrf_of(client, "/staff/courses/new"), "code": "X-01", "title": "课程",
+        "hours": "8", "capacity": "10", "starts_on": "2026-12-01", "ends_on": "2026-11-01"})
+    assert response.status_code == 422 and 'id="e-ends_on"' in response.text

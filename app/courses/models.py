@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import model_validator
+from pydantic import ValidationInfo, field_validator
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
@@ -42,13 +42,21 @@ class CourseCreate(SQLModel):
     ends_on: date
     enroll_closes_on: date | None = None
 
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> "CourseCreate":
-        if self.ends_on < self.starts_on:
+    @field_validator("ends_on")
+    @classmethod
+    def _ends_after_start(cls, value: date, info: ValidationInfo) -> date:
+        starts_on = info.data.get("starts_on")
+        if starts_on and value < starts_on:
             raise ValueError(N_("The end date is before the start date"))
-        if self.enroll_closes_on and self.enroll_closes_on > self.ends_on:
+        return value
+
+    @field_validator("enroll_closes_on")
+    @classmethod
+    def _closes_by_end(cls, value: date | None, info: ValidationInfo) -> date | None:
+        ends_on = info.data.get("ends_on")
+        if value and ends_on and value > ends_on:
             raise ValueError(N_("Enrollment must close by the end date"))
-        return self
+        return value
 
 
 class CoursePublic(CourseBase):
