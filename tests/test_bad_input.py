@@ -1,8 +1,15 @@
 """Bad input gets a clear 4xx in the user's language, never a 500 (found in review)."""
 
 from tests import files
-from tests.factories import (csrf_of, login, make_company, make_course, make_listed_company,
-                             make_university, make_user)
+from tests.factories import (
+    csrf_of,
+    login,
+    make_company,
+    make_course,
+    make_listed_company,
+    make_university,
+    make_user,
+)
 
 
 def test_nul_in_a_path_is_not_found(client):

@@ -33,3 +33,14 @@ def register(session: Session, *, id_number: str, name: str) -> Trainee:
     trainee = Trainee(id_hash=k.lookup_hash(id_number), id_encrypted=k.encrypt(id_number),
                       id_masked=validators.mask_id_number(id_number), name=name)
     return add_or_get(session, trainee, lambda: get_by_id_number(session, id_number))
+
+
+def correct_name(session: Session, *, id_number: str, name: str) -> Trainee:
+    """An administrator corrects the name an ID number is registered under (after checking the
+    person's identity). Certificates already issued keep the name they were printed with."""
+    trainee = get_by_id_number(session, id_number)
+    if trainee is None:
+        raise Invalid([("id_number", N_("No trainee is registered with this ID number"))])
+    trainee.name = name
+    session.add(trainee)
+    return trainee

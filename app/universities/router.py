@@ -10,6 +10,8 @@ from app.db import SessionDep
 from app.errors import Conflict, Invalid
 from app.goals import service as goals
 from app.i18n import N_, gettext
+from app.trainees import service as trainees
+from app.trainees import validators
 from app.universities import service
 from app.universities.models import UniversityCreate, UniversityPublic
 from app.web import FormDep, form_values, redirect, render, validate_form
@@ -41,7 +43,8 @@ def _dashboard(request, session, *, status_code=200, **forms):
                "accounts": auth.list_accounts(session), "city_progress": goals.by_city(session),
                "goals": goals.count_all(session, request.app.state.settings),
                "university_form": {"values": {}, "errors": {}},
-               "staff_form": {"values": {}, "errors": {}}, **forms}
+               "staff_form": {"values": {}, "errors": {}},
+               "name_form": {"values": {}, "errors": {}}, **forms}
     return render(request, "universities/admin.html", context, status_code=status_code)
 
 
@@ -87,6 +90,36 @@ def create_staff(request: Request, session: SessionDep, user: AdminUser, form: F
         session.rollback()
     values.pop("password")
     return _dashboard(request, session, status_code=422, staff_form={"values": values, "errors": errors})
+
+
+class NameCorrection(BaseModel):
+    id_number: str
+    name: str
+
+    @field_validator("id_number")
+    @classmethod
+    def _id_number(cls, value: str) -> str:
+        return validators.parse_id_number(value).number
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return validators.normalize_name(value)
+
+
+@router.post("/admin/trainees/name", name="universities:correct_name")
+def correct_name(request: Request, session: SessionDep, user: AdminUser, form: FormDep):
+    values = form_values(form, ["name"])  # the ID number is never shown back
+    data, errors = validate_form(NameCorrection, form, ["id_number", "name"])
+    if data is not None:
+        try:
+            trainee = trainees.correct_name(session, id_number=data.id_number, name=data.name)
+            audit.record(session, f"user:{user.id}", "trainee.correct_name", "trainee", trainee.id)
+            session.commit()
+            return redirect("/admin", flash=N_("Name corrected"))
+        except Invalid as exc:
+            errors = exc.field_messages()
+    return _dashboard(request, session, status_code=422, name_form={"values": values, "errors": errors})
 
 
 @api.post("/universities", status_code=status.HTTP_201_CREATED, response_model=UniversityPublic)

@@ -1,11 +1,9 @@
 """Completion uploads through HTTP, with files as Chinese Excel writes them."""
 
 import io
-
-import openpyxl
-
 from datetime import date, timedelta
 
+import openpyxl
 import pytest
 from sqlmodel import func, select
 

@@ -3,7 +3,8 @@ distinct universities, companies and trainees of the completions (DESIGN.md's co
 
 from datetime import date, timedelta
 
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 

@@ -44,3 +44,33 @@ def test_staff_cannot_post_admin_forms(client, session):
     response = client.post("/admin/universities", data={
         "csrf_token": csrf_of(client, "/staff"), "code": "X", "name": "X", "city_code": "3701"})
     assert response.status_code == 403
+
+
+def test_admin_corrects_a_name_so_the_person_can_enroll(client, new_client, session):
+    from app.trainees.models import Trainee
+    from tests.factories import make_company, make_course, make_enrollment
+
+    course, other = (make_course(session, make_university(session)) for _ in range(2))
+    enrollment, id_number = make_enrollment(session, course, name="王小民")  # mistyped
+    login(client, make_user(session, role="admin"))
+    wrong_id = client.post("/admin/trainees/name", data={
+        "csrf_token": csrf_of(client, "/admin"), "id_number": "11010519491231002X",
+        "name": "王小明"})
+    assert wrong_id.status_code == 422 and 'id="e-id_number"' in wrong_id.text
+    done = client.post("/admin/trainees/name", data={
+        "csrf_token": csrf_of(client, "/admin"), "id_number": id_number, "name": "王小明"},
+        follow_redirects=True)
+    assert done.status_code == 200 and id_number not in done.text
+    assert session.get(Trainee, enrollment.trainee_id).name == "王小明"
+    person = new_client()
+    response = person.post(f"/courses/{other.code}/enroll", data={
+        "csrf_token": csrf_of(person), "name": "王小明", "id_number": id_number,
+        "mobile": "13800138000", "company_uscc": make_company(session).uscc, "consent": "yes"})
+    assert response.status_code == 200
+
+
+def test_staff_cannot_correct_names(client, session):
+    login(client, make_user(session, university=make_university(session)))
+    response = client.post("/admin/trainees/name", data={
+        "csrf_token": csrf_of(client, "/staff"), "id_number": "11010519491231002X", "name": "某"})
+    assert response.status_code == 403
