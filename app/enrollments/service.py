@@ -14,7 +14,7 @@ from app.courses.models import Course
 from app.db import utcnow
 from app.enrollments.models import CONSENT_VERSION, Enrollment
 from app.errors import Conflict, NotFound
-from app.fields import PlainText
+from app.fields import IdNumber, Mobile, PersonName, PlainText
 from app.i18n import N_
 from app.security import keys
 from app.trainees import service as trainees
@@ -26,29 +26,14 @@ _NO_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: easy to read
 
 class EnrollmentCreate(BaseModel):
     course_code: PlainText = Field(min_length=1, max_length=30)
-    name: str
-    id_number: str
-    mobile: str
+    name: PersonName
+    id_number: IdNumber
+    mobile: Mobile
     email: PlainText | None = Field(default=None, max_length=254)
     company_uscc: PlainText
     company_name: PlainText | None = Field(default=None, max_length=100)
     consent: bool = False
     share_with_employer: bool = False
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        return validators.normalize_name(v)
-
-    @field_validator("id_number")
-    @classmethod
-    def _id_number(cls, v: str) -> str:
-        return validators.parse_id_number(v).number
-
-    @field_validator("mobile")
-    @classmethod
-    def _mobile(cls, v: str) -> str:
-        return validators.normalize_mobile(v)
 
     @field_validator("email")
     @classmethod

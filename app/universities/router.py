@@ -8,10 +8,10 @@ from app.auth import service as auth
 from app.auth.deps import AdminUser, ApiAdmin, load_user
 from app.db import SessionDep
 from app.errors import Conflict, Invalid
+from app.fields import IdNumber, PersonName
 from app.goals import service as goals
 from app.i18n import N_, gettext
 from app.trainees import service as trainees
-from app.trainees import validators
 from app.universities import service
 from app.universities.models import UniversityCreate, UniversityPublic
 from app.web import FormDep, form_values, redirect, render, validate_form
@@ -93,18 +93,8 @@ def create_staff(request: Request, session: SessionDep, user: AdminUser, form: F
 
 
 class NameCorrection(BaseModel):
-    id_number: str
-    name: str
-
-    @field_validator("id_number")
-    @classmethod
-    def _id_number(cls, value: str) -> str:
-        return validators.parse_id_number(value).number
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        return validators.normalize_name(value)
+    id_number: IdNumber
+    name: PersonName
 
 
 @router.post("/admin/trainees/name", name="universities:correct_name")

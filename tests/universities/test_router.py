@@ -74,3 +74,9 @@ def test_staff_cannot_correct_names(client, session):
     response = client.post("/admin/trainees/name", data={
         "csrf_token": csrf_of(client, "/staff"), "id_number": "11010519491231002X", "name": "某"})
     assert response.status_code == 403
+
+
+def test_admin_page_title_is_plain_text(client, session):
+    login(client, make_user(session, role="admin"))
+    head = client.get("/admin").text.split("</head>")[0]
+    assert "<form" not in head and "<title>管理后台 · " in head
