@@ -53,13 +53,14 @@ def enroll(request: Request, session: SessionDep, code: str, form: FormDep):
     data, errors = validate_form(EnrollmentCreate, raw, list(raw))
     if data is None:
         return _course_page(request, session, course, values, errors, 422)
+    _limit_guessing(request, session, data.id_number)
     try:
         enrollment = service.enroll(session, data, channel="web", today=date.today())
         session.commit()
     except Invalid as exc:
         session.rollback()
         if isinstance(exc, NameMismatch):
-            _count_name_mismatch(request, session)
+            _count_name_mismatch(request, session, data.id_number)
         return _course_page(request, session, course, values, exc.field_messages(), 422)
     except (Conflict, IntegrityError) as exc:
         session.rollback()
@@ -84,20 +85,39 @@ class EnrollmentCreated(BaseModel):
     status: str
 
 
-def _count_name_mismatch(request: Request, session) -> None:
-    """Trying names against an ID number is guessing: limited like a wrong password."""
-    ip = request.client.host if request.client else "unknown"
-    throttle.attempt(session, [("name-mismatch-ip", ip, 10)])
+# Trying names against an ID number is guessing, limited like a wrong password. Every attempt
+# counts, and once a limit is reached every attempt is refused the same way whatever its name,
+# so "already enrolled" or "enrolled" can no longer tell a guesser that a name was right.
+ATTEMPTS_PER_ID_AND_ADDRESS = 10
+MISMATCHES_PER_ADDRESS = 10  # an address that tried 10 wrong names may try no ID number at all
+MISMATCHES_PER_ID = 10  # the same, counted over all addresses, for guessers with many
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _limit_guessing(request: Request, session, id_number: str) -> None:
+    ip = _client(request)
+    throttle.refuse_when_reached(session, [("name-mismatch-ip", ip, MISMATCHES_PER_ADDRESS),
+                                           ("name-mismatch-id", id_number, MISMATCHES_PER_ID)])
+    throttle.attempt(session, [("enroll-ip-id", f"{ip}|{id_number}", ATTEMPTS_PER_ID_AND_ADDRESS)])
+
+
+def _count_name_mismatch(request: Request, session, id_number: str) -> None:
+    throttle.record(session, [("name-mismatch-ip", _client(request)),
+                              ("name-mismatch-id", id_number)])
 
 
 @api.post("/enrollments", status_code=status.HTTP_201_CREATED, response_model=EnrollmentCreated)
 def enroll_api(request: Request, session: SessionDep, data: EnrollmentCreate):
+    _limit_guessing(request, session, data.id_number)
     try:
         enrollment = service.enroll(session, data, channel="api", today=date.today())
         session.commit()
     except NameMismatch:
         session.rollback()
-        _count_name_mismatch(request, session)
+        _count_name_mismatch(request, session, data.id_number)
         raise
     except IntegrityError as exc:
         raise AlreadyEnrolled(N_("This ID number is already enrolled in this course")) from exc

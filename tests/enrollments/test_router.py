@@ -5,7 +5,14 @@ from sqlmodel import select
 
 from app.enrollments.models import Enrollment
 from app.trainees.models import Trainee
-from tests.factories import csrf_of, make_company, make_course, make_university, new_id_number
+from tests.factories import (
+    csrf_of,
+    make_company,
+    make_course,
+    make_enrollment,
+    make_university,
+    new_id_number,
+)
 
 
 def _form(client, course, **overrides):
@@ -140,21 +147,84 @@ def test_names_tried_against_a_known_id_number_are_limited(client, session):
     course = make_course(session, make_university(session), capacity=1)
     other = make_course(session, make_university(session))
     company = make_company(session)
-    id_number = new_id_number()
-    assert client.post(f"/courses/{course.code}/enroll", data=_form(
-        client, course, id_number=id_number, company_known=company.uscc)).status_code == 200
+    _, id_number = make_enrollment(session, course, name="李䶮", company=company)
     # A full course answers "full" whatever the name: it tells nothing about the ID number.
     full = client.post(f"/courses/{course.code}/enroll", data=_form(
-        client, course, name="王五", id_number=new_id_number(), company_known=company.uscc))
+        client, course, name="王五", id_number=id_number, company_known=company.uscc))
     assert full.status_code == 409
-    for n in range(10):
-        wrong = client.post(f"/courses/{other.code}/enroll", data=_form(
-            client, other, name=f"王{'一二三四五六七八九十'[n]}", id_number=id_number,
-            company_known=company.uscc))
-        assert wrong.status_code == 422 and 'id="e-name"' in wrong.text
+    _wrong_names(client, other, id_number, company, 9)
     assert client.post(f"/courses/{other.code}/enroll", data=_form(
         client, other, name="赵六", id_number=id_number,
         company_known=company.uscc)).status_code == 429
+
+
+def _wrong_names(client, course, id_number, company, count):
+    for n in range(count):
+        wrong = client.post(f"/courses/{course.code}/enroll", data=_form(
+            client, course, name=f"王{'一二三四五六七八九十'[n]}", id_number=id_number,
+            company_known=company.uscc))
+        assert wrong.status_code == 422 and 'id="e-name"' in wrong.text
+
+
+def test_over_the_limit_every_answer_is_the_same_whatever_the_name(client, session):
+    """No oracle: past the limit the right name, an enrolled one and a stranger's all get 429."""
+    taken, other = (make_course(session, make_university(session)) for _ in range(2))
+    company = make_company(session)
+    _, id_number = make_enrollment(session, taken, name="李䶮", company=company)
+    _wrong_names(client, other, id_number, company, 10)
+    right_name_enrolled = client.post(f"/courses/{taken.code}/enroll", data=_form(
+        client, taken, id_number=id_number, company_known=company.uscc))
+    right_name_new_course = client.post(f"/courses/{other.code}/enroll", data=_form(
+        client, other, id_number=id_number, company_known=company.uscc))
+    unregistered = client.post(f"/courses/{other.code}/enroll", data=_form(
+        client, other, id_number=new_id_number(), company_known=company.uscc))
+    answers = {(r.status_code, re.sub(r'name="csrf_token" value="[^"]*"', "", r.text))
+               for r in (right_name_enrolled, right_name_new_course, unregistered)}
+    assert len(answers) == 1 and answers.pop()[0] == 429
+    assert session.exec(select(Enrollment).where(Enrollment.course_id == other.id)).all() == []
+
+
+def test_every_attempt_counts_not_only_wrong_names(client, session):
+    courses = [make_course(session, make_university(session)) for _ in range(11)]
+    company = make_company(session)
+    id_number = new_id_number()
+    # Eleven tries with the right name: ten answer, the eleventh is refused like any other.
+    answers = [client.post(f"/courses/{c.code}/enroll", data=_form(
+        client, c, id_number=id_number, company_known=company.uscc)).status_code for c in courses]
+    assert answers == [200] * 10 + [429]
+
+
+def test_names_guessed_from_many_addresses_are_limited_per_id_number(web_app, session):
+    from fastapi.testclient import TestClient
+
+    course, other = (make_course(session, make_university(session)) for _ in range(2))
+    company = make_company(session)
+    id_number = new_id_number()
+    make_enrollment(session, course, name="李䶮", id_number=id_number, company=company)
+    clients = [TestClient(web_app, base_url="http://testserver", client=(f"10.0.0.{n}", 5000))
+               for n in range(11)]
+    for n in range(10):
+        assert clients[n].post(f"/courses/{other.code}/enroll", data=_form(
+            clients[n], other, name="王" + "一二三四五六七八九十"[n], id_number=id_number,
+            company_known=company.uscc)).status_code == 422
+    assert clients[10].post(f"/courses/{other.code}/enroll", data=_form(
+        clients[10], other, id_number=id_number, company_known=company.uscc)).status_code == 429
+
+
+def test_api_over_the_limit_refuses_the_right_name_too(client, session):
+    course, other = (make_course(session, make_university(session)) for _ in range(2))
+    company = make_company(session)
+    id_number = new_id_number()
+    make_enrollment(session, course, name="李䶮", id_number=id_number, company=company)
+    body = {"course_code": course.code, "name": "李䶮", "id_number": id_number,
+            "mobile": "13800138000", "company_uscc": company.uscc, "consent": True}
+    for n in range(10):
+        assert client.post("/api/v1/enrollments", json={
+            **body, "course_code": other.code, "name": "王" + "一二三四五六七八九十"[n]}
+        ).status_code == 422
+    assert client.post("/api/v1/enrollments", json=body).status_code == 429
+    assert client.post("/api/v1/enrollments", json={**body, "course_code": other.code}
+                       ).status_code == 429
 
 
 def test_latin_names_match_whatever_their_case(client, session):
