@@ -8,6 +8,7 @@ companies, and a mistyped character there is caught by the check character anywa
 import random
 
 from app.i18n import N_
+from app.trainees.validators import PROVINCES
 
 _ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
 _VALUES = {char: value for value, char in enumerate(_ALPHABET)}
@@ -41,6 +42,9 @@ def normalize_uscc(raw: str) -> str:
         raise InvalidUscc(N_("A unified social credit code has 18 characters"))
     if not set(code[2:8]) <= _DIGITS:
         raise InvalidUscc(N_("Characters 3 to 8 (the region code) must be digits"))
+    # Codes registered by central authorities carry 10; every other names a province.
+    if code[2:4] not in PROVINCES | {"10"}:
+        raise InvalidUscc(N_("Characters 3 to 8 (the region code) must name a place in China"))
     if uscc_check_char(code[:17]) != code[17]:
         raise InvalidUscc(N_("The last character does not match the others; check for a typo"))
     return code

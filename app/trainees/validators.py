@@ -29,8 +29,9 @@ _ID_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]  # ISO 7064 MOD 11-2, posi
 _ID_CHECK = "10X98765432"  # indexed by the weighted sum mod 11
 _DIGITS = frozenset("0123456789")
 _PROVINCE_SPANS = (range(11, 16), range(21, 24), range(31, 38), range(41, 47), range(50, 55))
-_PROVINCES = frozenset(str(code) for span in (*_PROVINCE_SPANS, range(61, 66)) for code in span)
-_PROVINCES |= {"71"}  # Taiwan, listed in GB/T 2260
+# Province-level codes of GB/T 2260, shared with the USCC's region code.
+PROVINCES = frozenset(str(code) for span in (*_PROVINCE_SPANS, range(61, 66)) for code in span)
+PROVINCES |= {"71"}  # Taiwan, listed in GB/T 2260
 _PERMIT_PREFIXES = frozenset({"81", "82", "83"})  # Hong Kong, Macao, Taiwan residence permits
 _EARLIEST_BIRTH = date(1900, 1, 1)
 
@@ -86,12 +87,15 @@ def _from_15(number: str) -> str:
 
 
 def _id_kind(number: str) -> str:
-    # 2023 foreigners' permanent residence ID: a leading 9, then issuing and nationality codes.
+    # 2023 foreigners' permanent residence ID: a leading 9, then the code of the mainland
+    # province that issued it (never Taiwan's 71), then a three-digit nationality code.
     if number[0] == "9":
+        if number[1:3] not in PROVINCES - {"71"}:
+            raise InvalidIdNumber(N_("The ID number starts with an unknown region code"))
         return "foreign_permanent"
     if number[:2] in _PERMIT_PREFIXES:
         return "hk_macao_taiwan"
-    if number[:2] in _PROVINCES:
+    if number[:2] in PROVINCES:
         return "resident"
     raise InvalidIdNumber(N_("The ID number starts with an unknown region code"))
 

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from app.companies import validators
 from app.companies.validators import InvalidUscc
+from app.trainees.validators import PROVINCES
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
@@ -60,6 +61,13 @@ def test_refusals(raw, message):
     assert refusal(raw) == message
 
 
+@pytest.mark.parametrize("region", ["000000", "990000", "160100", "810000"])
+def test_region_code_must_name_a_province(region):
+    first17 = "91" + region + "708461136"
+    code = first17 + validators.uscc_check_char(first17)
+    assert refusal(code) == "Characters 3 to 8 (the region code) must name a place in China"
+
+
 def test_check_char_wants_17_alphabet_characters():
     with pytest.raises(ValueError):
         validators.uscc_check_char("9144030070846113I")
@@ -76,7 +84,8 @@ def test_fake_codes_are_valid():
 @st.composite
 def usccs(draw) -> str:
     head = draw(st.text(st.sampled_from(ALPHABET), min_size=2, max_size=2))
-    region = f"{draw(st.integers(0, 999999)):06d}"
+    province = draw(st.sampled_from(sorted(PROVINCES | {"10"})))
+    region = f"{province}{draw(st.integers(0, 9999)):04d}"
     body = draw(st.text(st.sampled_from(ALPHABET), min_size=9, max_size=9))
     first17 = head + region + body
     return first17 + validators.uscc_check_char(first17)

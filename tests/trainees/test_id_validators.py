@@ -12,6 +12,7 @@ from app.trainees.validators import InvalidIdNumber, InvalidMobile, InvalidName
 # Written out here rather than imported, so the test checks the module's list.
 PROVINCES = [f"{n}" for n in (11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37)]
 PROVINCES += [f"{n}" for n in (41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71)]
+MAINLAND = [p for p in PROVINCES if p != "71"]  # issuers of foreigners' permanent residence IDs
 
 # The GB 11643-1999 example, checked by hand: weights 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2
 # on 1 1 0 1 0 5 1 9 4 9 1 2 3 1 0 0 2 sum to 167; 167 mod 11 = 2, and 2 maps to X.
@@ -124,6 +125,12 @@ def test_unknown_provinces_are_refused(prefix):
     assert message == "The ID number starts with an unknown region code"
 
 
+@pytest.mark.parametrize("province", ["00", "10", "16", "39", "71", "81", "99"])
+def test_foreign_permanent_ids_carry_a_mainland_province_code(province):
+    message = refusal(with_check(f"9{province}84019850312001"))
+    assert message == "The ID number starts with an unknown region code"
+
+
 def test_masking_keeps_three_and_four():
     assert validators.mask_id_number("37010219900101002X") == "370***********002X"
 
@@ -145,7 +152,7 @@ def id_numbers(draw) -> str:
         st.one_of(
             st.builds("{}{:04d}".format, st.sampled_from(PROVINCES), st.integers(0, 9999)),
             st.sampled_from(["810000", "820000", "830000"]),
-            st.integers(0, 99999).map("9{:05d}".format),
+            st.builds("9{}{:03d}".format, st.sampled_from(MAINLAND), st.integers(0, 999)),
         )
     )
     born = draw(st.dates(min_value=date(1900, 1, 1), max_value=date.today()))
