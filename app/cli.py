@@ -60,6 +60,11 @@ def demo(trainees: int = 300) -> None:
     from app import demo as demo_data
     from app.config import get_settings
 
+    if get_settings().environment == "production":
+        # The demo accounts' passwords are published in the README.
+        typer.secho("error: demo data is never loaded in production (its passwords are public)",
+                    fg="red", err=True)
+        raise typer.Exit(1)
     db_upgrade()
     with _session() as session:
         summary = demo_data.load(session, get_settings(), trainees=trainees)

@@ -2,10 +2,11 @@
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, make_url
 from sqlmodel import Session, create_engine
 
 
@@ -13,6 +14,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
+        _make_folder_of(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                                hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -20,6 +22,14 @@ def make_engine(url: str) -> Engine:
     # hide_parameters: a database error must not write names or ID hashes into the logs.
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
                          hide_parameters=True)
+
+
+def _make_folder_of(url: str) -> None:
+    # SQLite creates the file but not its folder: a first start on an empty data folder
+    # (a production volume, say) would fail with "unable to open database file".
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -103,6 +103,8 @@ class Person:
 
 
 def load(session: Session, settings: Settings, *, trainees: int = 300) -> str:
+    if settings.environment == "production":  # the CLI refuses first; this is the second line
+        raise RuntimeError("demo data is never loaded in production: its passwords are public")
     if session.exec(select(University).where(University.code == MARKER)).first():
         return f"demo data already loaded (university {MARKER} exists): nothing changed"
     rng, today = random.Random(SEED), date.today()

@@ -36,3 +36,60 @@ def test_token_for_unknown_university_fails_clearly(settings, session):
     assert result.exit_code == 1 and "NOPE" in result.output
     both = runner.invoke(cli, ["token", "create", "--admin", "--university", "QLU"])
     assert both.exit_code == 2
+
+
+def test_demo_is_refused_in_production(settings, session, monkeypatch):
+    from sqlmodel import select
+
+    from app.auth.models import User
+    from app.config import get_settings
+
+    monkeypatch.setenv("DANDELION_ENVIRONMENT", "production")
+    get_settings.cache_clear()
+    result = runner.invoke(cli, ["demo", "--trainees", "5"])
+    assert result.exit_code == 1 and "production" in result.output
+    assert session.exec(select(User)).all() == []
+
+
+def test_first_production_start_on_an_empty_data_folder(tmp_path):
+    """A new volume: no data folder yet, a secret from the environment, no development helpers."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    data_dir = tmp_path / "volume" / "dandelion"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DANDELION_")}
+    env.update(DANDELION_ENVIRONMENT="production", DANDELION_DATA_DIR=str(data_dir),
+               DANDELION_SECRET_KEY="s" * 48, DANDELION_PUBLIC_URL=f"http://127.0.0.1:{port}")
+    root = Path(__file__).resolve().parent.parent
+    upgrade = subprocess.run([sys.executable, "-m", "app.cli", "db", "upgrade"], cwd=root, env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert (data_dir / "dandelion.db").exists()
+    (data_dir / "dandelion.db").unlink()  # serve on its own must cope with the empty folder too
+    data_dir.rmdir()
+    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+                              cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        status = None
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                    status = response.status
+                    break
+            except OSError:
+                if server.poll() is not None:
+                    break
+                time.sleep(0.5)
+        assert status == 200, server.stdout.read().decode() if server.poll() is not None else ""
+        assert not (data_dir / "secret_key").exists()  # production never writes a secret
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
