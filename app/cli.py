@@ -16,6 +16,13 @@ app.add_typer(token_app, name="token")
 app.add_typer(goals_app, name="goals")
 
 
+@app.callback()
+def _everywhere() -> None:
+    from app import logs
+
+    logs.install()  # workers and commands log tracebacks too
+
+
 def _session() -> Session:
     from app.config import get_settings
     from app.db import make_engine

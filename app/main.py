@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app import i18n
+from app import i18n, logs
 from app.config import Settings, get_settings
 from app.db import make_engine
 from app.errors import AppError, Invalid, TooLarge
@@ -31,6 +31,7 @@ from app.web import (
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    logs.install()  # before anything can log: no ID number or mobile in any line
     # The API docs serve Swagger UI from the package, not a CDN: the server may have no internet.
     app = FastAPIOffline(title="Dandelion 蒲公英", version="0.1.0",
                   description="Shandong textile and apparel digital-talent training: API twins of the pages.")

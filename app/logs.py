@@ -1,0 +1,73 @@
+"""No personal data in any log line: ID numbers and mobiles are masked as records are made.
+
+The code never logs them on purpose, but exception messages may carry a value that was being
+handled (openpyxl puts a refused cell's text in its error), and the traceback would write it
+to the log. Masking where records are created covers every logger and handler, uvicorn's
+included, however they are configured later.
+"""
+
+import logging
+import re
+import traceback
+
+from app.trainees.validators import mask_id_number, mask_mobile
+
+# 18 characters (17 digits and a digit or X) or 15 digits, not part of a longer number.
+_ID_NUMBER = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9])")
+_MOBILE = re.compile(r"(?<![0-9])(?:\+?86[- ]?)?(1[3-9][0-9]{9})(?![0-9])")
+
+
+def mask(text: str) -> str:
+    text = _ID_NUMBER.sub(lambda m: mask_id_number(m.group().upper()), text)
+    return _MOBILE.sub(lambda m: mask_mobile(m.group(1)), text)
+
+
+def _masked_arg(value):
+    if isinstance(value, (int, float, bool)) or value is None:
+        return value  # numbers keep their type for %d; an 18-digit int is masked via str below
+    return mask(str(value))
+
+
+def _masked_args(args):
+    if isinstance(args, dict):
+        return {key: _masked_arg(value) for key, value in args.items()}
+    if isinstance(args, tuple):
+        return tuple(_masked_arg(value) for value in args)
+    return args
+
+
+def _mask_record(record: logging.LogRecord) -> logging.LogRecord:
+    if isinstance(record.msg, str):
+        record.msg = mask(record.msg)
+    else:
+        record.msg = mask(str(record.msg))
+    if record.args:
+        # Kept as arguments (not merged into msg): uvicorn's access formatter reads them.
+        if isinstance(record.args, tuple) and any(isinstance(a, int) and not isinstance(a, bool)
+                                                  and len(str(abs(a))) >= 11 for a in record.args):
+            record.msg, record.args = mask(record.getMessage()), ()
+        else:
+            record.args = _masked_args(record.args)
+    if record.exc_info and record.exc_info[0] is not None:
+        # Formatters use exc_text when it is set, so the raw traceback is never written.
+        record.exc_text = mask("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
+    if record.stack_info:
+        record.stack_info = mask(record.stack_info)
+    return record
+
+
+_installed = False
+
+
+def install() -> None:
+    """Idempotent: create_app and the command line both call it."""
+    global _installed
+    if _installed:
+        return
+    make_record = logging.getLogRecordFactory()
+
+    def masked_record(*args, **kwargs) -> logging.LogRecord:
+        return _mask_record(make_record(*args, **kwargs))
+
+    logging.setLogRecordFactory(masked_record)
+    _installed = True

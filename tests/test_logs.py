@@ -1,0 +1,50 @@
+"""No log line carries a full ID number or mobile, tracebacks included."""
+
+import logging
+
+import pytest
+
+from app import logs
+
+ID = "37010219900101123X"
+OLD_ID = "370102900101123"
+MOBILE = "13912345678"
+
+
+@pytest.fixture
+def masked(caplog):
+    logs.install()
+    caplog.set_level(logging.INFO)
+    return caplog
+
+
+def test_message_and_arguments_are_masked(masked):
+    logging.getLogger("app.test").warning("row %s: %s / %s", ID, MOBILE, OLD_ID.lower())
+    logging.getLogger("app.test").warning(f"in the message itself {ID.lower()} +86 {MOBILE}")
+    logging.getLogger("app.test").warning("%(who)s", {"who": ID})
+    logging.getLogger("app.test").warning("as a number %d", int(ID[:17] + "1"))
+    text = masked.text
+    assert ID not in text and ID.lower() not in text and MOBILE not in text and OLD_ID not in text
+    assert ID[:17] not in text and "370***********123X" in text and "139****5678" in text
+
+
+def test_tracebacks_are_masked(masked):
+    try:
+        raise ValueError(f"{ID} cannot be used in worksheets.")
+    except ValueError:
+        logging.getLogger("uvicorn.error").exception("Exception in ASGI application\n")
+    record = masked.records[-1]
+    formatted = logging.Formatter().format(record)
+    assert "Traceback" in formatted and "ValueError" in formatted
+    assert ID not in formatted and "370***********123X" in formatted
+
+
+def test_other_numbers_and_access_lines_keep_their_shape(masked):
+    from uvicorn.logging import AccessFormatter
+
+    logging.getLogger("app.test").info("batch %d of %s rows, code %s", 7, "10000", "2026001")
+    assert masked.records[-1].getMessage() == "batch 7 of 10000 rows, code 2026001"
+    logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET",
+                                             f"/verify?x={ID}", "1.1", 200)
+    line = AccessFormatter("%(message)s", use_colors=False).format(masked.records[-1])
+    assert ID not in line and '"GET /verify?x=370***********123X HTTP/1.1" 200' in line
