@@ -1,7 +1,9 @@
 from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app.auth import throttle
@@ -20,6 +22,16 @@ from app.web import FormDep, redirect, render
 router = APIRouter(dependencies=[Depends(load_user)])
 api = APIRouter(tags=["certificates"])
 LINK_MINUTES = 30
+SERIAL_ECHO = 40  # a mistyped serial is shown back, but not a pasted page of text
+# k and s as a QR code carries them; lists, so that a repeated one is noticed, not picked from.
+ScanPart = Annotated[list[str], Query(description="from the certificate's QR code")]
+VERDICTS = {
+    service.VALID: N_("Valid certificate"),
+    service.ON_RECORD: N_("On record: issued, not revoked"),
+    service.REVOKED: N_("This certificate was revoked"),
+    service.RECORD_MISMATCH: N_("This certificate's signature does not match"),
+    service.NOT_VALID_AS_SCANNED: N_("Not valid as scanned: contact the issuer"),
+}
 
 
 def _pdf_response(content: bytes, filename: str) -> Response:
@@ -115,22 +127,36 @@ def find(request: Request, session: SessionDep, form: FormDep):
 @router.get("/verify", name="certificates:verify_form")
 def verify_form(request: Request, session: SessionDep, serial: str = ""):
     if serial:
-        return verify(request, session, serial)
+        return verify(request, session, serial, k=[], s=[])
     return render(request, "certificates/verify.html", {"cert": None, "error": None, "serial": ""})
 
 
 @router.get("/verify/{serial}", name="certificates:verify")
-def verify(request: Request, session: SessionDep, serial: str, s: str = ""):
+def verify(request: Request, session: SessionDep, serial: str, k: ScanPart = [], s: ScanPart = []):
+    scan = _scan(k, s)
     try:
         cert = service.get_by_serial(session, serial)
     except (serials.InvalidSerial, NotFound) as exc:
         message = exc.message if isinstance(exc, NotFound) else str(exc)
-        return render(request, "certificates/verify.html",
-                      {"cert": None, "error": gettext(message), "serial": serial}, status_code=404)
+        return render(request, "certificates/verify.html", {
+            "cert": None, "error": gettext(message), "serial": serial[:SERIAL_ECHO],
+            "verdict": service.NOT_VALID_AS_SCANNED if scan else None,
+            "headline": VERDICTS[service.NOT_VALID_AS_SCANNED]}, status_code=404)
+    verdict = service.verdict(cert, scan)
     return render(request, "certificates/verify.html", {
         "cert": cert, "error": None, "serial": cert.serial, "holder": mask_name(cert.holder_name),
-        "signature_ok": service.verify_signature(cert),
-        "qr_signature_matches": (s == cert.signature) if s else None})
+        "verdict": verdict, "headline": VERDICTS[verdict]},
+        status_code=422 if verdict == service.NOT_VALID_AS_SCANNED else 200)
+
+
+def _scan(k: list[str], s: list[str]) -> service.Scan | None:
+    """What a QR code adds to the address; None when the serial was typed by hand."""
+    if not k and not s:
+        return None
+    # A genuine code names one key and one signature: of two, which would count is a guess.
+    if len(k) != 1 or len(s) != 1:
+        return service.Scan("", "")
+    return service.Scan(k[0], s[0])
 
 
 def _by_serial(session, serial: str) -> Certificate:
@@ -153,14 +179,21 @@ def issue_api(request: Request, session: SessionDep, principal: ApiPrincipal, co
 
 
 @api.get("/certificates/{serial}")
-def certificate_json(session: SessionDep, serial: str):
+def certificate_json(session: SessionDep, serial: str, k: ScanPart = [], s: ScanPart = []):
+    """The record and the verdict of the verification page; pass k and s, as a certificate's
+    QR code carries them, to check that code: one that does not check out answers 422."""
     cert = _by_serial(session, serial)
-    return {"serial": cert.serial, "status": cert.status, "holder": mask_name(cert.holder_name),
-            "course": cert.course_title, "course_code": cert.course_code,
-            "university": cert.university_name, "hours": float(cert.hours),
-            "completed_on": cert.completed_on, "issued_on": cert.issued_on,
-            "key_id": cert.key_id, "signature": cert.signature,
+    verdict = service.verdict(cert, _scan(k, s))
+    body = {"serial": cert.serial, "verdict": verdict, "status": cert.status,
+            "holder": mask_name(cert.holder_name), "course": cert.course_title,
+            "course_code": cert.course_code, "university": cert.university_name,
+            "hours": float(cert.hours), "completed_on": cert.completed_on,
+            "issued_on": cert.issued_on, "key_id": cert.key_id, "signature": cert.signature,
             "revoked_reason": cert.revoke_reason}
+    if verdict != service.NOT_VALID_AS_SCANNED:
+        return body
+    body["errors"] = [{"field": "s", "message": gettext(VERDICTS[verdict])}]
+    return JSONResponse(jsonable_encoder(body), status_code=422)
 
 
 @api.get("/certificates/{serial}/pdf")

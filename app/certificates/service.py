@@ -2,12 +2,15 @@
 
 import base64
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import date
 from io import BytesIO
 from pathlib import Path
 from typing import NamedTuple
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pypdf import PdfWriter
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -29,6 +32,13 @@ from app.universities.models import University
 # Printing takes about 0.2 s a certificate: one request issues at most this many, so that it
 # ends well inside a reverse proxy's timeout; the rest wait for the next press.
 ISSUE_LIMIT = 100
+
+
+# Verdicts, as the JSON twin of the verification page spells them.
+VALID, ON_RECORD, REVOKED = "valid", "on_record", "revoked"
+NOT_VALID_AS_SCANNED, RECORD_MISMATCH = "not_valid_as_scanned", "record_signature_mismatch"
+# An Ed25519 signature is 64 bytes: 86 characters of unpadded URL-safe base64.
+_SIGNATURE = re.compile(r"[A-Za-z0-9_-]{86}")
 
 
 class Issuance(NamedTuple):
@@ -55,15 +65,60 @@ def sign(c: Certificate) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def verify_signature(c: Certificate) -> bool:
-    from cryptography.exceptions import InvalidSignature
+def published_keys() -> dict[str, Ed25519PublicKey]:
+    """The keys a certificate may name, by key id; after a rotation the old ones stay listed."""
+    k = keys()
+    return {k.key_id: k.public_key}
 
-    try:
-        keys().public_key.verify(base64.urlsafe_b64decode(c.signature + "=="),
-                                 canonical_fields(c).encode())
-        return True
-    except (InvalidSignature, ValueError):
+
+def _signature_bytes(text: str) -> bytes | None:
+    if not _SIGNATURE.fullmatch(text):
+        return None
+    raw = base64.urlsafe_b64decode(text + "==")
+    # The last character carries 4 spare bits, so several spellings decode alike: only ours
+    # counts, or a flipped character could still "verify".
+    return raw if base64.urlsafe_b64encode(raw).decode().rstrip("=") == text else None
+
+
+def signature_matches(c: Certificate, *, key_id: str, signature: str) -> bool:
+    """Whether signature, under the published key that key_id names, covers c's fields.
+
+    The key must also be the one c records: a certificate is signed once, by one key. Key ids
+    and signatures are public (the API lists them), so plain comparisons leak nothing."""
+    key, raw = published_keys().get(key_id), _signature_bytes(signature)
+    if key is None or raw is None or key_id != c.key_id:
         return False
+    try:
+        key.verify(raw, canonical_fields(c).encode())
+    except InvalidSignature:
+        return False
+    return True
+
+
+def verify_signature(c: Certificate) -> bool:
+    return signature_matches(c, key_id=c.key_id, signature=c.signature)
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What a scanned QR code carries besides the serial; empty strings when it was garbled."""
+
+    key_id: str
+    signature: str
+
+
+def verdict(c: Certificate, scan: Scan | None) -> str:
+    """What the verification page says first. A code that does not check out comes before
+    anything the record says: the paper in the reader's hand is what is being verified."""
+    if scan is not None and not signature_matches(c, key_id=scan.key_id,
+                                                  signature=scan.signature):
+        return NOT_VALID_AS_SCANNED
+    if not verify_signature(c):
+        return RECORD_MISMATCH
+    if c.status != "issued":
+        return REVOKED
+    # Typed by hand, a serial only shows that a certificate with this serial exists.
+    return VALID if scan is not None else ON_RECORD
 
 
 def verify_url(public_url: str, serial: str) -> str:
