@@ -1,10 +1,10 @@
-"""Issuing certificates: render once, store the bytes, sign the canonical fields."""
+"""Issuing certificates: render once, store the bytes, sign the canonical fields; verifying them."""
 
 import base64
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from io import BytesIO
 from pathlib import Path
 from typing import NamedTuple
@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
-from app.certificates import pdf, serials
+from app.certificates import pdf, serials, storage
 from app.certificates.models import Certificate
 from app.completions.models import Completion
 from app.courses.models import Course
@@ -130,7 +130,8 @@ def issue_for_course(session: Session, course: Course, *, actor: str, public_url
     """Every completion of the course without a certificate gets one; unprintable names are refused.
 
     All PDFs are rendered before the first write, so a transaction (and SQLite's write lock)
-    lasts only as long as the inserts, not as long as the printing."""
+    lasts only as long as the inserts, not as long as the printing. The PDFs reach data_dir
+    under their own names only when the caller commits (see storage)."""
     university = session.get(University, course.university_id)
     pending = session.exec(
         select(Completion, Trainee).join(Trainee, col(Completion.trainee_id) == Trainee.id)
@@ -145,10 +146,16 @@ def issue_for_course(session: Session, course: Course, *, actor: str, public_url
     issued = []
     for completion, trainee in printable[:limit]:
         try:
-            issued.append(_render(completion, trainee.name, course, university,
-                                  public_url=public_url, data_dir=data_dir, today=today))
+            cert = _render(completion, trainee.name, course, university,
+                           public_url=public_url, data_dir=data_dir, today=today)
         except pdf.UnprintableText as exc:  # a course or university name, not the holder's
             refused.append(Refusal(trainee.name, exc.message, exc.params))
+            continue
+        # Staged at once: from here, a rollback or a closed session deletes the PDF, and only
+        # the caller's commit moves it into place.
+        storage.publish_on_commit(session, storage.temp_path(data_dir, cert.serial),
+                                  data_dir / cert.pdf_path)
+        issued.append(cert)
     _store(session, issued, data_dir)
     waiting = max(len(printable) - limit, 0)
     audit.record(session, actor, "certificate.issue", "course", course.id,
@@ -168,7 +175,7 @@ def _store(session: Session, certs: list[Certificate], data_dir: Path) -> None:
     except IntegrityError as exc:
         # Another request issued for the same completions first; its certificates stand.
         for cert in certs:
-            (data_dir / cert.pdf_path).unlink(missing_ok=True)
+            storage.temp_path(data_dir, cert.serial).unlink(missing_ok=True)
         raise Conflict(N_("Certificates for this course are being issued right now. "
                           "Reload the page in a moment.")) from exc
 
@@ -187,11 +194,45 @@ def _render(completion: Completion, holder: str, course: Course, university: Uni
         course_code=course.code, university_name=university.name, hours=completion.hours,
         completed_on=completion.completed_on, issued_on=today,
         verify_url=verify_url(public_url, cert.serial) + f"?k={cert.key_id}&s={cert.signature}"))
-    relative = Path("certificates") / str(today.year) / f"{cert.serial}.pdf"
-    (data_dir / relative).parent.mkdir(parents=True, exist_ok=True)
-    (data_dir / relative).write_bytes(content)
+    storage.write_temp(data_dir, cert.serial, content)
+    relative = storage.final_path(today.year, cert.serial)
     cert.pdf_path, cert.pdf_sha256 = str(relative), hashlib.sha256(content).hexdigest()
     return cert
+
+
+def sweep_orphans(session: Session, data_dir: Path, *,
+                  grace: timedelta = timedelta(hours=1)) -> int:
+    """Delete every certificate PDF that no certificate row names, and the temporary files of
+    processes that died (a kill -9 while issuing); returns how many files went. Run at start,
+    with a session that has read nothing yet."""
+    # Listed before the rows are read: a PDF gets its final name only after its row is
+    # committed, so none listed here can belong to a row this query would miss.
+    temps, finals = storage.listing(data_dir)
+    rows = {serial: (Path(path), sha) for serial, path, sha in session.exec(
+        select(Certificate.serial, Certificate.pdf_path, Certificate.pdf_sha256))}
+    named = {path for path, _sha in rows.values()}
+    removed = 0
+    for temp in temps:
+        if not storage.abandoned(temp, grace):
+            continue  # a live process is still issuing it
+        path, sha = rows.get(storage.serial_of(temp), (None, None))
+        try:
+            if path is not None and not (data_dir / path).exists() and _sha256(temp) == sha:
+                storage.move_into_place(temp, data_dir / path)  # killed after the commit
+                continue
+            temp.unlink()
+            removed += 1
+        except FileNotFoundError:  # another instance, starting too, swept it first
+            pass
+    for final in finals:
+        if final.relative_to(data_dir) not in named:
+            final.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def get_by_serial(session: Session, raw: str) -> Certificate:

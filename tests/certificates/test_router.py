@@ -199,7 +199,7 @@ def test_issuing_twice_at_once_gives_one_certificate_per_completion(client, sess
                                                                      completed):
     """A request that rendered its certificates before another one committed the same
     completions is refused whole, and its PDFs are removed."""
-    from app.certificates import service
+    from app.certificates import service, storage
     from app.completions.models import Completion
     from app.errors import Conflict
 
@@ -209,11 +209,13 @@ def test_issuing_twice_at_once_gives_one_certificate_per_completion(client, sess
     session.commit()
     completion = session.get(Completion, issued[0].completion_id)
     late = service._render(completion, issued[0].holder_name, course, completed["a"], **args)
-    assert (settings.data_dir / late.pdf_path).exists()
+    temp = storage.temp_path(settings.data_dir, late.serial)
+    # Written, but under a temporary name until a commit stores its row.
+    assert temp.exists() and not (settings.data_dir / late.pdf_path).exists()
     with pytest.raises(Conflict):
         service._store(session, [late], settings.data_dir)
     session.rollback()
-    assert not (settings.data_dir / late.pdf_path).exists()
+    assert not temp.exists() and not (settings.data_dir / late.pdf_path).exists()
     assert len(session.exec(select(Certificate)).all()) == 2
 
 

@@ -1,0 +1,160 @@
+"""No PDF holding a holder's name outlives its certificate row: not a rollback, not a kill -9."""
+
+import io
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from sqlmodel import Session, select
+
+from app.certificates import service, storage
+from app.certificates.models import Certificate
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Issues the course's certificates in a process of its own and stalls at the point named,
+# so that the test can kill it there with SIGKILL: no handler, no cleanup, like a crash.
+CHILD = textwrap.dedent("""
+    import sys, time
+    from datetime import date
+    from pathlib import Path
+    from sqlmodel import Session
+    import app.models
+    from app.certificates import pdf, service
+    from app.config import get_settings
+    from app.courses.models import Course
+    from app.db import make_engine
+
+    marker, course_id, stall_at = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+
+    def stall():
+        marker.write_text("stalled")
+        time.sleep(3600)
+
+    real_render, real_record = pdf.render_pdf, service.audit.record
+    rendered = []
+
+    def render(view, *args, **kwargs):
+        if stall_at == "second-render" and rendered:
+            stall()
+        rendered.append(view.serial)
+        return real_render(view, *args, **kwargs)
+
+    def record(*args, **kwargs):  # runs after the rows are flushed, before the commit
+        real_record(*args, **kwargs)
+        if stall_at == "before-commit":
+            stall()
+
+    pdf.render_pdf, service.audit.record = render, record
+    settings = get_settings()
+    with Session(make_engine(settings.database_url)) as session:
+        service.issue_for_course(session, session.get(Course, course_id), actor="test",
+                                 public_url=settings.public_url, data_dir=settings.data_dir,
+                                 today=date.today())
+        session.commit()
+""")
+
+
+def _pdfs(data_dir: Path) -> list[Path]:
+    return sorted((data_dir / "certificates").rglob("*.pdf"))
+
+
+def _text(path: Path) -> str:
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(path.read_bytes())).pages)
+
+
+def _issue_in_a_child_and_kill_it(settings, course, stall_at: str, tmp_path: Path) -> None:
+    marker = tmp_path / "stalled"
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(marker), str(course.id), stall_at],
+                             cwd=ROOT, env=os.environ.copy(), stderr=subprocess.PIPE)
+    try:
+        while not marker.exists():  # waits for the child, however slow; asserts no timing
+            if child.poll() is not None:
+                pytest.fail(f"the issuing process ended early: {child.stderr.read().decode()}")
+            time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        child.stderr.close()
+
+
+@pytest.mark.parametrize("stall_at", ["second-render", "before-commit"])
+def test_an_issue_killed_midway_leaves_no_pdf_after_the_sweep(settings, session, completed,
+                                                              tmp_path, stall_at):
+    _issue_in_a_child_and_kill_it(settings, completed["course"], stall_at, tmp_path)
+    with Session(session.get_bind()) as fresh:
+        assert fresh.exec(select(Certificate)).all() == []
+    left = _pdfs(settings.data_dir)
+    # What the killed process wrote really holds a name, and only under a temporary name.
+    assert left and any("李䶮" in _text(p) for p in left)
+    assert all(p.name.startswith(storage.TEMP_PREFIX) for p in left)
+    with Session(session.get_bind()) as fresh:  # as at the next start: a new session
+        service.sweep_orphans(fresh, settings.data_dir)
+    assert _pdfs(settings.data_dir) == []
+
+
+def _issue(session, settings, course):
+    result = service.issue_for_course(session, course, actor="test", public_url="http://t",
+                                      data_dir=settings.data_dir, today=date.today())
+    return result.issued
+
+
+def test_pdfs_of_a_batch_that_is_never_committed_are_removed(settings, session, completed):
+    issued = _issue(session, settings, completed["course"])
+    assert len(issued) == 2
+    assert not any((settings.data_dir / c.pdf_path).exists() for c in issued)  # not yet
+    session.rollback()
+    assert _pdfs(settings.data_dir) == []
+
+
+def test_a_committed_batch_is_moved_into_place(client, settings, session, completed):
+    issued = _issue(session, settings, completed["course"])
+    session.commit()
+    assert _pdfs(settings.data_dir) == sorted(settings.data_dir / c.pdf_path for c in issued)
+    assert all(service.pdf_bytes(c, settings.data_dir) for c in issued)
+
+
+def _reaped_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def _as_temp_of(pid: int, data_dir: Path, cert: Certificate) -> Path:
+    """Moves a published PDF back to the temporary name process pid would have given it."""
+    temp = storage.temp_path(data_dir, cert.serial)
+    temp = temp.with_name(temp.name.replace(f"{storage.TEMP_PREFIX}{os.getpid()}@",
+                                            f"{storage.TEMP_PREFIX}{pid}@"))
+    os.replace(data_dir / cert.pdf_path, temp)
+    return temp
+
+
+def test_the_sweep_keeps_what_rows_name_and_removes_the_rest(settings, session, completed):
+    kept, moved = _issue(session, settings, completed["course"])
+    session.commit()
+    data_dir = settings.data_dir
+    # A PDF left by the old code (written before its row, which never came) ...
+    stray = data_dir / "certificates" / "2020" / "DL20ABCDEFGH1.pdf"
+    stray.parent.mkdir(parents=True)
+    shutil.copy(data_dir / kept.pdf_path, stray)
+    # ... a move that a kill interrupted after its row was committed ...
+    interrupted = _as_temp_of(_reaped_pid(), data_dir, moved)
+    # ... and a live issue of this very process, still rendering.
+    live = storage.temp_path(data_dir, "DL26ZZZZZZZZ0")
+    live.write_bytes(b"%PDF-1.7 rendering")
+    with Session(session.get_bind()) as fresh:
+        service.sweep_orphans(fresh, data_dir)
+    assert not stray.exists() and not interrupted.exists() and live.exists()
+    assert service.pdf_bytes(kept, data_dir) and service.pdf_bytes(moved, data_dir)
+    assert _pdfs(data_dir) == sorted([live, data_dir / kept.pdf_path, data_dir / moved.pdf_path])
