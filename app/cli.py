@@ -57,8 +57,21 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
                     fg="yellow", err=True)
     if upgrade:
         db_upgrade()
+    _sweep_orphans()
     uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True,
                 forwarded_allow_ips=get_settings().forwarded_allow_ips)
+
+
+def _sweep_orphans() -> None:
+    """Files a process killed mid-work left behind with no record naming them (they hold
+    holders' names): removed at every start, before anything is served."""
+    from app.certificates import service as certificates
+    from app.config import get_settings
+
+    with _session() as session:
+        removed = certificates.sweep_orphans(session, get_settings().data_dir)
+    if removed:
+        typer.echo(f"removed {removed} files that no record names", err=True)
 
 
 @app.command()

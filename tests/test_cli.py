@@ -75,6 +75,9 @@ def test_first_production_start_on_an_empty_data_folder(tmp_path):
     assert (data_dir / "dandelion.db").exists()
     (data_dir / "dandelion.db").unlink()  # serve on its own must cope with the empty folder too
     data_dir.rmdir()
+    orphan = data_dir / "certificates" / "26" / "DL26-ORPHAN.pdf"  # left by a killed issue
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes("%PDF-1.7 holder 李䶮".encode())
     server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
                               cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
@@ -90,6 +93,7 @@ def test_first_production_start_on_an_empty_data_folder(tmp_path):
                 time.sleep(0.5)
         assert status == 200, server.stdout.read().decode() if server.poll() is not None else ""
         assert not (data_dir / "secret_key").exists()  # production never writes a secret
+        assert not orphan.exists()
     finally:
         server.terminate()
         server.wait(timeout=30)
