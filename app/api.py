@@ -1,7 +1,10 @@
-"""The JSON API: twins of the pages, documented at /docs."""
+"""The JSON API: twins of the pages, documented at /docs with the errors each call can give."""
 
 from fastapi import APIRouter
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
+from app.auth.deps import api_principal
 from app.certificates.router import api as certificates
 from app.completions.router import api as completions
 from app.courses.router import api as courses
@@ -9,6 +12,78 @@ from app.enrollments.router import api as enrollments
 from app.goals.router import api as goals
 from app.universities.router import api as universities
 
+
+class Detail(BaseModel):
+    """Every error but a field error: one message, in the caller's language."""
+
+    detail: str
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class FieldErrors(BaseModel):
+    """What is wrong, field by field (the body's own fields, or "body")."""
+
+    errors: list[FieldError]
+
+
+_MEANING = {
+    401: "No bearer token, or one that is not valid",
+    403: "The token may not do this, or the request came from another site's page",
+    404: "Nothing has this code or serial",
+    409: "This conflicts with what is stored (a duplicate, a full or closed course)",
+    413: "The body is larger than the upload limit",
+    422: "Field errors",
+    429: "Too many attempts from this address; try again later",
+}
+
+# Errors that come from the business rules, which a route's signature does not show.
+_RULES = {
+    ("POST", "/universities"): {409},
+    ("POST", "/courses"): {409},
+    ("POST", "/enrollments"): {404, 409, 429},
+    ("POST", "/completions"): {409},
+    ("POST", "/courses/{code}/certificates"): {404},
+    ("GET", "/certificates/{serial}"): {404, 422},
+    ("GET", "/certificates/{serial}/pdf"): {404, 422},
+}
+
+
+def _calls(dependant) -> set:
+    calls = {dependant.call}
+    for sub in dependant.dependencies:
+        calls |= _calls(sub)
+    return calls
+
+
+def _statuses(route: APIRoute) -> set[int]:
+    method = next(iter(route.methods))
+    found = set().union(*(_RULES.get((m, route.path), set()) for m in route.methods))
+    if api_principal in _calls(route.dependant):
+        found |= {401, 403}
+    elif method in ("POST", "PUT", "PATCH", "DELETE"):
+        found.add(403)  # refused from another site's page (app/middleware.py)
+    if route.body_field is not None:
+        found |= {413, 422}
+    return found
+
+
+def _responses(route: APIRoute) -> dict:
+    responses: dict = {s: {"model": FieldErrors if s == 422 else Detail, "description": _MEANING[s]}
+                       for s in sorted(_statuses(route))}
+    # Any call can also fail unexpectedly (500). Saying so also stops FastAPI from adding its
+    # own 422 schema, which is not what this API answers, to calls that cannot give one.
+    responses["default"] = {"model": Detail, "description": "Any other error"}
+    return responses
+
+
 router = APIRouter()
 for part in (universities, courses, enrollments, completions, certificates, goals):
+    for route in part.routes:
+        # The domains declare what succeeds; the errors each call can give are added in one place.
+        if isinstance(route, APIRoute) and "default" not in route.responses:
+            route.responses = {**_responses(route), **route.responses}
     router.include_router(part)

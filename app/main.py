@@ -9,13 +9,14 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import i18n, logs
 from app.config import Settings, get_settings
 from app.db import make_engine
-from app.errors import AppError, Invalid, TooLarge
+from app.errors import AppError, Invalid, TooLarge, TooManyRequests, Unauthorized
 from app.i18n import N_, gettext
 from app.web import (
     CSRF_COOKIE,
@@ -66,8 +67,9 @@ def _include_routers(app: FastAPI) -> None:
     from app.goals.router import router as goals
     from app.universities.router import router as universities
 
+    # Pages are HTML for people: /openapi.json documents the API only.
     for router in (goals, courses, enrollments, auth, universities, completions, certificates):
-        app.include_router(router)
+        app.include_router(router, include_in_schema=False)
     app.include_router(api, prefix="/api/v1")
 
 
@@ -94,12 +96,15 @@ def _install_error_handlers(app: FastAPI) -> None:
             if isinstance(exc, Invalid):
                 return JSONResponse({"errors": [{"field": f, "message": gettext(m, **exc.params)}
                                                 for f, m in exc.errors]}, status_code=422)
-            return JSONResponse({"detail": gettext(exc.message, **exc.params)}, status_code=exc.status)
+            return JSONResponse({"detail": gettext(exc.message, **exc.params)},
+                                status_code=exc.status, headers=_error_headers(exc, api=True))
         message = gettext(exc.message, **exc.params)
         if isinstance(exc, Invalid):  # the field's own reason says more than "invalid input"
             message = "; ".join(exc.field_messages().values()) or message
-        return render(request, "error.html", {"status": exc.status, "message": message},
-                      status_code=exc.status)
+        response = render(request, "error.html", {"status": exc.status, "message": message},
+                          status_code=exc.status)
+        response.headers.update(_error_headers(exc, api=False))
+        return response
 
     @app.exception_handler(RequestValidationError)
     def validation_error(request: Request, exc: RequestValidationError):
@@ -114,10 +119,38 @@ def _install_error_handlers(app: FastAPI) -> None:
     def http_error(request: Request, exc: StarletteHTTPException):
         # Framework errors speak English; ours are translated, so users see their own language.
         message = gettext(HTTP_MESSAGES.get(exc.status_code, N_("This request could not be handled")))
-        if _wants_json(request):
-            return JSONResponse({"detail": message}, status_code=exc.status_code)
-        return render(request, "error.html", {"status": exc.status_code, "message": message},
-                      status_code=exc.status_code)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+        return _http_response(request, exc.status_code, message, headers)
+
+
+def _http_response(request: Request, status: int, message: str, headers: dict[str, str]):
+    if _wants_json(request):
+        return JSONResponse({"detail": message}, status_code=status, headers=headers)
+    response = render(request, "error.html", {"status": status, "message": message},
+                      status_code=status)
+    response.headers.update(headers)
+    return response
+
+
+def _error_headers(exc: AppError, api: bool) -> dict[str, str]:
+    if isinstance(exc, Unauthorized) and api:  # RFC 9110: a 401 names the scheme it wants
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(exc, TooManyRequests) and "minutes" in exc.params:
+        return {"Retry-After": str(int(exc.params["minutes"]) * 60)}
+    return {}
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route of this path takes: Starlette names only the first route's.
+    (Mounts are left out: they take any method and answer for themselves.)"""
+    routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
+    return ", ".join(m for m in _METHODS if any(
+        r.matches({**request.scope, "method": m})[0] == Match.FULL for r in routes))
 
 
 def _too_large(scope: Scope, limit: int):
