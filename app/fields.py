@@ -3,20 +3,22 @@
 import unicodedata
 from typing import Annotated
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from app.i18n import N_
 from app.trainees import validators
 
-# Bidirectional overrides and isolates can make printed text read differently from what is stored.
-_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_INVISIBLE = frozenset({"Cc", "Cf"})
 
 
 def has_control_chars(text: str) -> bool:
-    """Control characters (NUL, DEL, C1) and bidi overrides never belong in typed text;
-    PostgreSQL refuses NUL outright. Tabs and line breaks are allowed."""
-    return any((unicodedata.category(ch) == "Cc" and ch not in "\t\r\n") or ch in _BIDI_CONTROLS
-               for ch in text)
+    """Control characters (NUL, DEL, C1) and invisible format characters (category Cf: bidi
+    marks, overrides and isolates, zero-width spaces and joiners, the Arabic letter mark, a
+    stray byte-order mark) never belong in typed text: they make what is shown or printed
+    read differently from what is stored, and PostgreSQL refuses NUL outright. Tabs and line
+    breaks are allowed."""
+    return any(unicodedata.category(ch) in _INVISIBLE and ch not in "\t\r\n" for ch in text)
+
 
 
 def _plain(text: str) -> str:
@@ -30,6 +32,10 @@ PlainText = Annotated[str, StringConstraints(strip_whitespace=True), AfterValida
 # A code (course, university): letters, digits, - and _, kept upper-case so "qlu" is "QLU".
 Code = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=2,
                                         pattern=r"^[A-Za-z0-9_-]+$")]
+
+# A row's id chosen from a list: bounded, since SQLite refuses ints past 2**63 and PostgreSQL's
+# INTEGER past 2**31 with an error instead of "no such row".
+RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 # A person's identity, normalised on the way in: the validators' messages become field errors.
 IdNumber = Annotated[str, AfterValidator(lambda v: validators.parse_id_number(v).number)]

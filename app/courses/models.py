@@ -32,6 +32,10 @@ class Course(CourseBase, table=True):
         return max(self.capacity - self.seats_taken, 0)
 
 
+# Courses of this activity run this century: year 1 or 9999 is a typo, never a plan.
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+
+
 class CourseCreate(SQLModel):
     # What a university types; the table's columns (CourseBase) carry the storage limits.
     code: Code = Field(max_length=30)
@@ -41,6 +45,25 @@ class CourseCreate(SQLModel):
     starts_on: date
     ends_on: date
     enroll_closes_on: date | None = None
+
+    @field_validator("capacity", mode="before")
+    @classmethod
+    def _not_a_truth_value(cls, value):
+        if isinstance(value, bool):  # JSON true would otherwise be a capacity of 1
+            raise ValueError(N_("Enter a whole number"))
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _plain_hours(cls, value: Decimal) -> Decimal:
+        return value.quantize(Decimal("0.1"))  # "1E+2" is stored and shown as 100.0
+
+    @field_validator("starts_on", "ends_on", "enroll_closes_on")
+    @classmethod
+    def _this_century(cls, value: date | None) -> date | None:
+        if value is not None and not EARLIEST <= value <= LATEST:
+            raise ValueError(N_("Enter a date between 2000 and 2100"))
+        return value
 
     @field_validator("ends_on")
     @classmethod

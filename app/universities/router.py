@@ -8,7 +8,7 @@ from app.auth import service as auth
 from app.auth.deps import AdminUser, ApiAdmin, load_user
 from app.db import SessionDep
 from app.errors import Conflict, Invalid
-from app.fields import IdNumber, PersonName
+from app.fields import IdNumber, PersonName, RowId
 from app.goals import service as goals
 from app.i18n import N_, gettext
 from app.trainees import service as trainees
@@ -26,7 +26,7 @@ STAFF_FIELDS = ["email", "password", "university_id"]
 class StaffCreate(BaseModel):
     email: str = Field(max_length=254)
     password: str = Field(min_length=10, max_length=200)
-    university_id: int
+    university_id: RowId
 
     @field_validator("email")
     @classmethod
