@@ -9,17 +9,31 @@ included, however they are configured later.
 import logging
 import re
 import traceback
+import unicodedata
+from urllib.parse import unquote_plus
 
-from app.trainees.validators import mask_id_number, mask_mobile
-
-# 18 characters (17 digits and a digit or X) or 15 digits, not part of a longer number.
-_ID_NUMBER = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9])")
-_MOBILE = re.compile(r"(?<![0-9])(?:\+?86[- ]?)?(1[3-9][0-9]{9})(?![0-9])")
+# A run of digits as people group them when they type (370102 1990 0101 123X, 138-0013-8000):
+# single spaces or dashes between digits. URLs encode them (%20, +), handled before matching.
+_NUMBER_RUN = re.compile(r"[0-9](?:[ \-]?[0-9])*(?:[ \-]?[Xx](?![0-9A-Za-z]))?")
+LONGEST_KEPT = 10  # an ID number has 15 or 18 characters and a mobile 11: longer runs are masked
 
 
 def mask(text: str) -> str:
-    text = _ID_NUMBER.sub(lambda m: mask_id_number(m.group().upper()), text)
-    return _MOBILE.sub(lambda m: mask_mobile(m.group(1)), text)
+    """Every run of 11 or more digits (and a trailing X) keeps only its first 3 and last 4
+    characters: ID numbers and mobiles, however spelt, and any number as long as one."""
+    if "%" in text or "+" in text:
+        text = unquote_plus(text)  # a request line: %20370102... is " 370102..."
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)  # ３７０１０２ is 370102
+    return _NUMBER_RUN.sub(_mask_run, text)
+
+
+def _mask_run(match: re.Match) -> str:
+    run = match.group()
+    digits = [ch for ch in run if ch.isalnum()]
+    if len(digits) <= LONGEST_KEPT:
+        return run
+    return "".join(digits[:3]) + "*" * (len(digits) - 7) + "".join(digits[-4:]).upper()
 
 
 def _masked_arg(value):

@@ -48,3 +48,22 @@ def test_other_numbers_and_access_lines_keep_their_shape(masked):
                                              f"/verify?x={ID}", "1.1", 200)
     line = AccessFormatter("%(message)s", use_colors=False).format(masked.records[-1])
     assert ID not in line and '"GET /verify?x=370***********123X HTTP/1.1" 200' in line
+
+
+@pytest.mark.parametrize("spelt", [
+    "%20370102199001011237", "370102+1990+0101+1237", "370102%201990%200101%201237",
+    "370102 1990 0101 1237", "３７０１０２１９９００１０１１２３７", "%EF%BC%93%EF%BC%97%EF%BC%90102199001011237",
+])
+def test_id_numbers_however_spelt_in_a_request_line(masked, spelt):
+    logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET",
+                                             f"/verify?serial={spelt}", "1.1", 404)
+    line = masked.records[-1].getMessage()
+    assert "199001011237" not in line.replace(" ", "") and "370***********1237" in line
+
+
+@pytest.mark.parametrize("spelt", ["%2013800138000", "138-0013-8000", "+86 138 0013 8000",
+                                   "13800138000,13900139000"])
+def test_mobiles_however_spelt(masked, spelt):
+    logging.getLogger("app.test").warning("mobile %s", spelt)
+    line = masked.records[-1].getMessage()
+    assert "0013" not in line and "8000" in line
