@@ -1,33 +1,21 @@
-"""create_app(): routers, static files, error handlers and the request context middleware."""
+"""create_app(): routers, static files, error handlers and the middleware (app/middleware.py)."""
 
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
-from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app import i18n, logs
+from app import i18n, logs, middleware
 from app.config import Settings, get_settings
 from app.db import make_engine
-from app.errors import AppError, Invalid, TooLarge, TooManyRequests, Unauthorized
+from app.errors import AppError, Invalid, TooManyRequests, Unauthorized
 from app.i18n import N_, gettext
-from app.web import (
-    CSRF_COOKIE,
-    LANG_COOKIE,
-    ROOT,
-    new_csrf_token,
-    redirect,
-    render,
-    safe_path,
-    translate_error,
-)
+from app.web import LANG_COOKIE, ROOT, redirect, render, safe_path, translate_error
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -53,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                             max_age=365 * 86400, samesite="lax")
         return response
 
-    app.add_middleware(RequestContext, max_body=settings.max_upload_bytes + 256 * 1024)
+    middleware.install(app, settings)
     return app
 
 
@@ -78,6 +66,7 @@ HTTP_MESSAGES = {
     404: N_("Page not found"),
     405: N_("This address does not accept this kind of request"),
     413: N_("The request is too large"),
+    500: N_("Something went wrong on our side. Please try again later."),
 }
 
 
@@ -91,7 +80,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     def app_error(request: Request, exc: AppError):
         if isinstance(exc, LoginRequired) and not _wants_json(request):
-            return redirect(f"/login?next={request.url.path}")
+            return redirect("/login?" + urlencode({"next": request.url.path}))
         if _wants_json(request):
             if isinstance(exc, Invalid):
                 return JSONResponse({"errors": [{"field": f, "message": gettext(m, **exc.params)}
@@ -124,6 +113,14 @@ def _install_error_handlers(app: FastAPI) -> None:
             headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
         return _http_response(request, exc.status_code, message, headers)
 
+    # Starlette's ServerErrorMiddleware calls this, then re-raises so the server logs the error.
+    # It runs outside RequestContext, in a thread of its own: the language is chosen again.
+    @app.exception_handler(Exception)
+    def server_error(request: Request, exc: Exception):
+        i18n.set_language(i18n.choose_language(request.cookies.get(LANG_COOKIE),
+                                               request.headers.get("accept-language")))
+        return _http_response(request, 500, gettext(HTTP_MESSAGES[500]), {})
+
 
 def _http_response(request: Request, status: int, message: str, headers: dict[str, str]):
     if _wants_json(request):
@@ -151,102 +148,3 @@ def _allowed_methods(request: Request) -> str:
     routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
     return ", ".join(m for m in _METHODS if any(
         r.matches({**request.scope, "method": m})[0] == Match.FULL for r in routes))
-
-
-def _too_large(scope: Scope, limit: int):
-    """Answered before the app has read the body: the same error page as any other error."""
-    message = gettext(N_("The file is larger than the %(mb)s MB limit"), mb=limit >> 20)
-    if scope["path"].startswith("/api/"):
-        return JSONResponse({"detail": message}, status_code=413)
-    return render(Request(scope), "error.html", {"status": 413, "message": message},
-                  status_code=413)
-
-
-# Pages use no script at all; styles allow inline for the progress bars' widths.
-CSP = ("default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-
-
-async def _no_body():
-    return {"type": "http.request", "body": b"", "more_body": False}
-
-
-class RequestContext:
-    """Per request: the language, a CSRF cookie, and headers that keep pages safe."""
-
-    def __init__(self, app: ASGIApp, max_body: int):
-        self.app = app
-        self.max_body = max_body
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        conn = HTTPConnection(scope)
-        token = i18n.set_language(i18n.choose_language(
-            conn.cookies.get(LANG_COOKIE), conn.headers.get("accept-language")))
-        try:
-            csrf = conn.cookies.get(CSRF_COOKIE)
-            scope.setdefault("state", {})["csrf_token"] = csrf or new_csrf_token()
-            refusal = self._refusal(scope, conn)
-            if refusal is not None:
-                return await refusal(scope, receive, send)
-            tripped: list[bool] = []
-            send = self._with_headers(scope, send, csrf is None)
-            await self.app(scope, self._capped(receive, tripped), self._answer_413(scope, send, tripped))
-        finally:
-            i18n._language.reset(token)
-
-    def _refusal(self, scope: Scope, conn: HTTPConnection):
-        if "\x00" in scope["path"]:
-            # No URL of ours holds a NUL; PostgreSQL would refuse it as a parameter anyway.
-            return JSONResponse({"detail": gettext(N_("Page not found"))}, status_code=404)
-        length = conn.headers.get("content-length", "")
-        if length.isdigit() and int(length) > self.max_body:
-            # Refused before any byte of the body is read or spooled to disk.
-            return _too_large(scope, self.max_body)
-        return None
-
-    def _capped(self, receive: Receive, tripped: list[bool]) -> Receive:
-        """Counts the body as it arrives: a chunked request has no Content-Length to check."""
-        seen = 0
-
-        async def capped():
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.max_body:
-                tripped.append(True)
-                raise TooLarge(N_("The file is larger than the %(mb)s MB limit"),
-                               params={"mb": self.max_body >> 20})
-            return message
-
-        return capped
-
-    def _answer_413(self, scope: Scope, send: Send, tripped: list[bool]) -> Send:
-        """Whatever the app made of the cut-off body (FastAPI answers 400), the client gets 413."""
-
-        async def send_or_replace(message):
-            if not tripped:
-                return await send(message)
-            if message["type"] == "http.response.start":
-                await _too_large(scope, self.max_body)(scope, _no_body, send)
-
-        return send_or_replace
-
-    @staticmethod
-    def _with_headers(scope: Scope, send: Send, fresh_csrf: bool) -> Send:
-        async def send_with_headers(message):
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "same-origin")
-                headers.setdefault("X-Frame-Options", "DENY")
-                if not scope["path"].startswith(("/docs", "/redoc")):
-                    headers.setdefault("Content-Security-Policy", CSP)
-                if fresh_csrf:
-                    secure = "; Secure" if get_settings().public_url.startswith("https") else ""
-                    headers.append("Set-Cookie", f"{CSRF_COOKIE}={scope['state']['csrf_token']}; "
-                                   f"Path=/; HttpOnly; SameSite=Lax{secure}")
-            await send(message)
-
-        return send_with_headers

@@ -4,13 +4,14 @@ import hmac
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
-from jinja2 import Environment, FileSystemLoader
+from jinja2 import Environment, FileSystemLoader, pass_context
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
@@ -31,6 +32,15 @@ _env = Environment(loader=FileSystemLoader(ROOT / "templates"), autoescape=True,
 templates = Jinja2Templates(env=_env)
 templates.env.install_gettext_callables(gettext=gettext, ngettext=i18n.ngettext, newstyle=True)
 templates.env.globals["current_language"] = i18n.current_language
+
+
+@pass_context
+def _url_for(context, name: str, /, **path_params) -> str:
+    # A path, never an absolute URL: links must not carry whatever Host or scheme the request had.
+    return context["request"].url_for(name, **path_params).path
+
+
+templates.env.globals["url_for"] = _url_for
 
 
 def _hours(value) -> str:
@@ -63,7 +73,10 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
 
 def redirect(url: str, flash: str | None = None, **params) -> RedirectResponse:
     """POST, redirect, GET: the message rides in a signed cookie and is shown once."""
-    response = RedirectResponse(url, status_code=303)
+    # Only the path: a Location built from the Host header or the wrong scheme could lead away.
+    parts = urlsplit(url)
+    path = urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment))
+    response = RedirectResponse(path, status_code=303)
     if flash:
         value = _flash_signer().dumps({"message": flash, "params": params})
         response.set_cookie(FLASH_COOKIE, value, httponly=True, samesite="lax")

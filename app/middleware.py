@@ -1,0 +1,185 @@
+"""The layers around every request: only the configured host is served; the language, HTTPS and
+the CSRF cookie are settled; some requests are refused before the app reads them; and
+every response, however early it is refused, carries the headers that keep it safe."""
+
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import MutableHeaders
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import HTTPConnection, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import i18n, web
+from app.auth.deps import SESSION_COOKIE
+from app.config import Settings
+from app.errors import TooLarge
+from app.i18n import N_, gettext
+
+# Pages use no script at all; styles allow inline for the progress bars' widths.
+CSP = ("default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+# Swagger UI and ReDoc start from an inline script, and ReDoc runs a worker from a blob: URL.
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' "
+            "'unsafe-inline'; img-src 'self' data:; worker-src 'self' blob:; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+LOCAL_HOSTS = ["localhost", "127.0.0.1", "testserver"]
+STATIC = ("/static/", "/static-offline-docs/")
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    app.add_middleware(RequestContext, settings=settings)
+    # Outside RequestContext: its early error pages are built with links from the Host header.
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings),
+                       www_redirect=False)
+    inner = app.build_middleware_stack
+    # Around Starlette's ServerErrorMiddleware as well, so that even a 500 carries the headers.
+    app.build_middleware_stack = lambda: ResponseHeaders(inner(), settings)
+
+
+def allowed_hosts(settings: Settings) -> list[str]:
+    public = urlsplit(settings.public_url).hostname or "localhost"
+    return [public] + (LOCAL_HOSTS if settings.environment != "production" else [])
+
+
+def is_https(scope: Scope, settings: Settings) -> bool:
+    # uvicorn (proxy_headers, DANDELION_FORWARDED_ALLOW_IPS) has already set the scheme from a
+    # trusted proxy's X-Forwarded-Proto; a TLS proxy that does not say so is known by the URL.
+    return scope.get("scheme") == "https" or settings.public_url.startswith("https://")
+
+
+def refusal(scope: Scope, status: int, message: str) -> Response:
+    """An error answered before the app has run: the same page or JSON as any other error."""
+    if scope["path"].startswith("/api/"):
+        return JSONResponse({"detail": message}, status_code=status)
+    return web.render(Request(scope), "error.html", {"status": status, "message": message},
+                      status_code=status)
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+class RequestContext:
+    """Per request: the language, the CSRF cookie and the early refusals."""
+
+    def __init__(self, app: ASGIApp, settings: Settings):
+        self.app = app
+        self.settings = settings
+        self.max_body = settings.max_upload_bytes + 256 * 1024
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        conn = HTTPConnection(scope)
+        language = i18n.set_language(i18n.choose_language(
+            conn.cookies.get(web.LANG_COOKIE), conn.headers.get("accept-language")))
+        try:
+            csrf = conn.cookies.get(web.CSRF_COOKIE)
+            scope.setdefault("state", {})["csrf_token"] = csrf or web.new_csrf_token()
+            refused = self._refusal(scope, conn)
+            if refused is not None:
+                return await refused(scope, receive, send)
+            tripped: list[bool] = []
+            send = self._with_csrf_cookie(scope, send, fresh=csrf is None)
+            await self.app(scope, self._capped(receive, tripped), self._answer_413(scope, send, tripped))
+        finally:
+            i18n._language.reset(language)
+
+    def _refusal(self, scope: Scope, conn: HTTPConnection) -> Response | None:
+        if "\x00" in scope["path"]:
+            # No URL of ours holds a NUL; PostgreSQL would refuse it as a parameter anyway.
+            return refusal(scope, 404, gettext(N_("Page not found")))
+        length = conn.headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.max_body:
+            # Refused before any byte of the body is read or spooled to disk.
+            return self._too_large(scope)
+        return None
+
+    def _too_large(self, scope: Scope) -> Response:
+        return refusal(scope, 413, gettext(N_("The file is larger than the %(mb)s MB limit"),
+                                           mb=self.max_body >> 20))
+
+    def _capped(self, receive: Receive, tripped: list[bool]) -> Receive:
+        """Counts the body as it arrives: a chunked request has no Content-Length to check."""
+        seen = 0
+
+        async def capped():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_body:
+                tripped.append(True)
+                raise TooLarge(N_("The file is larger than the %(mb)s MB limit"),
+                               params={"mb": self.max_body >> 20})
+            return message
+
+        return capped
+
+    def _answer_413(self, scope: Scope, send: Send, tripped: list[bool]) -> Send:
+        """Whatever the app made of the cut-off body (FastAPI answers 400), the client gets 413."""
+
+        async def send_or_replace(message):
+            if not tripped:
+                return await send(message)
+            if message["type"] == "http.response.start":
+                await self._too_large(scope)(scope, _no_body, send)
+
+        return send_or_replace
+
+    def _with_csrf_cookie(self, scope: Scope, send: Send, fresh: bool) -> Send:
+        secure = "; Secure" if self.settings.public_url.startswith("https") else ""
+
+        async def send_with_cookie(message):
+            if message["type"] == "http.response.start" and fresh:
+                MutableHeaders(scope=message).append(
+                    "Set-Cookie", f"{web.CSRF_COOKIE}={scope['state']['csrf_token']}; "
+                    f"Path=/; HttpOnly; SameSite=Lax{secure}")
+            await send(message)
+
+        return send_with_cookie
+
+
+class ResponseHeaders:
+    """The security headers on every response, and no-store on every answer that may hold
+    personal data: whatever a signed-in user or a token holder sees, whatever a form sent."""
+
+    def __init__(self, app: ASGIApp, settings: Settings):
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                self._harden(scope, MutableHeaders(scope=message))
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _harden(self, scope: Scope, headers: MutableHeaders) -> None:
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        docs = scope["path"].startswith(("/docs", "/redoc"))
+        headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else CSP)
+        if is_https(scope, self.settings):
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if scope["path"].startswith(STATIC):
+            return  # the same files for everyone
+        # Pages differ by language and carry a token bound to the cookies.
+        headers.add_vary_header("Accept-Language")
+        headers.add_vary_header("Cookie")
+        if "cache-control" not in headers and self._personal(scope, headers):
+            headers["Cache-Control"] = "no-store"
+
+    @staticmethod
+    def _personal(scope: Scope, response: MutableHeaders) -> bool:
+        request = HTTPConnection(scope)
+        # A stale session cookie counts too: telling it apart would take a database look-up.
+        return (scope["method"] not in ("GET", "HEAD") or "authorization" in request.headers
+                or SESSION_COOKIE in request.cookies
+                or any(v.startswith(f"{SESSION_COOKIE}=") for v in response.getlist("set-cookie")))
