@@ -4,34 +4,16 @@ import io
 from datetime import date, timedelta
 
 import openpyxl
-import pytest
 from sqlmodel import func, select
 
 from app.auth import service as auth
 from app.completions.models import Completion, CompletionBatch
 from tests import files
-from tests.factories import csrf_of, login, make_course, make_enrollment, make_university, make_user
+from tests.completions.uploads import staff_upload as _staff_upload
+from tests.factories import csrf_of, login, make_user
 
 TODAY = date.today()
 DONE = (TODAY - timedelta(days=2)).isoformat()
-
-
-@pytest.fixture
-def campus(session):
-    """University A with a course and three enrolled trainees; university B with its own course."""
-    a, b = make_university(session, name="齐鲁工业大学"), make_university(session)
-    course = make_course(session, a, code="QLU-DIG-01")
-    other = make_course(session, b, code="QDU-DIG-01")
-    people = [make_enrollment(session, course, name=n)[1] for n in ("张三", "李䶮", "欧阳娜娜")]
-    outsider = make_enrollment(session, other, name="王五")[1]
-    return {"a": a, "b": b, "course": course, "other": other, "ids": people, "outsider": outsider}
-
-
-def _staff_upload(client, session, university, filename, content, encoding=""):
-    login(client, make_user(session, university=university))
-    return client.post("/staff/uploads", data={"csrf_token": csrf_of(client, "/staff/uploads"),
-                                               "encoding": encoding},
-                       files={"file": (filename, content)}, follow_redirects=True)
 
 
 def _count(session, model=Completion) -> int:
