@@ -1,4 +1,5 @@
 import io
+import re
 from datetime import date
 from typing import Annotated
 
@@ -84,6 +85,11 @@ def errors_xlsx(request: Request, session: SessionDep, user: StaffUser, batch_id
 
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Characters XML 1.0 cannot hold: openpyxl refuses them with an error whose message is the
+# whole cell, an ID number perhaps, and the download fails. They become U+FFFD, not nothing,
+# so that "370102\x07..." stays visibly wrong instead of turning into a valid-looking ID.
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_EXCEL_CELL = 32_767  # characters; Excel calls a workbook with a longer cell damaged
 
 
 def _text_workbook(rows: list[list[str]]) -> bytes:
@@ -93,7 +99,8 @@ def _text_workbook(rows: list[list[str]]) -> bytes:
     sheet = workbook.active
     for r, row in enumerate(rows, start=1):
         for c, value in enumerate(row, start=1):
-            cell = sheet.cell(row=r, column=c, value=str(value))
+            text = _NOT_IN_XML.sub("\ufffd", str(value))[:_EXCEL_CELL]
+            cell = sheet.cell(row=r, column=c, value=text)
             cell.data_type, cell.number_format = "s", "@"
     out = io.BytesIO()
     workbook.save(out)

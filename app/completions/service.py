@@ -104,13 +104,20 @@ def original_file(batch: CompletionBatch, data_dir: Path) -> bytes:
 
 def error_report(batch: CompletionBatch, data_dir: Path, reason) -> list[list[str]]:
     """The rejected rows as the user sent them, plus a reason column, to fix and upload again."""
-    parsed = parsing.parse_completion_file(batch.filename, original_file(batch, data_dir),
-                                           encoding=batch.encoding)
-    originals = {row.line: row.original for row in parsed.rows}
-    rows = [[*parsed.header, reason("Line"), reason("Reason")]]
+    try:
+        parsed = parsing.parse_completion_file(batch.filename, original_file(batch, data_dir),
+                                               encoding=batch.encoding)
+        header, originals = parsed.header, {row.line: row.original for row in parsed.rows}
+    except parsing.UploadRefused:
+        # Refused now though accepted then (the limits were tightened since): lines and
+        # reasons are still worth having.
+        header, originals = [], {}
+    rows = [[*header, reason("Line"), reason("Reason")]]
     for o in outcomes(batch):
         if o.status == "error":
-            rows.append([*originals.get(o.line, []), str(o.line), reason(o.message)])
+            cells = originals.get(o.line, [])
+            padding = [""] * (len(header) - len(cells))  # so that the reason column lines up
+            rows.append([*cells, *padding, str(o.line), reason(o.message)])
     return rows
 
 
