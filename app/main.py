@@ -15,7 +15,7 @@ from app.config import Settings, get_settings
 from app.db import make_engine
 from app.errors import AppError, Invalid, TooManyRequests, Unauthorized
 from app.i18n import N_, gettext
-from app.web import LANG_COOKIE, ROOT, redirect, render, safe_path, translate_error
+from app.web import LANG_COOKIE, ROOT, redirect, render, safe_path, set_cookie, translate_error
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -37,8 +37,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         back = urlsplit(request.headers.get("referer") or "/")
         response = redirect(safe_path((back.path or "/") + (f"?{back.query}" if back.query else ""))
                             or "/")
-        response.set_cookie(LANG_COOKIE, code if code in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE,
-                            max_age=365 * 86400, samesite="lax")
+        set_cookie(response, LANG_COOKIE, code if code in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE,
+                   max_age=365 * 86400)
         return response
 
     middleware.install(app, settings)

@@ -1,5 +1,5 @@
 """The layers around every request: only the configured host is served; the language, HTTPS and
-the CSRF cookie are settled; some requests are refused before the app reads them; and
+the browser's CSRF secret are settled; some requests are refused before the app reads them; and
 every response, however early it is refused, carries the headers that keep it safe."""
 
 from urllib.parse import urlsplit
@@ -25,6 +25,7 @@ DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 's
             "'unsafe-inline'; img-src 'self' data:; worker-src 'self' blob:; "
             "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 LOCAL_HOSTS = ["localhost", "127.0.0.1", "testserver"]
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 STATIC = ("/static/", "/static-offline-docs/")
 
 
@@ -49,6 +50,15 @@ def is_https(scope: Scope, settings: Settings) -> bool:
     return scope.get("scheme") == "https" or settings.public_url.startswith("https://")
 
 
+def _origin(url: str) -> tuple[str, str, int] | None:
+    try:
+        parts = urlsplit(url.strip().lower())
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        return None
+    return (parts.scheme, parts.hostname, port) if parts.hostname and port else None
+
+
 def refusal(scope: Scope, status: int, message: str) -> Response:
     """An error answered before the app has run: the same page or JSON as any other error."""
     if scope["path"].startswith("/api/"):
@@ -62,7 +72,7 @@ async def _no_body() -> Message:
 
 
 class RequestContext:
-    """Per request: the language, the CSRF cookie and the early refusals."""
+    """Per request: the language, HTTPS, the browser's CSRF secret and the early refusals."""
 
     def __init__(self, app: ASGIApp, settings: Settings):
         self.app = app
@@ -75,27 +85,46 @@ class RequestContext:
         conn = HTTPConnection(scope)
         language = i18n.set_language(i18n.choose_language(
             conn.cookies.get(web.LANG_COOKIE), conn.headers.get("accept-language")))
+        https = web.set_https(is_https(scope, self.settings))
         try:
-            csrf = conn.cookies.get(web.CSRF_COOKIE)
-            scope.setdefault("state", {})["csrf_token"] = csrf or web.new_csrf_token()
+            secret = conn.cookies.get(web.csrf_cookie_name())
+            scope.setdefault("state", {})["csrf_secret"] = secret or web.new_csrf_secret()
             refused = self._refusal(scope, conn)
             if refused is not None:
                 return await refused(scope, receive, send)
             tripped: list[bool] = []
-            send = self._with_csrf_cookie(scope, send, fresh=csrf is None)
+            send = self._with_csrf_cookie(scope, send, fresh=secret is None)
             await self.app(scope, self._capped(receive, tripped), self._answer_413(scope, send, tripped))
         finally:
+            web.reset_https(https)
             i18n._language.reset(language)
 
     def _refusal(self, scope: Scope, conn: HTTPConnection) -> Response | None:
         if "\x00" in scope["path"]:
             # No URL of ours holds a NUL; PostgreSQL would refuse it as a parameter anyway.
             return refusal(scope, 404, gettext(N_("Page not found")))
+        if self._cross_site(scope, conn):
+            return refusal(scope, 403, gettext(N_("Requests from other sites are refused. Open "
+                                                  "this site directly and try again.")))
         length = conn.headers.get("content-length", "")
         if length.isdigit() and int(length) > self.max_body:
             # Refused before any byte of the body is read or spooled to disk.
             return self._too_large(scope)
         return None
+
+    def _cross_site(self, scope: Scope, conn: HTTPConnection) -> bool:
+        """A browser names the page a request comes from; a page of another site may not change
+        anything here, whatever cookies it makes the browser send along."""
+        if scope["method"] not in UNSAFE_METHODS:
+            return False
+        if scope["path"].startswith("/api/") and conn.headers.get(
+                "authorization", "").lower().startswith("bearer "):
+            return False  # a browser never adds a bearer token on its own
+        if conn.headers.get("sec-fetch-site") == "cross-site":
+            return True
+        origin = conn.headers.get("origin")
+        ours = {_origin(self.settings.public_url), _origin(str(conn.base_url))}
+        return origin is not None and _origin(origin) not in ours
 
     def _too_large(self, scope: Scope) -> Response:
         return refusal(scope, 413, gettext(N_("The file is larger than the %(mb)s MB limit"),
@@ -128,14 +157,16 @@ class RequestContext:
 
         return send_or_replace
 
-    def _with_csrf_cookie(self, scope: Scope, send: Send, fresh: bool) -> Send:
-        secure = "; Secure" if self.settings.public_url.startswith("https") else ""
+    @staticmethod
+    def _with_csrf_cookie(scope: Scope, send: Send, fresh: bool) -> Send:
+        """A browser without a CSRF secret gets one; login and logout hand out a new one."""
 
         async def send_with_cookie(message):
-            if message["type"] == "http.response.start" and fresh:
-                MutableHeaders(scope=message).append(
-                    "Set-Cookie", f"{web.CSRF_COOKIE}={scope['state']['csrf_token']}; "
-                    f"Path=/; HttpOnly; SameSite=Lax{secure}")
+            if message["type"] == "http.response.start" and (
+                    fresh or scope["state"].get("csrf_rotated")):
+                carrier = Response()
+                web.set_cookie(carrier, web.csrf_cookie_name(), scope["state"]["csrf_secret"])
+                MutableHeaders(scope=message).append("set-cookie", carrier.headers["set-cookie"])
             await send(message)
 
         return send_with_cookie

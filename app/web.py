@@ -1,14 +1,16 @@
 """Pages: the Jinja2 environment, render(), flash messages, CSRF and form helpers."""
 
+import hashlib
 import hmac
 import secrets
+from contextvars import ContextVar, Token
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, FileSystemLoader, pass_context
@@ -16,16 +18,21 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from app import i18n
+from app.auth.deps import SESSION_COOKIE, load_user
+from app.auth.models import User
 from app.certificates.serials import format_serial
 from app.config import get_settings
 from app.errors import Forbidden, Invalid, TooLarge
 from app.fields import has_control_chars
 from app.i18n import N_, gettext
+from app.security import keys
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRF_COOKIE = "dandelion_csrf"
 FLASH_COOKIE = "dandelion_flash"
 LANG_COOKIE = "dandelion_lang"
+# Set per request by the middleware: reached over HTTPS (directly or through a trusted proxy).
+_https: ContextVar[bool] = ContextVar("https", default=False)
 
 _env = Environment(loader=FileSystemLoader(ROOT / "templates"), autoescape=True,
                    extensions=["jinja2.ext.i18n"])
@@ -64,10 +71,10 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
            status_code: int = 200) -> HTMLResponse:
     flash = _read_flash(request)
     ctx = {"user": getattr(request.state, "user", None), "flash": flash,
-           "csrf_token": request.state.csrf_token, **(context or {})}
+           "csrf_token": csrf_token(request), **(context or {})}
     response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
     if flash:
-        response.delete_cookie(FLASH_COOKIE)
+        delete_cookie(response, FLASH_COOKIE)
     return response
 
 
@@ -79,8 +86,27 @@ def redirect(url: str, flash: str | None = None, **params) -> RedirectResponse:
     response = RedirectResponse(path, status_code=303)
     if flash:
         value = _flash_signer().dumps({"message": flash, "params": params})
-        response.set_cookie(FLASH_COOKIE, value, httponly=True, samesite="lax")
+        set_cookie(response, FLASH_COOKIE, value)
     return response
+
+
+def set_https(value: bool) -> Token:
+    return _https.set(value)
+
+
+def reset_https(token: Token) -> None:
+    _https.reset(token)
+
+
+def set_cookie(response: Response, name: str, value: str, max_age: int | None = None) -> None:
+    """Every cookie of ours: never read by a script, never sent along by another site's post,
+    and over HTTPS never sent over plain HTTP."""
+    response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="lax",
+                        secure=_https.get())
+
+
+def delete_cookie(response: Response, name: str) -> None:
+    response.delete_cookie(name, path="/", httponly=True, samesite="lax", secure=_https.get())
 
 
 def safe_path(url: str) -> str:
@@ -100,20 +126,46 @@ def _read_flash(request: Request) -> str | None:
     return gettext(data["message"], **data.get("params", {}))
 
 
-def new_csrf_token() -> str:
+def csrf_cookie_name() -> str:
+    # __Host- over HTTPS: browsers then refuse the cookie from a sibling subdomain or plain HTTP.
+    return f"__Host-{CSRF_COOKIE}" if _https.get() else CSRF_COOKIE
+
+
+def new_csrf_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-async def csrf_form(request: Request) -> FormData:
-    """Every form POST carries the token of its CSRF cookie; a forged cross-site post cannot."""
+def csrf_token(request: Request) -> str:
+    """The token a form carries: a keyed hash of the login session, or before login of the
+    browser's CSRF cookie. A planted cookie, another session's token or one from before login
+    does not fit (OWASP's signed double-submit, bound to the session when there is one)."""
+    session_token = request.cookies.get(SESSION_COOKIE) if getattr(
+        request.state, "user", None) else None
+    # Without a secret (no middleware ran) the token is random, so it can never be accepted.
+    secret = getattr(request.state, "csrf_secret", None) or new_csrf_secret()
+    bound = f"session:{session_token}" if session_token else f"browser:{secret}"
+    return hmac.new(keys().csrf_key, bound.encode(), hashlib.sha256).hexdigest()
+
+
+def rotate_csrf(request: Request) -> None:
+    """At login and logout the browser gets a new CSRF secret (the middleware sets the cookie)."""
+    request.state.csrf_secret = new_csrf_secret()
+    request.state.csrf_rotated = True
+
+
+async def csrf_form(request: Request,
+                    _user: Annotated[User | None, Depends(load_user)]) -> FormData:
+    """Every form POST carries the token of its page; a forged cross-site post cannot.
+    (The user is loaded first: a signed-in user's token is bound to the session.)"""
     limit = get_settings().max_upload_bytes
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > limit + 64 * 1024:
         raise TooLarge(N_("The file is larger than the %(mb)s MB limit"), params={"mb": limit >> 20})
     form = await request.form(max_files=2, max_fields=200, max_part_size=limit + 1)
-    cookie = request.cookies.get(CSRF_COOKIE, "")
     sent = form.get("csrf_token", "")
-    if not cookie or not isinstance(sent, str) or not hmac.compare_digest(cookie, sent):
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (a 500).
+    if not isinstance(sent, str) or not hmac.compare_digest(csrf_token(request).encode(),
+                                                            sent.encode()):
         raise Forbidden(N_("The form has expired. Reload the page and try again."))
     for name, value in form.multi_items():
         if isinstance(value, str) and has_control_chars(value):

@@ -6,7 +6,7 @@ from app.auth.deps import SESSION_COOKIE, load_user
 from app.config import get_settings
 from app.db import SessionDep
 from app.i18n import N_, gettext
-from app.web import FormDep, redirect, render, safe_path
+from app.web import FormDep, delete_cookie, redirect, render, rotate_csrf, safe_path, set_cookie
 
 router = APIRouter(dependencies=[Depends(load_user)])
 
@@ -33,14 +33,16 @@ def login(request: Request, session: SessionDep, form: FormDep):
         }, status_code=400)
     throttle.clear(session, "login-account-ip", f"{account}|{ip}")
     audit.record(session, f"user:{user.id}", "user.login", "user", user.id)
+    earlier = request.cookies.get(SESSION_COOKIE)
+    if earlier:  # logging in again (perhaps as someone else) ends the login this browser had
+        service.end_session(session, earlier)
     token = service.start_session(session, user, get_settings().session_days)
     session.commit()
     default = "/admin" if user.is_admin else "/staff"
     response = redirect(safe_path(str(form.get("next") or "")) or default,
                         flash=N_("You are logged in"))
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
-                        secure=get_settings().public_url.startswith("https"),
-                        max_age=get_settings().session_days * 86400)
+    set_cookie(response, SESSION_COOKIE, token, max_age=get_settings().session_days * 86400)
+    rotate_csrf(request)  # tokens of the anonymous pages before login no longer fit
     return response
 
 
@@ -51,6 +53,7 @@ def logout(request: Request, session: SessionDep, form: FormDep):
         service.end_session(session, token)
         session.commit()
     response = redirect("/", flash=N_("You are logged out"))
-    response.delete_cookie(SESSION_COOKIE)
+    delete_cookie(response, SESSION_COOKIE)
+    rotate_csrf(request)
     return response
 
