@@ -57,4 +57,6 @@ class ThrottleEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     scope: str = Field(max_length=30)
     key_hash: str = Field(max_length=64)
+    # The client address, hashed: limits that guard a victim count distinct addresses.
+    source_hash: str | None = Field(default=None, max_length=64)
     at: datetime = Field(default_factory=utcnow)

@@ -1,9 +1,16 @@
-"""Limits on guessing: logins, certificate look-ups and names tried in enrollments, counted in the database so that every
-app instance sees the same counts."""
+"""Limits on guessing: logins, certificate look-ups and names tried in enrollments, counted
+in the database so that every app instance sees the same counts.
+
+Two kinds of limit. One counts events from one address (or one address and one account):
+a guesser is slowed down. The other guards a victim (an account, an ID number) against
+guessers with many addresses; it counts the distinct addresses that tried, so that one
+address alone can never lock the real person out, however often it tries.
+"""
 
 from datetime import timedelta
+from typing import NamedTuple
 
-from sqlalchemy import delete
+from sqlalchemy import delete, distinct
 from sqlmodel import Session, col, func, select
 
 from app.auth.models import ThrottleEvent
@@ -15,43 +22,56 @@ from app.security import keys
 MINUTES = 15
 
 
+class Limit(NamedTuple):
+    scope: str
+    value: str
+    most: int
+    by_address: bool = False  # count the distinct addresses that tried, not the attempts
+
+
 def _key(value: str) -> str:
     # Keyed hash: the table never holds an email address, an IP address or an ID number.
     return keys().lookup_hash(value)
 
 
-def attempt(session: Session, limits: list[tuple[str, str, int]]) -> None:
-    """Count one attempt under each (scope, value, limit); refuse when any is over its limit.
+def attempt(session: Session, limits: list[tuple], *, source: str = "") -> None:
+    """Count one attempt from source under each limit; refuse when any is over it.
 
     The attempt is committed before the caller does the slow part (a password check, a look-up)
     so that parallel requests see each other: counting only failures afterwards would let a
-    burst of simultaneous guesses all pass the check."""
-    since = utcnow() - timedelta(minutes=MINUTES)
-    for scope, value, _ in limits:
-        _add(session, scope, value, since)
-    session.commit()
-    for scope, value, limit in limits:
-        if _count(session, scope, value, since) > limit:
-            raise _too_many()
+    burst of simultaneous guesses all pass the check. An attempt refused at once is not
+    counted, so a guesser who keeps trying does not keep the limit closed."""
+    limits = [Limit(*limit) for limit in limits]
+    refuse_when_reached(session, limits, source=source)
+    _add_all(session, limits, source)
+    since = _since()
+    if any(_count(session, limit, since) > limit.most for limit in limits):
+        raise _too_many()
 
 
-def record(session: Session, events: list[tuple[str, str]]) -> None:
+def record(session: Session, events: list[tuple[str, str]], *, source: str = "") -> None:
     """Count events (a wrong name, say) under each (scope, value), for later attempts to meet."""
-    since = utcnow() - timedelta(minutes=MINUTES)
-    for scope, value in events:
-        _add(session, scope, value, since)
-    session.commit()
+    _add_all(session, [Limit(scope, value, 0) for scope, value in events], source)
 
 
-def refuse_when_reached(session: Session, limits: list[tuple[str, str, int]]) -> None:
-    """Refuse before doing anything once a scope has reached its limit of recorded events.
+def refuse_when_reached(session: Session, limits: list[tuple], *, source: str = "") -> None:
+    """Refuse before doing anything once a limit is reached.
 
     Checked before every attempt, whatever it would have answered: a limit that only the
     failing case runs into tells the caller which case it was."""
-    since = utcnow() - timedelta(minutes=MINUTES)
-    for scope, value, limit in limits:
-        if _count(session, scope, value, since) >= limit:
+    since = _since()
+    for limit in map(lambda limit: Limit(*limit), limits):
+        if _count(session, limit, since) >= limit.most:
             raise _too_many()
+
+
+def clear(session: Session, scope: str, value: str) -> None:
+    session.execute(delete(ThrottleEvent).where(
+        ThrottleEvent.scope == scope, ThrottleEvent.key_hash == _key(value)))
+
+
+def _since():
+    return utcnow() - timedelta(minutes=MINUTES)
 
 
 def _too_many() -> TooManyRequests:
@@ -59,19 +79,19 @@ def _too_many() -> TooManyRequests:
                            params={"minutes": MINUTES})
 
 
-def _add(session: Session, scope: str, value: str, since) -> None:
-    # Events older than the window are dropped as new ones come, so the table stays small.
-    session.execute(delete(ThrottleEvent).where(ThrottleEvent.scope == scope,
-                                                col(ThrottleEvent.at) < since))
-    session.add(ThrottleEvent(scope=scope, key_hash=_key(value)))
+def _add_all(session: Session, limits: list[Limit], source: str) -> None:
+    since = _since()
+    for limit in limits:
+        # Events older than the window are dropped as new ones come, so the table stays small.
+        session.execute(delete(ThrottleEvent).where(ThrottleEvent.scope == limit.scope,
+                                                    col(ThrottleEvent.at) < since))
+        session.add(ThrottleEvent(scope=limit.scope, key_hash=_key(limit.value),
+                                  source_hash=_key(source) if source else None))
+    session.commit()
 
 
-def _count(session: Session, scope: str, value: str, since) -> int:
-    return session.exec(select(func.count()).select_from(ThrottleEvent).where(
-        ThrottleEvent.scope == scope, ThrottleEvent.key_hash == _key(value),
+def _count(session: Session, limit: Limit, since) -> int:
+    counted = distinct(ThrottleEvent.source_hash) if limit.by_address else ThrottleEvent.id
+    return session.exec(select(func.count(counted)).where(
+        ThrottleEvent.scope == limit.scope, ThrottleEvent.key_hash == _key(limit.value),
         col(ThrottleEvent.at) >= since)).one()
-
-
-def clear(session: Session, scope: str, value: str) -> None:
-    session.execute(delete(ThrottleEvent).where(
-        ThrottleEvent.scope == scope, ThrottleEvent.key_hash == _key(value)))

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app.auth import throttle
+from app.auth.throttle import Limit
 from app.auth.deps import ApiPrincipal, StaffUser, load_user
 from app.certificates import serials, service
 from app.certificates.models import Certificate
@@ -115,7 +116,11 @@ def find(request: Request, session: SessionDep, form: FormDep):
     if not errors:
         # Every look-up counts, found or not: an ID number plus guessed mobiles must not be
         # tried over and over, and a right guess must not be told apart by a different answer.
-        throttle.attempt(session, [("find-id", id_number, 10), ("find-ip", ip, 60)])
+        # Per ID number over all addresses it counts addresses, so that one address cannot
+        # lock the holder out of their own certificates by trying often.
+        throttle.attempt(session, [("find-id-ip", f"{id_number}|{ip}", 10),
+                                   Limit("find-id", id_number, 10, by_address=True),
+                                   ("find-ip", ip, 60)], source=ip)
         found = service.find_for_trainee(session, id_number=id_number, mobile=mobile)
     if not errors and found is None:
         errors["__all__"] = gettext("No certificates match this ID number and mobile number")

@@ -5,6 +5,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
 from app.auth import throttle
+from app.auth.throttle import Limit
 from app.auth.deps import load_user
 from app.companies import service as companies
 from app.courses import service as courses
@@ -53,7 +54,7 @@ def enroll(request: Request, session: SessionDep, code: str, form: FormDep):
     data, errors = validate_form(EnrollmentCreate, raw, list(raw))
     if data is None:
         return _course_page(request, session, course, values, errors, 422)
-    _limit_guessing(request, session, data.id_number)
+    _limit_guessing(request, session, data)
     try:
         enrollment = service.enroll(session, data, channel="web", today=date.today())
         session.commit()
@@ -90,28 +91,39 @@ class EnrollmentCreated(BaseModel):
 # so "already enrolled" or "enrolled" can no longer tell a guesser that a name was right.
 ATTEMPTS_PER_ID_AND_ADDRESS = 10
 MISMATCHES_PER_ADDRESS = 10  # an address that tried 10 wrong names may try no ID number at all
-MISMATCHES_PER_ID = 10  # the same, counted over all addresses, for guessers with many
+# Over all addresses, against guessers with many: it takes 10 addresses, never one, to close
+# an ID number to its holder.
+ADDRESSES_WITH_MISMATCHES_PER_ID = 10
+# A script from one address must not take every seat of a course with made-up ID numbers.
+# A company enrolling its staff from one office stays well under these.
+ATTEMPTS_PER_COURSE_AND_ADDRESS = 30
+ATTEMPTS_PER_ADDRESS = 100
 
 
 def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _limit_guessing(request: Request, session, id_number: str) -> None:
+def _limit_guessing(request: Request, session, data: EnrollmentCreate) -> None:
     ip = _client(request)
-    throttle.refuse_when_reached(session, [("name-mismatch-ip", ip, MISMATCHES_PER_ADDRESS),
-                                           ("name-mismatch-id", id_number, MISMATCHES_PER_ID)])
-    throttle.attempt(session, [("enroll-ip-id", f"{ip}|{id_number}", ATTEMPTS_PER_ID_AND_ADDRESS)])
+    throttle.refuse_when_reached(session, [
+        ("name-mismatch-ip", ip, MISMATCHES_PER_ADDRESS),
+        Limit("name-mismatch-id", data.id_number, ADDRESSES_WITH_MISMATCHES_PER_ID, by_address=True)])
+    throttle.attempt(session, [
+        ("enroll-ip-id", f"{ip}|{data.id_number}", ATTEMPTS_PER_ID_AND_ADDRESS),
+        ("enroll-ip-course", f"{ip}|{data.course_code.strip().upper()}",
+         ATTEMPTS_PER_COURSE_AND_ADDRESS),
+        ("enroll-ip", ip, ATTEMPTS_PER_ADDRESS)], source=ip)
 
 
 def _count_name_mismatch(request: Request, session, id_number: str) -> None:
-    throttle.record(session, [("name-mismatch-ip", _client(request)),
-                              ("name-mismatch-id", id_number)])
+    ip = _client(request)
+    throttle.record(session, [("name-mismatch-ip", ip), ("name-mismatch-id", id_number)], source=ip)
 
 
 @api.post("/enrollments", status_code=status.HTTP_201_CREATED, response_model=EnrollmentCreated)
 def enroll_api(request: Request, session: SessionDep, data: EnrollmentCreate):
-    _limit_guessing(request, session, data.id_number)
+    _limit_guessing(request, session, data)
     try:
         enrollment = service.enroll(session, data, channel="api", today=date.today())
         session.commit()

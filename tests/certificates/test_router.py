@@ -6,6 +6,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlmodel import select
 
@@ -144,7 +145,8 @@ def test_signature_verifies_with_the_published_key(client, session, completed):
     key.verify(base64.urlsafe_b64decode(cert.signature + "=="), canonical_fields(cert).encode())
 
 
-def test_guessing_mobiles_for_one_id_number_is_throttled(client, new_client, session, completed):
+def test_guessing_mobiles_for_one_id_number_is_throttled(client, new_client, web_app, session,
+                                                         completed):
     _issue(client, completed["course"])
     guesser = new_client()
     id_number = completed["people"][0][1]
@@ -158,6 +160,11 @@ def test_guessing_mobiles_for_one_id_number_is_throttled(client, new_client, ses
         assert look(f"137000000{n:02d}").status_code == 422
     # Once the limit is reached even the right mobile is refused: the answer tells nothing.
     assert look("13912345678").status_code == 429
+    # ... from that address only: one address cannot lock the holder out of their certificates.
+    holder = TestClient(web_app, base_url="http://testserver", client=("192.0.2.78", 5000))
+    assert holder.post("/certificates/find", data={
+        "csrf_token": csrf_of(holder, "/certificates/find"), "id_number": id_number,
+        "mobile": "13912345678"}).status_code != 429
 
 
 def test_knowing_an_id_number_does_not_give_away_its_certificates(client, new_client, session,

@@ -235,3 +235,36 @@ def test_latin_names_match_whatever_their_case(client, session):
         response = client.post(f"/courses/{c.code}/enroll", data=_form(
             client, c, name=name, id_number=id_number, company_known=company.uscc))
         assert response.status_code == 200
+
+
+def test_one_address_cannot_lock_the_holder_out(client, web_app, session):
+    from fastapi.testclient import TestClient
+
+    course, other = (make_course(session, make_university(session)) for _ in range(2))
+    company = make_company(session)
+    _, id_number = make_enrollment(session, course, name="李䶮", company=company)
+    _wrong_names(client, other, id_number, company, 10)
+    for _ in range(5):  # trying on after the limit keeps only this address out
+        assert client.post(f"/courses/{other.code}/enroll", data=_form(
+            client, other, name="王五", id_number=id_number,
+            company_known=company.uscc)).status_code == 429
+    holder = TestClient(web_app, base_url="http://testserver", client=("192.0.2.78", 5000))
+    assert holder.post(f"/courses/{other.code}/enroll", data=_form(
+        holder, other, id_number=id_number, company_known=company.uscc)).status_code == 200
+
+
+def test_one_address_cannot_take_every_seat_of_a_course(client, web_app, session):
+    from fastapi.testclient import TestClient
+
+    from app.enrollments.router import ATTEMPTS_PER_COURSE_AND_ADDRESS as LIMIT
+
+    course = make_course(session, make_university(session), capacity=LIMIT + 10)
+    company = make_company(session)
+    body = {"course_code": course.code, "name": "张三", "mobile": "13800138000",
+            "company_uscc": company.uscc, "consent": True}
+    answers = [client.post("/api/v1/enrollments", json={**body, "id_number": new_id_number()}
+                           ).status_code for _ in range(LIMIT + 1)]
+    assert answers == [201] * LIMIT + [429]
+    colleague = TestClient(web_app, base_url="http://testserver", client=("192.0.2.9", 5000))
+    assert colleague.post("/api/v1/enrollments", json={**body, "id_number": new_id_number()}
+                          ).status_code == 201
