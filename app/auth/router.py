@@ -2,6 +2,7 @@ from fastapi import APIRouter, Depends, Request
 
 from app.audit import service as audit
 from app.auth import service, throttle
+from app.auth.throttle import Limit
 from app.auth.deps import SESSION_COOKIE, load_user
 from app.config import get_settings
 from app.db import SessionDep
@@ -22,9 +23,11 @@ def login(request: Request, session: SessionDep, form: FormDep):
     ip = request.client.host if request.client else "unknown"
     account = email.strip().lower()
     # Per account and address, so a stranger elsewhere cannot lock the real user out; per
-    # account alone with a higher limit, against slow guessing from many addresses.
+    # account over all addresses it counts addresses (20 must try, never one), against
+    # guessers with many.
     throttle.attempt(session, [("login-account-ip", f"{account}|{ip}", 10),
-                               ("login-account", account, 50), ("login-ip", ip, 100)])
+                               Limit("login-account", account, 20, by_address=True),
+                               ("login-ip", ip, 100)], source=ip)
     user = service.authenticate(session, email, password)
     if user is None:
         return render(request, "auth/login.html", {

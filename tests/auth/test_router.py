@@ -102,11 +102,24 @@ def test_a_stranger_cannot_lock_the_real_user_out_from_elsewhere(web_app, sessio
 
     user = make_user(session, university=make_university(session))
     with TestClient(web_app, client=("203.0.113.9", 5000)) as stranger:
-        for _ in range(11):
+        for _ in range(60):  # past the per-account limit too: that one counts addresses
             stranger.post("/login", data={"email": user.email, "password": "wrong-password",
                                           "csrf_token": csrf_of(stranger)})
     with TestClient(web_app, client=("198.51.100.7", 5000)) as owner:
         login(owner, user)
+
+
+def test_guessers_from_many_addresses_are_limited_per_account(web_app, session):
+    from fastapi.testclient import TestClient
+
+    user = make_user(session, university=make_university(session))
+    for n in range(20):
+        with TestClient(web_app, client=(f"203.0.113.{n}", 5000)) as guesser:
+            assert guesser.post("/login", data={"email": user.email, "password": "wrong-password",
+                                                "csrf_token": csrf_of(guesser)}).status_code == 400
+    with TestClient(web_app, client=("198.51.100.7", 5000)) as late:
+        assert late.post("/login", data={"email": user.email, "password": PASSWORD,
+                                         "csrf_token": csrf_of(late)}).status_code == 429
 
 
 def test_successful_login_clears_earlier_failures(client, session):
