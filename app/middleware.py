@@ -27,6 +27,9 @@ DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 's
 LOCAL_HOSTS = ["localhost", "127.0.0.1", "testserver"]
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 STATIC = ("/static/", "/static-offline-docs/")
+# Public pages that show one person's records (masked, but theirs): an enrollment's
+# confirmation, a certificate's verification.
+PERSONAL_PAGES = ("/enrollments/", "/verify", "/api/v1/certificates/")
 
 
 def install(app: FastAPI, settings: Settings) -> None:
@@ -212,5 +215,6 @@ class ResponseHeaders:
         request = HTTPConnection(scope)
         # A stale session cookie counts too: telling it apart would take a database look-up.
         return (scope["method"] not in ("GET", "HEAD") or "authorization" in request.headers
+                or scope["path"].startswith(PERSONAL_PAGES)
                 or SESSION_COOKIE in request.cookies
                 or any(v.startswith(f"{SESSION_COOKIE}=") for v in response.getlist("set-cookie")))

@@ -125,3 +125,12 @@ def test_links_and_redirects_do_not_depend_on_the_host(client, session):
         "hours": "8", "capacity": "10", "starts_on": "2026-12-01", "ends_on": "2026-12-31"},
         follow_redirects=False)
     assert created.status_code == 303 and created.headers["location"] == "/staff/courses/HOST-01"
+
+
+def test_pages_about_one_person_are_not_stored(client, session):
+    from tests.factories import make_course, make_enrollment, make_university
+
+    enrollment, _ = make_enrollment(session, make_course(session, make_university(session)))
+    for path in (f"/enrollments/{enrollment.enrollment_no}", "/verify/DL26-3PB0-AMYY-M",
+                 "/api/v1/certificates/DL26-3PB0-AMYY-M"):
+        assert not _stored(client.get(path)), path
