@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     database_url: str = ""
     secret_key: str = ""
     public_url: str = "http://127.0.0.1:8000"
+    # Hosts served besides the public URL's (comma-separated): a load balancer's health check
+    # that asks by address, say. Any other Host header is refused.
+    allowed_hosts: str = ""
     # Reverse proxies whose X-Forwarded-For is believed: client addresses drive the login limits.
     forwarded_allow_ips: str = "127.0.0.1"
     max_upload_bytes: int = 10 * 1024 * 1024

@@ -44,7 +44,8 @@ def install(app: FastAPI, settings: Settings) -> None:
 
 def allowed_hosts(settings: Settings) -> list[str]:
     public = urlsplit(settings.public_url).hostname or "localhost"
-    return [public] + (LOCAL_HOSTS if settings.environment != "production" else [])
+    extra = [host.strip() for host in settings.allowed_hosts.split(",") if host.strip()]
+    return [public, *extra] + (LOCAL_HOSTS if settings.environment != "production" else [])
 
 
 def is_https(scope: Scope, settings: Settings) -> bool:

@@ -116,6 +116,20 @@ def test_production_serves_only_the_public_host(settings, monkeypatch):
         application.state.engine.dispose()
 
 
+def test_production_serves_the_hosts_it_is_told_of_too(settings, monkeypatch):
+    monkeypatch.setenv("DANDELION_ENVIRONMENT", "production")
+    monkeypatch.setenv("DANDELION_PUBLIC_URL", "https://dandelion.example.cn")
+    monkeypatch.setenv("DANDELION_ALLOWED_HOSTS", "10.0.0.5, health.internal")
+    get_settings.cache_clear()
+    application = create_app(get_settings())
+    try:
+        with TestClient(application, base_url="https://dandelion.example.cn") as client:
+            for host, status in (("10.0.0.5", 200), ("health.internal", 200), ("evil.example", 400)):
+                assert client.get("/courses", headers={"Host": host}).status_code == status
+    finally:
+        application.state.engine.dispose()
+
+
 def test_links_and_redirects_do_not_depend_on_the_host(client, session):
     page = client.get("/courses", headers={"Host": "127.0.0.1:8000"})
     assert "127.0.0.1" not in page.text and 'href="/static/style.css"' in page.text
