@@ -12,6 +12,7 @@ from typing import NamedTuple
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pypdf import PdfWriter
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -156,8 +157,8 @@ def issue_for_course(session: Session, course: Course, *, actor: str, public_url
         storage.publish_on_commit(session, storage.temp_path(data_dir, cert.serial),
                                   data_dir / cert.pdf_path)
         issued.append(cert)
-    _store(session, issued, data_dir)
-    waiting = max(len(printable) - limit, 0)
+    issued, changed = _store(session, issued, data_dir)
+    waiting = max(len(printable) - limit, 0) + changed
     audit.record(session, actor, "certificate.issue", "course", course.id,
                  issued=len(issued), refused=len(refused), waiting=waiting)
     return Issuance(issued, refused, waiting)
@@ -168,16 +169,45 @@ def _refusal(holder: str) -> Refusal:
     return Refusal(holder, exc.message, exc.params)
 
 
-def _store(session: Session, certs: list[Certificate], data_dir: Path) -> None:
-    session.add_all(certs)
+def _store(session: Session, certs: list[Certificate], data_dir: Path
+           ) -> tuple[list[Certificate], int]:
+    """Insert the certificates whose completions still say what was printed; returns them and
+    how many were set aside because an upload changed their completion while they printed."""
+    current = _lock_as_recorded(session, [c.completion_id for c in certs])
+    kept, stale = [], []
+    for cert in certs:
+        printed = (cert.completed_on, cert.hours, cert.holder_name)
+        (kept if current.get(cert.completion_id) == printed else stale).append(cert)
+    for cert in stale:  # printed with values that are no longer the record's
+        storage.discard(session, storage.temp_path(data_dir, cert.serial))
+    session.add_all(kept)
     try:
         session.flush()
     except IntegrityError as exc:
         # Another request issued for the same completions first; its certificates stand.
-        for cert in certs:
+        for cert in kept:
             storage.temp_path(data_dir, cert.serial).unlink(missing_ok=True)
         raise Conflict(N_("Certificates for this course are being issued right now. "
                           "Reload the page in a moment.")) from exc
+    return kept, len(certs) - len(kept)
+
+
+def _lock_as_recorded(session: Session, completion_ids: list[int]) -> dict:
+    """What the completions say now, read under a lock held until the commit.
+
+    Rendering takes seconds and holds no lock, so an upload may change a completion meanwhile.
+    A no-op UPDATE takes the row locks on PostgreSQL (and SQLite's write lock), so the values
+    read next stay the record's until the certificates are committed; the upload's own check
+    for issued certificates then sees them."""
+    if not completion_ids:
+        return {}
+    session.execute(update(Completion).where(col(Completion.id).in_(completion_ids))
+                    .values(hours=Completion.hours))
+    rows = session.exec(
+        select(Completion.id, Completion.completed_on, Completion.hours, Trainee.name)
+        .join(Trainee, col(Completion.trainee_id) == Trainee.id)
+        .where(col(Completion.id).in_(completion_ids)))
+    return {cid: (completed_on, hours, name) for cid, completed_on, hours, name in rows}
 
 
 def _render(completion: Completion, holder: str, course: Course, university: University, *,

@@ -52,6 +52,13 @@ def publish_on_commit(session: Session, temp: Path, final: Path) -> None:
     session.info.setdefault(_PENDING, []).append((temp, final))
 
 
+def discard(session: Session, temp: Path) -> None:
+    """A staged PDF that will not be stored after all: gone now, not moved by the commit."""
+    pending = session.info.get(_PENDING, [])
+    session.info[_PENDING] = [(t, final) for t, final in pending if t != temp]
+    temp.unlink(missing_ok=True)
+
+
 def move_into_place(temp: Path, final: Path) -> None:
     final.parent.mkdir(parents=True, exist_ok=True)
     os.replace(temp, final)
