@@ -3,8 +3,9 @@
 import hashlib
 import json
 import tempfile
+import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -96,6 +97,34 @@ def _keep_original(data_dir: Path, sha256: str, fmt: str, data: bytes) -> None:
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".partial", delete=False) as f:
             f.write(keys().encrypt_bytes(data))
         Path(f.name).replace(path)
+
+
+def sweep_orphans(session: Session, data_dir: Path, *, grace: timedelta = timedelta(hours=1)
+                  ) -> int:
+    """Delete uploaded originals that no batch names (an upload refused or killed after the
+    file was kept: it holds ID numbers) and half-written temporary files; returns how many.
+    Files younger than grace are left alone: another instance may be about to commit them."""
+    folder = data_dir / "uploads"
+    if not folder.is_dir():
+        return 0
+    cutoff = time.time() - grace.total_seconds()
+    # Listed before the rows are read, so a batch committed meanwhile is seen by the query.
+    files = [p for p in folder.rglob("*") if p.is_file() and _mtime(p) < cutoff]
+    named = {_original_path(data_dir, sha, fmt) for sha, fmt in session.exec(
+        select(CompletionBatch.sha256, CompletionBatch.format))}
+    removed = 0
+    for path in files:
+        if path not in named:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:  # another instance swept it first
+        return float("inf")
 
 
 def original_file(batch: CompletionBatch, data_dir: Path) -> bytes:

@@ -39,3 +39,26 @@ def test_a_change_to_a_completion_certified_while_the_file_was_read_is_refused(
     completion = session.exec(select(Completion)).one()
     certificate = session.exec(select(Certificate)).one()
     assert completion.completed_on == certificate.completed_on == first
+
+
+def test_originals_no_upload_names_are_swept(client, session, settings, campus):
+    import os
+    import time
+
+    kept = staff_upload(client, session, campus["a"], "a.csv",
+                        _csv(campus["course"], campus["ids"][0], date.today()))
+    assert kept.status_code == 200
+    folder = settings.data_dir / "uploads"
+    batch_file = next(folder.rglob("*.enc"))
+    orphan = folder / "ab" / ("ab" * 32 + ".csv.enc")  # kept, then the upload was refused
+    partial = folder / "ab" / "tmp1234.partial"  # a process killed while writing
+    young = folder / "cd" / ("cd" * 32 + ".csv.enc")  # another instance, about to commit
+    for path in (orphan, partial, young):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"encrypted rows")
+    yesterday = time.time() - 86400
+    for path in (orphan, partial, batch_file):
+        os.utime(path, (yesterday, yesterday))
+    assert service.sweep_orphans(session, settings.data_dir) == 2
+    assert batch_file.exists() and young.exists()
+    assert not orphan.exists() and not partial.exists()
