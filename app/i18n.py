@@ -52,6 +52,11 @@ def gettext(message: str, **params) -> str:
     return text % params if params else text
 
 
+def is_ours(message: str) -> bool:
+    """Whether a message is one of our message ids (a framework's text is not)."""
+    return message in getattr(translations(DEFAULT_LANGUAGE), "_catalog", {})
+
+
 def ngettext(singular: str, plural: str, n: int, **params) -> str:
     text = translations(current_language()).ngettext(singular, plural, n)
     return text % {"num": n, **params}

@@ -196,7 +196,9 @@ def translate_error(error: dict) -> str:
     """One Pydantic error in the request's language, using our own message ids."""
     ctx = {k: str(v) for k, v in (error.get("ctx") or {}).items()}
     if error["type"] == "value_error":
-        return gettext(ctx.get("error", "").removeprefix("Value error, "))
+        message = ctx.get("error", "").removeprefix("Value error, ")
+        # Our validators raise message ids; a library's own English text is not shown as is.
+        return gettext(message if i18n.is_ours(message) else N_("This value is not valid"))
     template = _PYDANTIC_MESSAGES.get(error["type"], N_("This value is not valid"))
     return gettext(template, **ctx) if ctx else gettext(template)
 

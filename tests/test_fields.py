@@ -55,3 +55,12 @@ def test_staff_for_an_impossible_university_id_is_a_field_error(client, session,
         "csrf_token": csrf_of(client, "/admin"), "email": "t@sdut.edu.cn",
         "password": "a-long-password", "university_id": university_id})
     assert response.status_code == 422 and 'id="e-university_id"' in response.text
+
+
+def test_a_librarys_own_english_message_is_not_shown(api):
+    # A multipart part without a plain filename arrives as text, not as a file.
+    response = api.post("/api/v1/completions", files={"other": ("a.csv", b"x")},
+                        data={"file": "not a file"})
+    assert response.status_code == 422
+    messages = [e["message"] for e in response.json()["errors"]]
+    assert messages and not any("Expected" in m or "class" in m for m in messages), messages
