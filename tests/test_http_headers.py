@@ -102,32 +102,36 @@ def test_local_addresses_are_served_in_test_and_development(client):
         assert client.get("/courses", headers={"Host": host}).status_code == 200
 
 
-def test_production_serves_only_the_public_host(settings, monkeypatch):
+@pytest.fixture
+def production(settings, monkeypatch):
+    """A production app at https://dandelion.example.cn, with extra settings if a test sets them."""
     monkeypatch.setenv("DANDELION_ENVIRONMENT", "production")
     monkeypatch.setenv("DANDELION_PUBLIC_URL", "https://dandelion.example.cn")
-    get_settings.cache_clear()
-    application = create_app(get_settings())
-    try:
-        with TestClient(application, base_url="https://dandelion.example.cn") as client:
-            assert client.get("/courses").status_code == 200
-            for host in ("localhost", "127.0.0.1", "testserver", "evil.example"):
-                assert client.get("/courses", headers={"Host": host}).status_code == 400
-    finally:
+    apps = []
+
+    def make(**env) -> TestClient:
+        for key, value in env.items():
+            monkeypatch.setenv(f"DANDELION_{key.upper()}", value)
+        get_settings.cache_clear()
+        apps.append(create_app(get_settings()))
+        return TestClient(apps[-1], base_url="https://dandelion.example.cn")
+
+    yield make
+    for application in apps:
         application.state.engine.dispose()
 
 
-def test_production_serves_the_hosts_it_is_told_of_too(settings, monkeypatch):
-    monkeypatch.setenv("DANDELION_ENVIRONMENT", "production")
-    monkeypatch.setenv("DANDELION_PUBLIC_URL", "https://dandelion.example.cn")
-    monkeypatch.setenv("DANDELION_ALLOWED_HOSTS", "10.0.0.5, health.internal")
-    get_settings.cache_clear()
-    application = create_app(get_settings())
-    try:
-        with TestClient(application, base_url="https://dandelion.example.cn") as client:
-            for host, status in (("10.0.0.5", 200), ("health.internal", 200), ("evil.example", 400)):
-                assert client.get("/courses", headers={"Host": host}).status_code == status
-    finally:
-        application.state.engine.dispose()
+def test_production_serves_only_the_public_host(production):
+    with production() as client:
+        assert client.get("/courses").status_code == 200
+        for host in ("localhost", "127.0.0.1", "testserver", "evil.example"):
+            assert client.get("/courses", headers={"Host": host}).status_code == 400
+
+
+def test_production_serves_the_hosts_it_is_told_of_too(production):
+    with production(allowed_hosts="10.0.0.5, health.internal") as client:
+        for host, status in (("10.0.0.5", 200), ("health.internal", 200), ("evil.example", 400)):
+            assert client.get("/courses", headers={"Host": host}).status_code == status
 
 
 def test_links_and_redirects_do_not_depend_on_the_host(client, session):
