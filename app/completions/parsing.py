@@ -7,7 +7,6 @@ one row are kept on the row so the preview can show them beside it.
 
 import codecs
 import csv
-import io
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -18,7 +17,28 @@ from decimal import Decimal
 from app.i18n import N_
 
 MAX_ROWS = 50_000
+# Rows allowed above the data (title, header, blank rows): past MAX_ROWS + ROWS_ABOVE a file
+# is refused whether its rows hold anything or not, since even a blank row costs work.
+ROWS_ABOVE = 100
+# Columns read from each row. A completions file needs five, exports from student systems
+# carry a few dozen; a row is never made wider than this, however far right a cell is.
+MAX_COLUMNS = 64
+EXCEL_COLUMNS = 16_384  # A to XFD
+MAX_CELL = 32_767  # characters in a cell, as in Excel
 REQUIRED = ("id_number", "course_code", "completed_on")
+
+PAST_THE_CAP = N_(
+    "Row %(line)s is past the limit of %(max)s rows a file may have, empty rows included: "
+    "delete the empty rows or split the file"
+)
+TOO_MANY_COLUMNS = N_(
+    "A row has more than %(max)s columns, more than Excel allows: delete the columns to the "
+    "right of your data"
+)
+CELL_TOO_LONG = N_(
+    "A cell holds more than %(max)s characters, more than Excel allows: shorten it and upload "
+    "the file again"
+)
 
 # A reader yields (line as Excel numbers it, cells as text, indexes of numeric cells).
 Record = tuple[int, list[str], frozenset[int]]
@@ -60,6 +80,8 @@ def parse_completion_file(filename: str, data: bytes, *, encoding: str | None = 
     try:
         header, rows = _collect(_csv_records(text))
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):  # the csv module's own cap, 131,072
+            raise UploadRefused(CELL_TOO_LONG, {"max": str(MAX_CELL)}) from exc
         raise UploadRefused(
             N_("The CSV file is malformed: %(problem)s"), {"problem": str(exc)}
         ) from exc
@@ -143,11 +165,30 @@ def _text(text: str) -> str:
 
 
 def _csv_records(text: str) -> Iterator[Record]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    delimiter = _sniff_delimiter(text)
+    reader = csv.reader(_lines(text, delimiter), delimiter=delimiter)
     # Count records, not physical lines: a quoted cell may span lines but is one Excel row.
     no_numbers: frozenset[int] = frozenset()
     for line, cells in enumerate(reader, start=1):
+        cells = cells[:MAX_COLUMNS]
+        if cells and max(map(len, cells)) > MAX_CELL:
+            raise UploadRefused(CELL_TOO_LONG, {"max": str(MAX_CELL)})
         yield line, cells, no_numbers
+
+
+# A physical line, ending as universal newlines end one (\r\n, \r or \n), or the last one.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def _lines(text: str, delimiter: str) -> Iterator[str]:
+    # The csv module makes a list of every field of a record before handing it over: one line
+    # of nine million commas would be a list of nine million strings. Lines are cut from the
+    # text as needed: io.StringIO would first copy it at four bytes a character.
+    for match in _LINE.finditer(text):
+        line = match.group()
+        if line.count(delimiter) >= EXCEL_COLUMNS:
+            raise UploadRefused(TOO_MANY_COLUMNS, {"max": str(EXCEL_COLUMNS)})
+        yield line
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -193,11 +234,13 @@ def _header_field(cell: str) -> str | None:
 
 
 def _collect(records: Iterable[Record]) -> tuple[list[str], list[Row]]:
-    records = iter(records)
+    records = _capped(records)
     header = _find_header(records)
     columns = _map_header(header)
+    width = len(header)
     rows: list[Row] = []
     for line, cells, numeric in records:
+        cells = cells[:width]  # cells right of the header are nobody's
         if not any(cell.strip() for cell in cells):
             continue  # Excel leaves blank rows behind; they are nobody's data
         if len(rows) == MAX_ROWS:
@@ -205,10 +248,20 @@ def _collect(records: Iterable[Record]) -> tuple[list[str], list[Row]]:
                 N_("The file has more than %(max)s rows: split it into smaller files"),
                 {"max": str(MAX_ROWS)},
             )
-        rows.append(_make_row(line, cells, numeric, columns, len(header)))
+        rows.append(_make_row(line, cells, numeric, columns))
     if not rows:
         raise UploadRefused(N_("The file has no data rows below its header"))
     return header, rows
+
+
+def _capped(records: Iterable[Record]) -> Iterator[Record]:
+    # By line number, so blank rows count: five million empty CSV lines stop at line 50,101,
+    # and an XLSX row numbered 20,000,000 is refused as it comes, its gap never made.
+    last = MAX_ROWS + ROWS_ABOVE
+    for record in records:
+        if record[0] > last:
+            raise UploadRefused(PAST_THE_CAP, {"line": str(record[0]), "max": str(MAX_ROWS)})
+        yield record
 
 
 def _find_header(records: Iterator[Record]) -> list[str]:
@@ -219,13 +272,13 @@ def _find_header(records: Iterator[Record]) -> list[str]:
             continue
         first = first or cells
         if any(_header_field(cell) for cell in cells):
-            return _trim(cells, 0)
+            return _trim(cells)
         seen += 1
         if seen == _HEADER_SEARCH:
             break
     if first is None:
         raise UploadRefused(N_("The file is empty"))
-    return _trim(first, 0)  # no known column: _map_header names what is missing
+    return _trim(first)  # no known column: _map_header names what is missing
 
 
 def _map_header(header: list[str]) -> dict[str, int]:
@@ -256,13 +309,13 @@ _SCIENTIFIC = re.compile(r"\d(\.\d+)?[eE]\+?\d+")
 
 
 def _make_row(
-    line: int, cells: list[str], numeric: frozenset[int], columns: dict[str, int], width: int
+    line: int, cells: list[str], numeric: frozenset[int], columns: dict[str, int]
 ) -> Row:
     values = {name: _value(cells, index) for name, index in columns.items()}
     errors = []
     if columns["id_number"] in numeric or _SCIENTIFIC.fullmatch(values["id_number"]):
         errors.append(("id_number", _NUMERIC_ID))
-    return Row(line, values, _trim(cells, width), errors)
+    return Row(line, values, cells, errors)
 
 
 def _value(cells: list[str], index: int) -> str:
@@ -273,13 +326,13 @@ def _value(cells: list[str], index: int) -> str:
     return value
 
 
-def _trim(cells: list[str], width: int) -> list[str]:
-    # Same width as the header, so the error report's extra column lines up; drop the
-    # empty cells that stray formatting leaves far to the right.
+def _trim(cells: list[str]) -> list[str]:
+    # The header ends at its last named column, whatever stray formatting left to its right;
+    # rows are then cut to its width.
     end = len(cells)
-    while end > width and not cells[end - 1].strip():
+    while end and not cells[end - 1].strip():
         end -= 1
-    return list(cells[:end]) + [""] * (width - end)
+    return list(cells[:end])
 
 
 # --- values --------------------------------------------------------------------------------

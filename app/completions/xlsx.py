@@ -1,13 +1,28 @@
-"""Reading an uploaded XLSX: the archive is checked before openpyxl opens it."""
+"""Reading an uploaded XLSX: the archive is checked from its directory before anything is
+unpacked; then the first worksheet streams through expat (app.completions.ooxml).
+
+Only what is in the sheet is read: no row is made for a gap and no cell for the columns left
+of a far one, so the sheet's declared dimension is neither trusted nor needed.
+"""
 
 import io
+import posixpath
 import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from datetime import date, datetime, time
+from xml.parsers import expat
 
-import openpyxl
+from openpyxl.utils.datetime import (
+    CALENDAR_MAC_1904,
+    CALENDAR_WINDOWS_1900,
+    from_excel,
+    from_ISO8601,
+)
 
+from app.completions import ooxml, parsing
+from app.completions.ooxml import UNREADABLE
 from app.completions.parsing import Record, UploadRefused
 from app.i18n import N_
 
@@ -19,24 +34,12 @@ MAX_UNZIPPED = 32 * 1024 * 1024
 MAX_RATIO = 200  # real workbooks compress 5-20 times; zip bombs a thousand times
 _DIRECTORY = MAX_ENTRIES * 256  # bytes of central directory; a real record takes about 100
 
-UNREADABLE = N_(
-    "The workbook could not be read: open it in Excel, save it again as .xlsx and upload it"
-)
 TOO_MANY_PARTS = N_(
     "The workbook has more than %(max)s parts (sheets, pictures and the like): keep only the "
     "sheet of completions and upload it again"
 )
 TOO_LARGE = N_("The workbook is too large once unpacked")
 _END = struct.Struct("<4s4H2LH")  # the zip's end of central directory record
-
-
-def read_records(data: bytes) -> Iterator[Record]:
-    check_archive(data)
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds on a damaged file; all mean the same
-        raise UploadRefused(UNREADABLE) from exc
-    return _records(workbook)
 
 
 def check_archive(data: bytes) -> None:
@@ -74,46 +77,165 @@ def _check_end_record(data: bytes) -> None:
         start = data.rfind(b"PK\x05\x06", max(len(data) - 65_536 - _END.size, 0))
     if start < 0 or start + _END.size > len(data):
         raise UploadRefused(UNREADABLE)
-    if start >= 20 and data[start - 20 : start - 16] == b"PK\x06\x07":
-        raise UploadRefused(UNREADABLE)  # zip64, whose counts zipfile would believe instead
     entries, directory_size = _END.unpack_from(data, start)[4:6]
     if entries > MAX_ENTRIES or directory_size > _DIRECTORY:
         raise UploadRefused(TOO_MANY_PARTS, {"max": str(MAX_ENTRIES)})
+    if start >= 20 and data[start - 20 : start - 16] == b"PK\x06\x07":
+        raise UploadRefused(UNREADABLE)  # zip64, whose counts zipfile would believe instead
 
 
-def _records(workbook) -> Iterator[Record]:
+def read_records(data: bytes) -> Iterator[Record]:
+    check_archive(data)
+    return _records(data)
+
+
+# What a damaged or hand-made archive raises on the way; all mean the same to the user.
+_DAMAGED = (expat.ExpatError, zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError,
+            IndexError, ValueError, OverflowError, struct.error,
+            NotImplementedError)  # a compression method zipfile lacks, such as Deflate64
+
+
+def _records(data: bytes) -> Iterator[Record]:
     try:
-        if not workbook.worksheets:
-            raise UploadRefused(N_("The workbook has no worksheet"))
-        sheet = workbook.worksheets[0]
-        # Some generators write a wrong size in the sheet; read what is there instead.
-        sheet.reset_dimensions()
-        for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield (line, *_texts(values))
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            sheet, cell_value = _workbook(archive)
+            rows = ooxml.SheetRows(cell_value, max_columns=parsing.MAX_COLUMNS,
+                                   last_line=parsing.MAX_ROWS + parsing.ROWS_ABOVE,
+                                   max_rows=parsing.MAX_ROWS)
+            with archive.open(sheet) as member:
+                for _ in ooxml.feed(member, rows):
+                    for line, cells, numeric in rows.done:
+                        yield line, _listed(cells), frozenset(numeric)
+                    rows.done.clear()
     except UploadRefused:
         raise
-    except Exception as exc:
+    except _DAMAGED as exc:
         raise UploadRefused(UNREADABLE) from exc
-    finally:
-        workbook.close()
 
 
-def _texts(values: tuple) -> tuple[list[str], frozenset[int]]:
-    texts = []
-    numeric = []
-    for index, value in enumerate(values):
-        if value is None or isinstance(value, str):
-            texts.append(value or "")
-            continue
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            numeric.append(index)
-        texts.append(_text(value))
-    return texts, frozenset(numeric)
+def _listed(cells: dict[int, str]) -> list[str]:
+    listed = [""] * max(cells)
+    for column, text in cells.items():
+        listed[column - 1] = text
+    return listed
+
+
+def _workbook(archive: zipfile.ZipFile):
+    """The first worksheet's part, and how to read its cells."""
+    with archive.open("xl/workbook.xml") as member:
+        book = ooxml.read_whole(member, _Book())
+    with archive.open("xl/_rels/workbook.xml.rels") as member:
+        rels = ooxml.read_whole(member, _Relationships(set(book.sheets)))
+    parts = set(archive.namelist())
+    # As openpyxl counts worksheets: chart sheets and sheets without a part are passed over.
+    sheet = next((path for kind, path in map(rels.targets.get, book.sheets)
+                  if kind.endswith("/worksheet") and path in parts), None)
+    if sheet is None:
+        raise UploadRefused(N_("The workbook has no worksheet"))
+    strings, styles = ooxml.SharedStrings(), ooxml.NumberStyles()
+    if rels.strings:
+        with archive.open(rels.strings) as member:
+            ooxml.read_whole(member, strings)
+    if rels.styles:
+        with archive.open(rels.styles) as member:
+            ooxml.read_whole(member, styles)
+    epoch = CALENDAR_MAC_1904 if book.date1904 else CALENDAR_WINDOWS_1900
+    return sheet, _CellValues(strings, styles, epoch)
+
+
+class _Book:
+    """workbook.xml: the sheets' relationship ids in order, and the date system."""
+
+    def __init__(self):
+        self.depth = 0
+        self.sheets: list[str | None] = []
+        self.date1904 = False
+
+    def start(self, name, attrs):
+        self.depth += 1
+        if self.depth > ooxml.MAX_DEPTH:
+            raise UploadRefused(UNREADABLE)
+        tag = ooxml.local(name)
+        if tag == "workbookPr":
+            self.date1904 = attrs.get("date1904", "0").lower() in ("1", "true")
+        elif tag == "sheet":
+            if len(self.sheets) == MAX_ENTRIES:  # every sheet is a part of its own
+                raise UploadRefused(TOO_MANY_PARTS, {"max": str(MAX_ENTRIES)})
+            self.sheets.append(next((v for k, v in attrs.items() if k.endswith(" id")), None))
+
+    def end(self, name):
+        self.depth -= 1
+
+    def text(self, data):
+        pass
+
+
+class _Relationships:
+    """workbook.xml.rels: where the wanted sheets, the shared strings and the styles are."""
+
+    def __init__(self, wanted: set):
+        self.depth = 0
+        self.wanted = wanted
+        self.targets: dict[str, tuple[str, str]] = dict.fromkeys(wanted, ("", ""))
+        self.strings = self.styles = None
+
+    def start(self, name, attrs):
+        self.depth += 1
+        if self.depth > ooxml.MAX_DEPTH:
+            raise UploadRefused(UNREADABLE)
+        if ooxml.local(name) != "Relationship" or attrs.get("TargetMode") == "External":
+            return
+        kind, target = attrs.get("Type", ""), attrs.get("Target", "")
+        path = target[1:] if target.startswith("/") else posixpath.normpath("xl/" + target)
+        rid = attrs.get("Id")
+        if rid is not None and rid in self.wanted:
+            self.targets[rid] = (kind, path)
+        if kind.endswith("/sharedStrings"):
+            self.strings = self.strings or path
+        elif kind.endswith("/styles"):
+            self.styles = self.styles or path
+
+    def end(self, name):
+        self.depth -= 1
+
+    def text(self, data):
+        pass
+
+
+class _CellValues:
+    """A cell as text, and whether it was a number, as openpyxl gives its value with
+    data_only=False: formulas as their text, numbers in a date style as dates."""
+
+    def __init__(self, strings: ooxml.SharedStrings, styles: ooxml.NumberStyles, epoch):
+        self.strings, self.epoch = strings, epoch
+        self.dates, self.durations = styles.dates, styles.durations
+
+    def __call__(self, kind, style, value, formula, inline) -> tuple[str | None, bool]:
+        if formula is not None:
+            return "=" + formula, False
+        if kind == "inlineStr":
+            return inline, False
+        if value is None:
+            return None, False
+        if kind == "n":
+            number = float(value) if "." in value or "e" in value or "E" in value else int(value)
+            if style and int(style) in self.dates:
+                try:
+                    return _text(from_excel(number, self.epoch,
+                                            timedelta=int(style) in self.durations)), False
+                except (OverflowError, ValueError):
+                    return "#VALUE!", False  # what openpyxl gives a date out of range
+            return _text(number), True
+        if kind == "s":
+            return self.strings[int(value)], False
+        if kind == "b":
+            return ("TRUE" if int(value) else "FALSE"), False
+        if kind == "d":
+            return _text(from_ISO8601(value)), False
+        return value, False  # "str", or "e": an error such as #N/A
 
 
 def _text(value: object) -> str:
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # course code 2026001 typed as a number is stored as 2026001.0
     if isinstance(value, datetime):
@@ -122,4 +244,4 @@ def _text(value: object) -> str:
         return value.isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
-    return str(getattr(value, "text", value))  # ArrayFormula keeps its "=..." in .text
+    return str(value)

@@ -1,0 +1,151 @@
+"""Small uploads built to make the parser work hard: each is refused or trimmed at once.
+
+The seconds and megabytes are in bench/hostile_uploads.py; these tests check what such files
+are answered with, and that the parser never makes what the file does not hold (the rows of a
+gap, the empty cells left of column XFD).
+"""
+
+import io
+import itertools
+import tracemalloc
+import zipfile
+
+import pytest
+from sqlmodel import select
+
+from app.completions import parsing
+from app.completions import xlsx as xlsx_reader
+from app.completions.models import CompletionBatch
+from app.completions.parsing import UploadRefused, parse_completion_file
+from tests.completions.uploads import staff_upload
+from tests.files import CHINESE_HEADER, csv_text, inline_row, raw_xlsx, utf8_bom_csv
+
+HEADER = inline_row(1, CHINESE_HEADER)
+ROW = ["张三", "370102199001011234", "C2026001", "2026-05-01", "85"]
+
+
+def refused(filename: str, data: bytes) -> UploadRefused:
+    with pytest.raises(UploadRefused) as caught:
+        parse_completion_file(filename, data)
+    return caught.value
+
+
+def _no_batch(session) -> bool:
+    return session.exec(select(CompletionBatch)).first() is None
+
+
+# --- rows and columns the file does not hold -------------------------------------------------
+
+
+def test_a_row_twenty_million_lines_down_is_refused(client, session, campus):
+    data = raw_xlsx(HEADER + inline_row(20_000_000, ROW))
+    assert len(data) < 2048
+    response = staff_upload(client, session, campus["a"], "a.xlsx", data)
+    assert response.status_code == 422
+    assert "第 20000000 行" in response.text and "空行也计算在内" in response.text
+    assert _no_batch(session)
+
+
+def test_the_reader_makes_no_row_of_a_gap():
+    records = xlsx_reader.read_records(raw_xlsx(HEADER + inline_row(20_000_000, ROW)))
+    with pytest.raises(UploadRefused) as caught:
+        next(itertools.islice(records, 1, None))  # no row of the gap comes before the refusal
+    assert caught.value.params["line"] == "20000000"
+
+
+def test_cells_in_column_xfd_are_nobodys_data(client, session, campus):
+    cells = "".join(f'<row r="{n}"><c r="XFD{n}"><v>1</v></c></row>' for n in range(2, 3002))
+    response = staff_upload(client, session, campus["a"], "a.xlsx", raw_xlsx(HEADER + cells))
+    assert response.status_code == 422 and "文件表头下方没有数据行" in response.text
+    assert _no_batch(session)
+
+
+def test_rows_are_cut_to_the_width_of_the_header():
+    rows = "".join(inline_row(n, ROW)[: -len("</row>")] + f'<c r="XFD{n}"><v>1</v></c></row>'
+                   for n in range(2, 3002))
+    tracemalloc.start()
+    try:
+        parsed = parse_completion_file("a.xlsx", raw_xlsx(HEADER + rows))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(parsed.rows) == 3000 and all(row.original == ROW for row in parsed.rows)
+    assert peak < 32 * 2**20  # 16,384 cells a row took over 300 MiB
+
+
+def test_blank_rows_count_toward_the_cap(monkeypatch):
+    monkeypatch.setattr(parsing, "MAX_ROWS", 2)
+    far = parsing.MAX_ROWS + parsing.ROWS_ABOVE + 1
+    csv_file = utf8_bom_csv([ROW]) + b"\r\n" * far + ",".join(ROW).encode()
+    assert refused("a.csv", csv_file).params == {"line": str(far), "max": "2"}
+    sheet = raw_xlsx(HEADER + inline_row(2, ROW) + inline_row(far + 10, ROW))
+    assert refused("a.xlsx", sheet).params == {"line": str(far + 10), "max": "2"}
+    # Formatting left on an empty row far below the data: the row is there all the same.
+    styled = raw_xlsx(HEADER + inline_row(2, ROW) + '<row r="1048576"><c r="A1048576" s="1"/></row>')
+    assert refused("a.xlsx", styled).params == {"line": "1048576", "max": "2"}
+    # Nor can rows come back up (row 2 again, and again) to stay under the cap.
+    again = raw_xlsx(HEADER + inline_row(2, ROW) + '<row r="2"/>')
+    assert refused("a.xlsx", again).message == xlsx_reader.UNREADABLE
+
+
+def test_blank_lines_count_toward_the_row_cap_over_http(client, session, campus):
+    content = utf8_bom_csv([ROW]) + b"\r\n" * 60_000 + ",".join(ROW).encode()
+    response = staff_upload(client, session, campus["a"], "a.csv", content)
+    assert response.status_code == 422 and "空行也计算在内" in response.text
+    assert _no_batch(session)
+
+
+def test_csv_rows_with_endless_empty_columns():
+    trimmed = parse_completion_file("a.csv", (csv_text([ROW]) + "," * 300).encode())
+    assert trimmed.rows[0].original == ROW
+    error = refused("a.csv", (csv_text([ROW]) + "," * 100_000).encode())
+    assert error.message == parsing.TOO_MANY_COLUMNS and error.params == {"max": "16384"}
+
+
+@pytest.mark.parametrize("length", [40_000, 200_000], ids=["over Excel's", "over csv's limit"])
+def test_csv_cells_longer_than_excel_allows(length):
+    text = csv_text([["x" * length, *ROW[1:]]])
+    assert refused("a.csv", text.encode()).message == parsing.CELL_TOO_LONG
+
+
+# --- what a sheet may hold -------------------------------------------------------------------
+
+
+def test_a_cell_longer_than_excel_allows():
+    cell = f'<row r="2"><c r="A2" t="inlineStr"><is><t>{"x" * 40_000}</t></is></c></row>'
+    assert refused("a.xlsx", raw_xlsx(HEADER + cell)).message == parsing.CELL_TOO_LONG
+
+
+# The next files vary their content enough to stay under the archive's compression ratio.
+
+
+def test_a_row_with_more_cells_than_excel_has():
+    row = '<row r="2">' + "".join(f"<c><v>{n}</v></c>" for n in range(20_000)) + "</row>"
+    assert refused("a.xlsx", raw_xlsx(HEADER + row)).message == parsing.TOO_MANY_COLUMNS
+
+
+def test_deep_nesting_is_refused():
+    row = '<row r="2">' + "".join(f'<x a="{n}">' for n in range(100_000)) + "</x>" * 100_000
+    row += "</row>"
+    assert refused("a.xlsx", raw_xlsx(HEADER + row)).message == xlsx_reader.UNREADABLE
+
+
+def test_entities_are_refused():
+    sheet = (b'<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa">]>'
+             b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             b'<sheetData>' + HEADER.encode() + b'<row r="2"><c t="inlineStr"><is><t>&a;</t>'
+             b"</is></c></row></sheetData></worksheet>")
+    assert refused("a.xlsx", raw_xlsx(sheet)).message == xlsx_reader.UNREADABLE
+
+
+def test_more_sheets_than_parts_are_refused():
+    sheets = "".join(f'<sheet name="S{i}" sheetId="{i}" r:id="rId{i + 10}"/>' for i in range(600))
+    workbook = raw_xlsx(HEADER + inline_row(2, ROW))
+    with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
+        parts = {m.filename: archive.read(m) for m in archive.infolist()}
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(b"<sheets>", b"<sheets>" + sheets.encode())
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in parts.items():
+            archive.writestr(name, content)
+    assert refused("a.xlsx", out.getvalue()).message == xlsx_reader.TOO_MANY_PARTS
