@@ -166,10 +166,12 @@ def _text(text: str) -> str:
 
 def _csv_records(text: str) -> Iterator[Record]:
     delimiter = _sniff_delimiter(text)
-    reader = csv.reader(_lines(text, delimiter), delimiter=delimiter)
+    lines = _Lines(text, delimiter)
+    reader = csv.reader(lines, delimiter=delimiter)
     # Count records, not physical lines: a quoted cell may span lines but is one Excel row.
     no_numbers: frozenset[int] = frozenset()
     for line, cells in enumerate(reader, start=1):
+        lines.delimiters = 0
         cells = cells[:MAX_COLUMNS]
         if cells and max(map(len, cells)) > MAX_CELL:
             raise UploadRefused(CELL_TOO_LONG, {"max": str(MAX_CELL)})
@@ -180,15 +182,29 @@ def _csv_records(text: str) -> Iterator[Record]:
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 
-def _lines(text: str, delimiter: str) -> Iterator[str]:
-    # The csv module makes a list of every field of a record before handing it over: one line
-    # of nine million commas would be a list of nine million strings. Lines are cut from the
-    # text as needed: io.StringIO would first copy it at four bytes a character.
-    for match in _LINE.finditer(text):
-        line = match.group()
-        if line.count(delimiter) >= EXCEL_COLUMNS:
+class _Lines:
+    """Physical lines for the csv module, counting the delimiters of the record it is reading.
+
+    csv makes a list of every field of a record before handing it over: nine million commas,
+    on one line or across quoted line breaks, would be a list of nine million strings. csv
+    reads no line ahead, so the count since the last record handed over is this record's.
+    Lines are cut from the text as needed: io.StringIO would copy it at 4 bytes a character.
+    """
+
+    def __init__(self, text: str, delimiter: str):
+        self._lines = (match.group() for match in _LINE.finditer(text))
+        self._delimiter = delimiter
+        self.delimiters = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.delimiters += line.count(self._delimiter)
+        if self.delimiters >= EXCEL_COLUMNS:
             raise UploadRefused(TOO_MANY_COLUMNS, {"max": str(EXCEL_COLUMNS)})
-        yield line
+        return line
 
 
 def _sniff_delimiter(text: str) -> str:

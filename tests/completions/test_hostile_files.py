@@ -100,6 +100,9 @@ def test_csv_rows_with_endless_empty_columns():
     assert trimmed.rows[0].original == ROW
     error = refused("a.csv", (csv_text([ROW]) + "," * 100_000).encode())
     assert error.message == parsing.TOO_MANY_COLUMNS and error.params == {"max": "16384"}
+    # The same record, its lines joined by quoted line breaks.
+    spread = csv_text([ROW]) + '"x"' + ("," * 10_000 + '"\n"') * 3 + "\r\n"
+    assert refused("a.csv", spread.encode()).message == parsing.TOO_MANY_COLUMNS
 
 
 @pytest.mark.parametrize("length", [40_000, 200_000], ids=["over Excel's", "over csv's limit"])
