@@ -127,6 +127,11 @@ def csv_one_line_of_commas() -> bytes:
     return (",".join(CHINESE_HEADER) + "\r\n" + "," * 9_000_000 + "\r\n").encode()
 
 
+def csv_quoted_line_breaks() -> bytes:
+    piece = "," * 16_000 + '"\n"'  # each line under the limit, one record across all of them
+    return (",".join(CHINESE_HEADER) + '\r\n"x"' + piece * 560 + "\r\n").encode()
+
+
 def csv_giant_field() -> bytes:
     return (",".join(CHINESE_HEADER) + '\r\n"' + "x" * 9_000_000 + '",1,2,3,4\r\n').encode()
 
@@ -147,6 +152,7 @@ CASES = {
     "CSV: 5,000,000 blank lines": csv_blank_lines,
     "CSV: 100,000 empty columns": csv_empty_columns,
     "CSV: one line of 9,000,000 commas": csv_one_line_of_commas,
+    "CSV: 9,000,000 commas, quoted breaks": csv_quoted_line_breaks,
     "CSV: one 9,000,000-character field": csv_giant_field,
 }
 

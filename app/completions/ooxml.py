@@ -27,7 +27,7 @@ UNREADABLE = N_(
     "The workbook could not be read: open it in Excel, save it again as .xlsx and upload it"
 )
 MAX_DEPTH = 32  # Excel's parts nest about a dozen elements deep; expat keeps a stack per level
-MAX_SHARED_STRINGS = 500_000  # five different texts in each of 100,000 rows
+MAX_SHARED_STRINGS = 500_000  # 100,000 rows of completions as Excel saves them hold 108,000
 MAX_FORMATS = 10_000  # Excel allows about 250 number formats and 64,000 cell styles a workbook
 MAX_STYLES = 100_000
 _CHUNK = 64 * 1024
