@@ -13,12 +13,20 @@ import zipfile
 import pytest
 from sqlmodel import select
 
-from app.completions import parsing
+from app.completions import ooxml, parsing
 from app.completions import xlsx as xlsx_reader
 from app.completions.models import CompletionBatch
 from app.completions.parsing import UploadRefused, parse_completion_file
 from tests.completions.uploads import staff_upload
-from tests.files import CHINESE_HEADER, csv_text, inline_row, raw_xlsx, utf8_bom_csv
+from tests.files import (
+    CHINESE_HEADER,
+    cell_styles,
+    csv_text,
+    inline_row,
+    raw_xlsx,
+    shared_strings,
+    utf8_bom_csv,
+)
 
 HEADER = inline_row(1, CHINESE_HEADER)
 ROW = ["张三", "370102199001011234", "C2026001", "2026-05-01", "85"]
@@ -139,6 +147,16 @@ def test_entities_are_refused():
              b'<sheetData>' + HEADER.encode() + b'<row r="2"><c t="inlineStr"><is><t>&a;</t>'
              b"</is></c></row></sheetData></worksheet>")
     assert refused("a.xlsx", raw_xlsx(sheet)).message == xlsx_reader.UNREADABLE
+
+
+def test_shared_strings_and_styles_beyond_any_workbook_are_refused(monkeypatch):
+    sheet = HEADER + '<row r="2"><c r="A2" t="s" s="1"><v>0</v></c></row>'
+    strings, styles = shared_strings(["a", "b", "c"]), cell_styles("0", "0.0", "0.00")
+    assert parse_completion_file("a.xlsx", raw_xlsx(sheet, strings=strings, styles=styles))
+    monkeypatch.setattr(ooxml, "MAX_SHARED_STRINGS", 2)
+    assert refused("a.xlsx", raw_xlsx(sheet, strings=strings)).message == xlsx_reader.UNREADABLE
+    monkeypatch.setattr(ooxml, "MAX_STYLES", 2)
+    assert refused("a.xlsx", raw_xlsx(sheet, styles=styles)).message == xlsx_reader.UNREADABLE
 
 
 def test_more_sheets_than_parts_are_refused():
