@@ -241,7 +241,10 @@ _LABELS = {
     "completed_on": "结业日期 / completed_on",
 }
 # Templates often mark columns: "身份证号*", "结业日期（yyyy-mm-dd）", "ID Number (required)".
-_HEADER_NOISE = re.compile(r"[\s_\-*]|[(（][^)）]*[)）]")
+# Two "CSV UTF-8" files pasted together leave a byte-order mark inside a header cell; other
+# invisible format characters (zero-width spaces, bidi marks) come with copied text.
+_HEADER_NOISE = re.compile(r"[\s_\-*\ufeff\u200b-\u200f\u2060\u202a-\u202e\u2066-\u2069]"
+                           r"|[(（][^)）]*[)）]")
 _HEADER_SEARCH = 10  # non-empty rows looked at for the header, to step over a title row
 
 

@@ -21,6 +21,7 @@ from app.courses.models import Course
 from app.db import utcnow
 from app.enrollments.models import Enrollment
 from app.errors import Conflict, Invalid, NotFound
+from app.fields import has_control_chars
 from app.i18n import N_
 from app.security import keys
 from app.trainees import validators
@@ -287,7 +288,8 @@ def _dec(value) -> Decimal | None:
 
 
 def _printable(filename: str) -> str:
-    return "".join(ch for ch in filename if ord(ch) >= 32) or "upload"
+    # Controls and invisible format characters dropped: "\u202egpj.exe" would show as "exe.jpg".
+    return "".join(ch for ch in filename if not has_control_chars(ch)) or "upload"
 
 
 def _record_batch(session: Session, upload: Upload, parsed, sha256: str, plan: _Plan) -> CompletionBatch:

@@ -1,4 +1,4 @@
-"""An upload and a certificate press at the same time: the record and the certificate agree."""
+"""What an upload writes, refuses and leaves behind: races with a certificate press, orphans, names."""
 
 from datetime import date, timedelta
 
@@ -62,3 +62,20 @@ def test_originals_no_upload_names_are_swept(client, session, settings, campus):
     assert service.sweep_orphans(session, settings.data_dir) == 2
     assert batch_file.exists() and young.exists()
     assert not orphan.exists() and not partial.exists()
+
+
+def test_a_byte_order_mark_inside_a_header_cell_is_not_part_of_its_name(client, session, campus):
+    course, id_number = campus["course"], campus["ids"][0]
+    content = (f"身份证号,课程代码\ufeff,结业日期\r\n{id_number},{course.code},"
+               f"{date.today().isoformat()}\r\n").encode()
+    response = staff_upload(client, session, campus["a"], "a.csv", content)
+    assert response.status_code == 200 and session.exec(select(Completion)).one()
+
+
+def test_an_upload_name_with_a_right_to_left_override_is_stored_without_it(client, session,
+                                                                          campus):
+    from app.completions.models import CompletionBatch
+
+    staff_upload(client, session, campus["a"], "\u202egpj.csv",
+                 _csv(campus["course"], campus["ids"][0], date.today()))
+    assert session.exec(select(CompletionBatch)).one().filename == "gpj.csv"
