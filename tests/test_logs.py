@@ -12,9 +12,15 @@ MOBILE = "13912345678"
 
 
 @pytest.fixture
-def masked(caplog):
+def masked(caplog, monkeypatch):
     logs.install()
     caplog.set_level(logging.INFO)
+    # Whatever another test's uvicorn.Config did to uvicorn's loggers, their records reach caplog.
+    for name in ("uvicorn.access", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        monkeypatch.setattr(logger, "propagate", True)
+        monkeypatch.setattr(logger, "disabled", False)
+        monkeypatch.setattr(logger, "level", logging.INFO)
     return caplog
 
 
