@@ -20,7 +20,7 @@ def login_page(request: Request, next: str = ""):
 @router.post("/login", name="auth:login_post")
 def login(request: Request, session: SessionDep, form: FormDep):
     email, password = str(form.get("email") or ""), str(form.get("password") or "")
-    ip = request.client.host if request.client else "unknown"
+    ip = throttle.client_address(request)
     account = email.strip().lower()
     # Per account and address, so a stranger elsewhere cannot lock the real user out; per
     # account over all addresses it counts addresses (20 must try, never one), against

@@ -7,8 +7,11 @@ guessers with many addresses; it counts the distinct addresses that tried, so th
 address alone can never lock the real person out, however often it tries.
 """
 
+import ipaddress
 from datetime import timedelta
 from typing import NamedTuple
+
+from starlette.requests import HTTPConnection
 
 from sqlalchemy import delete, distinct
 from sqlmodel import Session, col, func, select
@@ -27,6 +30,21 @@ class Limit(NamedTuple):
     value: str
     most: int
     by_address: bool = False  # count the distinct addresses that tried, not the attempts
+
+
+def client_address(request: HTTPConnection) -> str:
+    """The address limits count: an IPv6 client counts as its /64, since one subscriber holds a
+    whole /64 and could otherwise take a new address for every guess."""
+    host = request.client.host if request.client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def _key(value: str) -> str:

@@ -102,7 +102,7 @@ def find_page(request: Request):
 @router.post("/certificates/find", name="certificates:find_post")
 def find(request: Request, session: SessionDep, form: FormDep):
     values = {"id_number": str(form.get("id_number") or ""), "mobile": str(form.get("mobile") or "")}
-    ip = request.client.host if request.client else "unknown"
+    ip = throttle.client_address(request)
     errors = {}
     try:
         id_number = validators.parse_id_number(values["id_number"]).number
@@ -195,7 +195,9 @@ def certificate_json(session: SessionDep, serial: str, k: ScanPart = [], s: Scan
             "holder": mask_name(cert.holder_name), "course": cert.course_title,
             "course_code": cert.course_code, "university": cert.university_name,
             "hours": float(cert.hours), "completed_on": cert.completed_on,
-            "issued_on": cert.issued_on, "key_id": cert.key_id, "signature": cert.signature,
+            # Never the signature: anyone could then turn a known serial into a "valid" scan.
+            # The paper's QR code carries it; the key to check it with is at /keys.
+            "issued_on": cert.issued_on, "key_id": cert.key_id,
             "revoked_reason": cert.revoke_reason}
     if verdict != service.NOT_VALID_AS_SCANNED:
         return body

@@ -160,3 +160,11 @@ def test_a_very_long_serial_is_refused_readably(public, certs):
     page = public.get("/verify/" + "DL26" * 2000)
     assert page.status_code == 404 and 'class="error"' in page.text
     assert "DL26" * 100 not in page.text  # not echoed back whole
+
+
+def test_the_public_record_does_not_hand_out_the_signature(certs, public):
+    """Otherwise anyone knowing a serial could build a QR link that verifies as valid."""
+    cert = certs["李䶮"]
+    record = public.get(f"/api/v1/certificates/{cert.serial}")
+    assert record.status_code == 200 and cert.signature not in record.text
+    assert cert.signature not in public.get(f"/verify/{cert.serial}").text
