@@ -31,6 +31,10 @@ MAX_SHARED_STRINGS = 500_000  # 100,000 rows of completions as Excel saves them 
 MAX_FORMATS = 10_000  # Excel allows about 250 number formats and 64,000 cell styles a workbook
 MAX_STYLES = 100_000
 _CHUNK = 64 * 1024
+# Built-in number formats that Chinese (and Japanese, Korean) Excel and WPS write without a
+# <numFmt> definition when a clerk picks a native date or time: 31 is yyyy"年"m"月"d"日",
+# 57 is yyyy"年"m"月". openpyxl's table of built-in formats does not list them.
+EAST_ASIAN_DATES = frozenset((*range(27, 37), *range(50, 59)))
 COLUMN_INDEX = {get_column_letter(i): i for i in range(1, EXCEL_COLUMNS + 1)}
 
 
@@ -153,6 +157,8 @@ class NumberStyles:
                 raise UploadRefused(UNREADABLE)
             number_format = int(attrs.get("numFmtId", 0))
             kind = self._custom.get(number_format)
+            if kind is None and number_format in EAST_ASIAN_DATES:
+                kind = (True, False)
             if kind is None:
                 kind = self._kind(BUILTIN_FORMATS.get(number_format))
             if kind[0]:

@@ -102,3 +102,15 @@ def test_any_cell_is_read_or_refused_never_a_crash(row, cells):
         list(xlsx_reader.read_records(data))
     except UploadRefused:
         pass
+
+
+def test_chinese_excels_built_in_date_formats_are_dates():
+    """Chinese Excel and WPS style a date picked as 2026年5月1日 with built-in format 31 (or
+    27-36, 50-58), which the file does not define."""
+    styles = (b'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="http://schemas.'
+              b'openxmlformats.org/spreadsheetml/2006/main"><cellXfs count="4"><xf numFmtId="0"/>'
+              b'<xf numFmtId="31"/><xf numFmtId="57"/><xf numFmtId="14"/></cellXfs></styleSheet>')
+    sheet = ('<row r="1"><c r="A1" s="1"><v>46143</v></c><c r="B1" s="2"><v>46143</v></c>'
+             '<c r="C1" s="3"><v>46143</v></c><c r="D1"><v>46143</v></c></row>')
+    assert _rows(raw_xlsx(sheet, styles=styles)) == [
+        (1, ["2026-05-01", "2026-05-01", "2026-05-01", "46143"], {3})]
