@@ -12,56 +12,45 @@ import traceback
 import unicodedata
 from urllib.parse import unquote_plus
 
-# A run of digits as people group them when they type (370102 1990 0101 123X, 138-0013-8000):
-# single spaces or dashes between digits. URLs encode them (%20, +), handled before matching.
-_NUMBER_RUN = re.compile(r"[0-9](?:[ \-]?[0-9])*(?:[ \-]?[Xx](?![0-9A-Za-z]))?")
-LONGEST_KEPT = 10  # an ID number has 15 or 18 characters and a mobile 11: longer runs are masked
+# ID numbers and mobiles as they appear: unbroken (with a final X), or grouped by single spaces
+# or dashes the way people type them (370102 19900101 1237, 138-0013-8000).
+_UNBROKEN = re.compile(r"(?<![0-9])[0-9]{11,}(?:[Xx](?![A-Za-z]))?")
+_GROUPED = re.compile(r"(?<![0-9])[0-9]{3,8}(?:[ -][0-9]{2,8}){1,4}(?:[Xx](?![A-Za-z]))?")
+_PERSONAL_LENGTHS = {11, 15, 18}  # a mobile, an old and a new ID number
 
 
 def mask(text: str) -> str:
-    """Every run of 11 or more digits (and a trailing X) keeps only its first 3 and last 4
-    characters: ID numbers and mobiles, however spelt, and any number as long as one."""
-    if "%" in text or "+" in text:
-        text = unquote_plus(text)  # a request line: %20370102... is " 370102..."
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)  # ３７０１０２ is 370102
-    return _NUMBER_RUN.sub(_mask_run, text)
+    """The text with every ID number and mobile masked (first 3 and last 4 kept); unchanged
+    when it holds none. A request line is searched as decoded (%20370102... is an ID number),
+    and when something is masked the decoded, masked line is what is logged."""
+    view = unquote_plus(text) if ("%" in text or "+" in text) else text
+    if not view.isascii():
+        view = unicodedata.normalize("NFKC", view)  # ３７０１０２ is 370102
+    masked = _GROUPED.sub(_mask_grouped, _UNBROKEN.sub(_mask_run, view))
+    return masked if masked != view else text
 
 
 def _mask_run(match: re.Match) -> str:
-    run = match.group()
-    digits = [ch for ch in run if ch.isalnum()]
-    if len(digits) <= LONGEST_KEPT:
-        return run
+    digits = [ch for ch in match.group() if ch.isalnum()]
     return "".join(digits[:3]) + "*" * (len(digits) - 7) + "".join(digits[-4:]).upper()
 
 
-def _masked_arg(value):
-    if isinstance(value, (int, float, bool)) or value is None:
-        return value  # numbers keep their type for %d; an 18-digit int is masked via str below
-    return mask(str(value))
-
-
-def _masked_args(args):
-    if isinstance(args, dict):
-        return {key: _masked_arg(value) for key, value in args.items()}
-    if isinstance(args, tuple):
-        return tuple(_masked_arg(value) for value in args)
-    return args
+def _mask_grouped(match: re.Match) -> str:
+    length = sum(ch.isalnum() for ch in match.group())
+    return _mask_run(match) if length in _PERSONAL_LENGTHS else match.group()
 
 
 def _mask_record(record: logging.LogRecord) -> logging.LogRecord:
-    if isinstance(record.msg, str):
-        record.msg = mask(record.msg)
-    else:
-        record.msg = mask(str(record.msg))
-    if record.args:
-        # Kept as arguments (not merged into msg): uvicorn's access formatter reads them.
-        if isinstance(record.args, tuple) and any(isinstance(a, int) and not isinstance(a, bool)
-                                                  and len(str(abs(a))) >= 11 for a in record.args):
-            record.msg, record.args = mask(record.getMessage()), ()
+    try:
+        message = record.getMessage()
+    except Exception:  # a malformed call: logging reports it itself when it formats
+        return record
+    if mask(message) != message:
+        if record.name == "uvicorn.access" and isinstance(record.args, tuple):
+            # Its formatter reads the arguments (address, method, path, version, status).
+            record.args = tuple(mask(a) if isinstance(a, str) else a for a in record.args)
         else:
-            record.args = _masked_args(record.args)
+            record.msg, record.args = mask(message), ()
     if record.exc_info and record.exc_info[0] is not None:
         # Formatters use exc_text when it is set, so the raw traceback is never written.
         record.exc_text = mask("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))

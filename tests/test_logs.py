@@ -73,3 +73,14 @@ def test_mobiles_however_spelt(masked, spelt):
     logging.getLogger("app.test").warning("mobile %s", spelt)
     line = masked.records[-1].getMessage()
     assert "0013" not in line and "8000" in line
+
+
+def test_lines_without_personal_data_are_left_exactly_as_they_were(masked):
+    from decimal import Decimal
+
+    log = logging.getLogger("app.test")
+    log.info("%3d rows in %02d s, %.1f hours", 7, 3, Decimal("16.5"))
+    log.info("press CTRL+C to stop; %d%% done", 50)
+    log.info("rows %s", "100 200 300 400")
+    assert [r.getMessage() for r in masked.records[-3:]] == [
+        "  7 rows in 03 s, 16.5 hours", "press CTRL+C to stop; 50% done", "rows 100 200 300 400"]
