@@ -196,17 +196,22 @@ def _lock_as_recorded(session: Session, completion_ids: list[int]) -> dict:
     """What the completions say now, read under a lock held until the commit.
 
     Rendering takes seconds and holds no lock, so an upload may change a completion meanwhile.
-    A no-op UPDATE takes the row locks on PostgreSQL (and SQLite's write lock), so the values
-    read next stay the record's until the certificates are committed; the upload's own check
-    for issued certificates then sees them."""
+    The row locks (SQLite's write lock) keep the values read next the record's until the
+    certificates are committed; the upload's own check for issued certificates then sees them."""
     if not completion_ids:
         return {}
-    session.execute(update(Completion).where(col(Completion.id).in_(completion_ids))
-                    .values(hours=Completion.hours))
+    ids = sorted(completion_ids)  # the order uploads update in too: no deadlock between them
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite has no row locks: any write takes the database's one write lock.
+        session.execute(update(Completion).where(col(Completion.id).in_(ids))
+                        .values(hours=Completion.hours))
+    else:
+        session.execute(select(Completion.id).where(col(Completion.id).in_(ids))
+                        .order_by(col(Completion.id)).with_for_update())
     rows = session.exec(
         select(Completion.id, Completion.completed_on, Completion.hours, Trainee.name)
         .join(Trainee, col(Completion.trainee_id) == Trainee.id)
-        .where(col(Completion.id).in_(completion_ids)))
+        .where(col(Completion.id).in_(ids)))
     return {cid: (completed_on, hours, name) for cid, completed_on, hours, name in rows}
 
 

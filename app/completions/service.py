@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -92,7 +93,11 @@ def _keep_original(data_dir: Path, sha256: str, fmt: str, data: bytes) -> None:
     """Stored by content, so the same file uploaded twice is kept once; encrypted at rest,
     because the file holds ID numbers in clear."""
     path = _original_path(data_dir, sha256, fmt)
-    if not path.exists():
+    if path.exists():
+        # Touched, so that a sweep (which spares young files) cannot take it before the batch
+        # that names it again is committed.
+        os.utime(path)
+    else:
         path.parent.mkdir(parents=True, exist_ok=True)
         # A temporary file of its own: two uploads of the same file may run at once.
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".partial", delete=False) as f:
@@ -138,9 +143,9 @@ def error_report(batch: CompletionBatch, data_dir: Path, reason) -> list[list[st
         parsed = parsing.parse_completion_file(batch.filename, original_file(batch, data_dir),
                                                encoding=batch.encoding)
         header, originals = parsed.header, {row.line: row.original for row in parsed.rows}
-    except parsing.UploadRefused:
-        # Refused now though accepted then (the limits were tightened since): lines and
-        # reasons are still worth having.
+    except (parsing.UploadRefused, FileNotFoundError):
+        # Refused now though accepted then (the limits were tightened since), or the original
+        # is gone (deleted after its retention period): lines and reasons are still worth having.
         header, originals = [], {}
     rows = [[*header, reason("Line"), reason("Reason")]]
     for o in outcomes(batch):
@@ -316,6 +321,8 @@ def _write(session: Session, plan: _Plan, batch_id: int) -> None:
         stmt = (update(Completion).where(col(Completion.id) == bindparam("b_id"))
                 .values(completed_on=bindparam("completed_on"), score=bindparam("score"),
                         batch_id=batch_id, updated_at=now))
+        # In id order, as certificate issuing locks them: two lock orders could deadlock.
+        plan.updates.sort(key=lambda u: u["b_id"])
         session.connection().execute(stmt, plan.updates)
         _refuse_if_certified(session, [u["b_id"] for u in plan.updates])
 

@@ -79,3 +79,28 @@ def test_an_upload_name_with_a_right_to_left_override_is_stored_without_it(clien
     staff_upload(client, session, campus["a"], "\u202egpj.csv",
                  _csv(campus["course"], campus["ids"][0], date.today()))
     assert session.exec(select(CompletionBatch)).one().filename == "gpj.csv"
+
+
+def test_a_reused_original_is_kept_through_a_sweep(session, settings):
+    """Left by a refused upload, then the same file again: a sweep before its batch commits
+    must not take the file the batch is about to name."""
+    import hashlib
+    import os
+    import time
+
+    content = b"id_number,course_code,completed_on\r\n"
+    sha = hashlib.sha256(content).hexdigest()
+    service._keep_original(settings.data_dir, sha, "csv", content)
+    original = next((settings.data_dir / "uploads").rglob("*.enc"))
+    yesterday = time.time() - 86400
+    os.utime(original, (yesterday, yesterday))
+    service._keep_original(settings.data_dir, sha, "csv", content)  # the upload again
+    assert service.sweep_orphans(session, settings.data_dir) == 0 and original.exists()
+
+
+def test_the_report_survives_the_loss_of_its_original(client, session, settings, campus):
+    staff_upload(client, session, campus["a"], "a.csv",
+                 _csv(campus["course"], "not-an-id", date.today()))
+    next((settings.data_dir / "uploads").rglob("*.enc")).unlink()  # a retention rule, say
+    batch = session.exec(select(service.CompletionBatch)).first()
+    assert client.get(f"/staff/uploads/{batch.id}/errors.xlsx").status_code == 200
