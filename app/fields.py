@@ -9,6 +9,13 @@ from app.i18n import N_
 from app.trainees import validators
 
 _INVISIBLE = frozenset({"Cc", "Cf"})
+# Zero-width spaces and joiners, the word joiner and a byte-order mark come along when text is
+# pasted from WeChat or a web page; they are dropped, not held against the person typing.
+_PASTED = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def without_pasted_invisibles(text: str) -> str:
+    return text.translate(_PASTED)
 
 
 def has_control_chars(text: str) -> bool:
@@ -20,8 +27,8 @@ def has_control_chars(text: str) -> bool:
     return any(unicodedata.category(ch) in _INVISIBLE and ch not in "\t\r\n" for ch in text)
 
 
-
 def _plain(text: str) -> str:
+    text = without_pasted_invisibles(text).strip()
     if has_control_chars(text):
         raise ValueError(N_("This field contains invisible control characters"))
     return text

@@ -23,7 +23,7 @@ from app.auth.models import User
 from app.certificates.serials import format_serial
 from app.config import get_settings
 from app.errors import Forbidden, Invalid, TooLarge
-from app.fields import has_control_chars
+from app.fields import has_control_chars, without_pasted_invisibles
 from app.i18n import N_, gettext
 from app.security import keys
 
@@ -167,11 +167,12 @@ async def csrf_form(request: Request,
     if not isinstance(sent, str) or not hmac.compare_digest(csrf_token(request).encode(),
                                                             sent.encode()):
         raise Forbidden(N_("The form has expired. Reload the page and try again."))
-    for name, value in form.multi_items():
+    items = [(name, without_pasted_invisibles(value) if isinstance(value, str) else value)
+             for name, value in form.multi_items()]
+    for name, value in items:
         if isinstance(value, str) and has_control_chars(value):
             raise Invalid([(name, N_("This field contains invisible control characters"))])
-    return form
-
+    return FormData(items)
 
 
 FormDep = Annotated[FormData, Depends(csrf_form)]
