@@ -177,13 +177,13 @@ class NumberStyles:
 class SheetRows:
     """A worksheet's rows as (row number, {column: cell}, numeric columns): only the rows that
     hold a value, and only their first max_columns columns. Row numbers come from the file, so
-    a gap is just a jump: nothing is made for the rows in between. Rows past last_line are
-    refused even when blank: each costs work, and they come in order, so there are at most
-    last_line of them."""
+    a gap is just a jump: nothing is made for the rows in between. Rows past last_line (the
+    last row a sheet has) are refused even when blank, and rows come in order, so there are
+    at most last_line of them."""
 
-    def __init__(self, cell_value, *, max_columns: int, last_line: int, max_rows: int):
+    def __init__(self, cell_value, *, max_columns: int, last_line: int):
         self.cell_value = cell_value  # (type, style, value, formula, inline) -> (text, numeric)
-        self.max_columns, self.last_line, self.max_rows = max_columns, last_line, max_rows
+        self.max_columns, self.last_line = max_columns, last_line
         self.done: list[tuple[int, dict[int, str], list[int]]] = []
         self.depth = 0
         self.line = 0
@@ -224,7 +224,7 @@ class SheetRows:
         if line <= self.line:
             raise UploadRefused(UNREADABLE)  # rows out of order: Excel never writes them
         if line > self.last_line:
-            raise UploadRefused(PAST_THE_CAP, {"line": str(line), "max": str(self.max_rows)})
+            raise UploadRefused(PAST_THE_CAP, {"line": str(line), "max": str(self.last_line)})
         self.line = line
         self._row, self._numeric, self._column, self._cells = {}, [], 0, 0
 

@@ -16,10 +16,10 @@ from decimal import Decimal
 
 from app.i18n import N_
 
-MAX_ROWS = 50_000
-# Rows allowed above the data (title, header, blank rows): past MAX_ROWS + ROWS_ABOVE a file
-# is refused whether its rows hold anything or not, since even a blank row costs work.
-ROWS_ABOVE = 100
+MAX_ROWS = 50_000  # rows that hold data; blank rows do not count (templates carry formatting
+# far down, and Excel's CSV export of them writes ",,,,," lines), but no row may be numbered
+# past the last row a sheet has: blank rows cost only reading, bounded by that and the size.
+EXCEL_ROWS = 1_048_576
 # Columns read from each row. A completions file needs five, exports from student systems
 # carry a few dozen; a row is never made wider than this, however far right a cell is.
 MAX_COLUMNS = 64
@@ -28,8 +28,8 @@ MAX_CELL = 32_767  # characters in a cell, as in Excel
 REQUIRED = ("id_number", "course_code", "completed_on")
 
 PAST_THE_CAP = N_(
-    "Row %(line)s is past the limit of %(max)s rows a file may have, empty rows included: "
-    "delete the empty rows or split the file"
+    "Row %(line)s is past the last row a sheet can have (%(max)s): delete the empty rows "
+    "below your data or split the file"
 )
 TOO_MANY_COLUMNS = N_(
     "A row has more than %(max)s columns, more than Excel allows: delete the columns to the "
@@ -274,12 +274,11 @@ def _collect(records: Iterable[Record]) -> tuple[list[str], list[Row]]:
 
 
 def _capped(records: Iterable[Record]) -> Iterator[Record]:
-    # By line number, so blank rows count: five million empty CSV lines stop at line 50,101,
-    # and an XLSX row numbered 20,000,000 is refused as it comes, its gap never made.
-    last = MAX_ROWS + ROWS_ABOVE
+    # By line number: ten million empty CSV lines stop at Excel's last row, and an XLSX row
+    # numbered 20,000,000 is refused as it comes, its gap never made.
     for record in records:
-        if record[0] > last:
-            raise UploadRefused(PAST_THE_CAP, {"line": str(record[0]), "max": str(MAX_ROWS)})
+        if record[0] > EXCEL_ROWS:
+            raise UploadRefused(PAST_THE_CAP, {"line": str(record[0]), "max": str(EXCEL_ROWS)})
         yield record
 
 

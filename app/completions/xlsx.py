@@ -27,10 +27,11 @@ from app.completions.parsing import Record, UploadRefused
 from app.i18n import N_
 
 MAX_ENTRIES = 500  # a workbook of completions has about ten parts; pictures and sheets add some
-# Measured by bench/hostile_uploads.py: a 100,000-row completions workbook (twice the row cap;
-# ID as text, course code, date, name, score) written by openpyxl, which inlines its strings,
-# unpacks to 26.8 MiB; laid out as Excel saves it (shared strings, row attributes) 25.3 MiB.
-MAX_UNZIPPED = 32 * 1024 * 1024
+# Measured with openpyxl, which inlines its strings (Excel's shared strings make files smaller):
+# a 100,000-row sheet of the five completion columns unpacks to 26.8 MiB (bench/hostile_uploads.py);
+# one of 12 columns, as a student system exports it, 70.7 MiB; 50,000 rows of 25 columns 73.1 MiB.
+# Reading streams, so the limit bounds time (about 15 MiB of XML a second), not memory.
+MAX_UNZIPPED = 80 * 1024 * 1024
 MAX_RATIO = 200  # real workbooks compress 5-20 times; zip bombs a thousand times
 _DIRECTORY = MAX_ENTRIES * 256  # bytes of central directory; a real record takes about 100
 
@@ -100,8 +101,7 @@ def _records(data: bytes) -> Iterator[Record]:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             sheet, cell_value = _workbook(archive)
             rows = ooxml.SheetRows(cell_value, max_columns=parsing.MAX_COLUMNS,
-                                   last_line=parsing.MAX_ROWS + parsing.ROWS_ABOVE,
-                                   max_rows=parsing.MAX_ROWS)
+                                   last_line=parsing.EXCEL_ROWS)
             with archive.open(sheet) as member:
                 for _ in ooxml.feed(member, rows):
                     for line, cells, numeric in rows.done:

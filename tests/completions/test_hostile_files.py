@@ -50,7 +50,7 @@ def test_a_row_twenty_million_lines_down_is_refused(client, session, campus):
     assert len(data) < 2048
     response = staff_upload(client, session, campus["a"], "a.xlsx", data)
     assert response.status_code == 422
-    assert "第 20000000 行" in response.text and "空行也计算在内" in response.text
+    assert "第 20000000 行" in response.text and "最后一行" in response.text
     assert _no_batch(session)
 
 
@@ -81,26 +81,32 @@ def test_rows_are_cut_to_the_width_of_the_header():
     assert peak < 32 * 2**20  # 16,384 cells a row took over 300 MiB
 
 
-def test_blank_rows_count_toward_the_cap(monkeypatch):
+def test_blank_rows_do_not_count_but_no_row_lies_past_excels_last(monkeypatch):
     monkeypatch.setattr(parsing, "MAX_ROWS", 2)
-    far = parsing.MAX_ROWS + parsing.ROWS_ABOVE + 1
-    csv_file = utf8_bom_csv([ROW]) + b"\r\n" * far + ",".join(ROW).encode()
-    assert refused("a.csv", csv_file).params == {"line": str(far), "max": "2"}
-    sheet = raw_xlsx(HEADER + inline_row(2, ROW) + inline_row(far + 10, ROW))
-    assert refused("a.xlsx", sheet).params == {"line": str(far + 10), "max": "2"}
-    # Formatting left on an empty row far below the data: the row is there all the same.
-    styled = raw_xlsx(HEADER + inline_row(2, ROW) + '<row r="1048576"><c r="A1048576" s="1"/></row>')
-    assert refused("a.xlsx", styled).params == {"line": "1048576", "max": "2"}
-    # Nor can rows come back up (row 2 again, and again) to stay under the cap.
+    # Formatting a template carries far down, and the ",,,," lines Excel's CSV export makes
+    # of it, are nobody's data: they neither count nor refuse the file.
+    csv_file = utf8_bom_csv([ROW]) + b",,,,\r\n" * 100 + ",".join(ROW).encode()
+    assert len(parse_completion_file("a.csv", csv_file).rows) == 2
+    styled = raw_xlsx(HEADER + inline_row(2, ROW) + '<row r="60000" s="1" customFormat="1"/>'
+                      + '<row r="1048576"><c r="A1048576" s="1"/></row>')
+    assert len(parse_completion_file("a.xlsx", styled).rows) == 1
+    # Rows that hold data count, wherever they are.
+    three = raw_xlsx(HEADER + "".join(inline_row(n, ROW) for n in (2, 30_000, 60_000)))
+    assert refused("a.xlsx", three).params == {"max": "2"}
+    # A row past the last one a sheet has is no Excel file's, blank or not.
+    past = raw_xlsx(HEADER + inline_row(2, ROW) + '<row r="1048577"/>')
+    assert refused("a.xlsx", past).params == {"line": "1048577", "max": "1048576"}
+    # Nor can rows come back up (row 2 again, and again).
     again = raw_xlsx(HEADER + inline_row(2, ROW) + '<row r="2"/>')
     assert refused("a.xlsx", again).message == xlsx_reader.UNREADABLE
 
 
-def test_blank_lines_count_toward_the_row_cap_over_http(client, session, campus):
-    content = utf8_bom_csv([ROW]) + b"\r\n" * 60_000 + ",".join(ROW).encode()
-    response = staff_upload(client, session, campus["a"], "a.csv", content)
-    assert response.status_code == 422 and "空行也计算在内" in response.text
-    assert _no_batch(session)
+def test_blank_lines_over_http(client, session, campus):
+    fine = utf8_bom_csv([ROW]) + b"\r\n" * 60_000
+    assert staff_upload(client, session, campus["a"], "a.csv", fine).status_code == 200
+    endless = utf8_bom_csv([ROW]) + b"\n" * 1_100_000
+    response = staff_upload(client, session, campus["a"], "b.csv", endless)
+    assert response.status_code == 422 and "最后一行" in response.text
 
 
 def test_csv_rows_with_endless_empty_columns():
