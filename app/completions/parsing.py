@@ -312,6 +312,12 @@ def _map_header(header: list[str]) -> dict[str, int]:
         if name:
             columns[name] = index
     missing = [_LABELS[name] for name in REQUIRED if name not in columns]
+    if missing and len(header) >= MAX_COLUMNS:  # the column may be there, beyond what is read
+        raise UploadRefused(
+            N_("Required columns are missing from the first %(max)s columns, the only ones "
+               "read: %(columns)s. Move them to the left"),
+            {"columns": "; ".join(missing), "max": str(MAX_COLUMNS)},
+        )
     if missing:
         raise UploadRefused(
             N_("Required columns are missing: %(columns)s"), {"columns": "; ".join(missing)}

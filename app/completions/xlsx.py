@@ -6,6 +6,7 @@ of a far one, so the sheet's declared dimension is neither trusted nor needed.
 """
 
 import io
+import logging
 import posixpath
 import struct
 import zipfile
@@ -34,6 +35,8 @@ MAX_ENTRIES = 500  # a workbook of completions has about ten parts; pictures and
 MAX_UNZIPPED = 80 * 1024 * 1024
 MAX_RATIO = 200  # real workbooks compress 5-20 times; zip bombs a thousand times
 _DIRECTORY = MAX_ENTRIES * 256  # bytes of central directory; a real record takes about 100
+
+log = logging.getLogger(__name__)
 
 TOO_MANY_PARTS = N_(
     "The workbook has more than %(max)s parts (sheets, pictures and the like): keep only the "
@@ -110,6 +113,9 @@ def _records(data: bytes) -> Iterator[Record]:
     except UploadRefused:
         raise
     except _DAMAGED as exc:
+        # The kind of error only, never its text (it may quote a cell): a defect of this
+        # reader must be findable, not just look like a damaged file to the clerk.
+        log.warning("workbook refused as unreadable: %s", type(exc).__name__)
         raise UploadRefused(UNREADABLE) from exc
 
 

@@ -176,3 +176,9 @@ def test_more_sheets_than_parts_are_refused():
         for name, content in parts.items():
             archive.writestr(name, content)
     assert refused("a.xlsx", out.getvalue()).message == xlsx_reader.TOO_MANY_PARTS
+
+
+def test_a_required_column_beyond_the_columns_read_is_named_so():
+    header = [f"备注{n}" for n in range(70)] + ["身份证号", "课程代码", "结业日期"]
+    error = refused("a.csv", utf8_bom_csv([ROW], header=header))
+    assert error.params["max"] == str(parsing.MAX_COLUMNS) and "身份证号" in error.params["columns"]
