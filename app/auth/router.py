@@ -2,8 +2,8 @@ from fastapi import APIRouter, Depends, Request
 
 from app.audit import service as audit
 from app.auth import service, throttle
-from app.auth.throttle import Limit
 from app.auth.deps import SESSION_COOKIE, load_user
+from app.auth.throttle import Limit
 from app.config import get_settings
 from app.db import SessionDep
 from app.i18n import N_, gettext

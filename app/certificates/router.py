@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app.auth import throttle
-from app.auth.throttle import Limit
 from app.auth.deps import ApiPrincipal, StaffUser, load_user
+from app.auth.throttle import Limit
 from app.certificates import serials, service
 from app.certificates.models import Certificate
 from app.courses.deps import ApiOwnCourse, OwnCourse

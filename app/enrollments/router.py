@@ -5,8 +5,8 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
 from app.auth import throttle
-from app.auth.throttle import Limit
 from app.auth.deps import load_user
+from app.auth.throttle import Limit
 from app.companies import service as companies
 from app.courses import service as courses
 from app.courses.models import Course
