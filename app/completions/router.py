@@ -9,7 +9,7 @@ from openpyxl import Workbook
 from sqlmodel import col, select
 
 from app.auth.deps import ApiUniversity, StaffUser, load_user
-from app.completions import service
+from app.completions import parsing, service
 from app.completions.models import CompletionBatch
 from app.db import SessionDep
 from app.errors import Invalid, TooLarge
@@ -89,7 +89,6 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # whole cell, an ID number perhaps, and the download fails. They become U+FFFD, not nothing,
 # so that "370102\x07..." stays visibly wrong instead of turning into a valid-looking ID.
 _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_EXCEL_CELL = 32_767  # characters; Excel calls a workbook with a longer cell damaged
 
 
 def _text_workbook(rows: list[list[str]]) -> bytes:
@@ -99,7 +98,7 @@ def _text_workbook(rows: list[list[str]]) -> bytes:
     sheet = workbook.active
     for r, row in enumerate(rows, start=1):
         for c, value in enumerate(row, start=1):
-            text = _NOT_IN_XML.sub("\ufffd", str(value))[:_EXCEL_CELL]
+            text = _NOT_IN_XML.sub("\ufffd", str(value))[:parsing.MAX_CELL]  # Excel calls a longer cell damaged
             cell = sheet.cell(row=r, column=c, value=text)
             cell.data_type, cell.number_format = "s", "@"
     out = io.BytesIO()
