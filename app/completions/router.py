@@ -98,7 +98,8 @@ def _text_workbook(rows: list[list[str]]) -> bytes:
     sheet = workbook.active
     for r, row in enumerate(rows, start=1):
         for c, value in enumerate(row, start=1):
-            text = _NOT_IN_XML.sub("\ufffd", str(value))[:parsing.MAX_CELL]  # Excel calls a longer cell damaged
+            # Cut at Excel's cell size: Excel calls a workbook with a longer cell damaged.
+            text = _NOT_IN_XML.sub("\ufffd", str(value))[:parsing.MAX_CELL]
             cell = sheet.cell(row=r, column=c, value=text)
             cell.data_type, cell.number_format = "s", "@"
     out = io.BytesIO()
