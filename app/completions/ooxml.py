@@ -13,7 +13,7 @@ from xml.parsers import expat
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
 from openpyxl.utils import get_column_letter
 
-from app.completions.parsing import (
+from app.completions.limits import (
     CELL_TOO_LONG,
     EXCEL_COLUMNS,
     MAX_CELL,

@@ -24,13 +24,14 @@ from openpyxl.utils.datetime import (
 
 from app.completions import ooxml, parsing
 from app.completions.ooxml import UNREADABLE
-from app.completions.parsing import Record, UploadRefused
+from app.completions.limits import Record, UploadRefused
 from app.i18n import N_
 
 MAX_ENTRIES = 500  # a workbook of completions has about ten parts; pictures and sheets add some
-# Measured with openpyxl, which inlines its strings (Excel's shared strings make files smaller):
-# a 100,000-row sheet of the five completion columns unpacks to 26.8 MiB (bench/hostile_uploads.py);
-# one of 12 columns, as a student system exports it, 70.7 MiB; 50,000 rows of 25 columns 73.1 MiB.
+# Measured with openpyxl, which inlines its strings (Excel's shared strings make files
+# smaller): a 100,000-row sheet of the five completion columns unpacks to 26.8 MiB
+# (bench/hostile_uploads.py); one of 12 columns, as a student system exports it, 70.7 MiB;
+# 50,000 rows of 25 columns, 73.1 MiB.
 # Reading streams, so the limit bounds time (about 15 MiB of XML a second), not memory.
 MAX_UNZIPPED = 80 * 1024 * 1024
 MAX_RATIO = 200  # real workbooks compress 5-20 times; zip bombs a thousand times
