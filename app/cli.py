@@ -66,13 +66,13 @@ def _sweep_orphans() -> None:
     """Files a process killed mid-work left behind with no record naming them (they hold
     holders' names): removed at every start, before anything is served."""
     from app.certificates import service as certificates
-    from app.completions import service as completions
+    from app.completions import originals
     from app.config import get_settings
 
     data_dir = get_settings().data_dir
     with _session() as session:
         removed = certificates.sweep_orphans(session, data_dir)
-        removed += completions.sweep_orphans(session, data_dir)
+        removed += originals.sweep_orphans(session, data_dir)
     if removed:
         typer.echo(f"removed {removed} files that no record names", err=True)
 

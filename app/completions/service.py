@@ -2,11 +2,8 @@
 
 import hashlib
 import json
-import os
-import tempfile
-import time
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.certificates.models import Certificate
-from app.completions import parsing
+from app.completions import originals, parsing
 from app.completions.models import Completion, CompletionBatch
 from app.courses.models import Course
 from app.db import utcnow
@@ -71,7 +68,7 @@ def import_file(session: Session, upload: Upload, *, data_dir: Path, today: date
     except parsing.UploadRefused as exc:
         raise Invalid([("file", exc.message)], message=exc.message, params=exc.params) from exc
     sha256 = hashlib.sha256(upload.data).hexdigest()
-    _keep_original(data_dir, sha256, parsed.format, upload.data)
+    originals.keep(data_dir, sha256, parsed.format, upload.data)
     plan = _classify(session, upload.university, parsed.rows, today)
     batch = _record_batch(session, upload, parsed, sha256, plan)
     try:
@@ -85,72 +82,20 @@ def import_file(session: Session, upload: Upload, *, data_dir: Path, today: date
     return batch
 
 
-def _original_path(data_dir: Path, sha256: str, fmt: str) -> Path:
-    return data_dir / "uploads" / sha256[:2] / f"{sha256}.{fmt}.enc"
-
-
-def _keep_original(data_dir: Path, sha256: str, fmt: str, data: bytes) -> None:
-    """Stored by content, so the same file uploaded twice is kept once; encrypted at rest,
-    because the file holds ID numbers in clear."""
-    path = _original_path(data_dir, sha256, fmt)
-    if path.exists():
-        # Touched, so that a sweep (which spares young files) cannot take it before the batch
-        # that names it again is committed.
-        os.utime(path)
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # A temporary file of its own: two uploads of the same file may run at once.
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".partial", delete=False) as f:
-            f.write(keys().encrypt_bytes(data))
-        Path(f.name).replace(path)
-
-
-def sweep_orphans(session: Session, data_dir: Path, *, grace: timedelta = timedelta(hours=1)
-                  ) -> int:
-    """Delete uploaded originals that no batch names (an upload refused or killed after the
-    file was kept: it holds ID numbers) and half-written temporary files; returns how many.
-    Files younger than grace are left alone: another instance may be about to commit them."""
-    folder = data_dir / "uploads"
-    if not folder.is_dir():
-        return 0
-    cutoff = time.time() - grace.total_seconds()
-    # Listed before the rows are read, so a batch committed meanwhile is seen by the query.
-    files = [p for p in folder.rglob("*") if p.is_file() and _mtime(p) < cutoff]
-    named = {_original_path(data_dir, sha, fmt) for sha, fmt in session.exec(
-        select(CompletionBatch.sha256, CompletionBatch.format))}
-    removed = 0
-    for path in files:
-        if path not in named:
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except FileNotFoundError:  # another instance swept it first
-        return float("inf")
-
-
-def original_file(batch: CompletionBatch, data_dir: Path) -> bytes:
-    return keys().decrypt_bytes(_original_path(data_dir, batch.sha256, batch.format).read_bytes())
-
-
 def error_report(batch: CompletionBatch, data_dir: Path, reason) -> list[list[str]]:
     """The rejected rows as the user sent them, plus a reason column, to fix and upload again."""
     try:
-        parsed = parsing.parse_completion_file(batch.filename, original_file(batch, data_dir),
+        parsed = parsing.parse_completion_file(batch.filename, originals.read(batch, data_dir),
                                                encoding=batch.encoding)
-        header, originals = parsed.header, {row.line: row.original for row in parsed.rows}
+        header, sent = parsed.header, {row.line: row.original for row in parsed.rows}
     except (parsing.UploadRefused, FileNotFoundError):
         # Refused now though accepted then (the limits were tightened since), or the original
         # is gone (deleted after its retention period): lines and reasons are still worth having.
-        header, originals = [], {}
+        header, sent = [], {}
     rows = [[*header, reason("Line"), reason("Reason")]]
     for o in outcomes(batch):
         if o.status == "error":
-            cells = originals.get(o.line, [])
+            cells = sent.get(o.line, [])
             padding = [""] * (len(header) - len(cells))  # so that the reason column lines up
             rows.append([*cells, *padding, str(o.line), reason(o.message)])
     return rows

@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from app.certificates import service as certificates
 from app.certificates.models import Certificate
-from app.completions import service
+from app.completions import originals, service
 from app.completions.models import Completion
 from tests.completions.uploads import staff_upload
 
@@ -59,7 +59,7 @@ def test_originals_no_upload_names_are_swept(client, session, settings, campus):
     yesterday = time.time() - 86400
     for path in (orphan, partial, batch_file):
         os.utime(path, (yesterday, yesterday))
-    assert service.sweep_orphans(session, settings.data_dir) == 2
+    assert originals.sweep_orphans(session, settings.data_dir) == 2
     assert batch_file.exists() and young.exists()
     assert not orphan.exists() and not partial.exists()
 
@@ -90,12 +90,12 @@ def test_a_reused_original_is_kept_through_a_sweep(session, settings):
 
     content = b"id_number,course_code,completed_on\r\n"
     sha = hashlib.sha256(content).hexdigest()
-    service._keep_original(settings.data_dir, sha, "csv", content)
+    originals.keep(settings.data_dir, sha, "csv", content)
     original = next((settings.data_dir / "uploads").rglob("*.enc"))
     yesterday = time.time() - 86400
     os.utime(original, (yesterday, yesterday))
-    service._keep_original(settings.data_dir, sha, "csv", content)  # the upload again
-    assert service.sweep_orphans(session, settings.data_dir) == 0 and original.exists()
+    originals.keep(settings.data_dir, sha, "csv", content)  # the upload again
+    assert originals.sweep_orphans(session, settings.data_dir) == 0 and original.exists()
 
 
 def test_the_report_survives_the_loss_of_its_original(client, session, settings, campus):
