@@ -30,6 +30,16 @@ MAX_DEPTH = 32  # Excel's parts nest about a dozen elements deep; expat keeps a 
 MAX_SHARED_STRINGS = 500_000  # 100,000 rows of completions as Excel saves them hold 108,000
 MAX_FORMATS = 10_000  # Excel allows about 250 number formats and 64,000 cell styles a workbook
 MAX_STYLES = 100_000
+# The work and memory a sheet may cost, whatever its bytes: expat calls back for every element
+# (about a microsecond each), and one shared string or formula may be referenced by every cell.
+# 50,000 rows of 30 columns hold 3 million elements (a cell and its value) and, at 20
+# characters a cell, 30 million characters.
+MAX_ELEMENTS = 3_000_000
+MAX_KEPT_CHARACTERS = 32 * 1024 * 1024
+TOO_MUCH = N_(
+    "The sheet holds more than a file of completions needs: delete the unused rows and columns "
+    "(or split the file) and upload it again"
+)
 _CHUNK = 64 * 1024
 # Built-in number formats that Chinese (and Japanese, Korean) Excel and WPS write without a
 # <numFmt> definition when a clerk picks a native date or time: 31 is yyyy"年"m"月"d"日",
@@ -97,6 +107,8 @@ class SharedStrings:
             raise UploadRefused(UNREADABLE)
         tag = local(name)
         if tag == "si":
+            if self._parts is not None:  # an item inside an item
+                raise UploadRefused(UNREADABLE)
             self._parts, self._length = [], 0
         elif tag == "rPh":
             self._phonetic += 1
@@ -195,15 +207,23 @@ class SheetRows:
         self._shared_formula = None
         self._groups: dict[str, str] = {}  # shared formulas: group -> the first cell's text
         self._phonetic = False
+        self._elements = self._kept = 0
 
     def start(self, name, attrs):
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise UploadRefused(UNREADABLE)
+        self._elements += 1
+        if self._elements > MAX_ELEMENTS:
+            raise UploadRefused(TOO_MUCH)
         tag = name[name.rfind(" ") + 1 :]  # local(name), inlined: called per element
         if tag == "c" and self._row is not None:
+            if self._kind is not None:  # a cell inside a cell: no spreadsheet writes that
+                raise UploadRefused(UNREADABLE)
             self._start_cell(attrs)
         elif tag == "row":
+            if self._row is not None:  # a row inside a row
+                raise UploadRefused(UNREADABLE)
             self._start_row(attrs)
         elif self._kind is None:
             return
@@ -269,6 +289,9 @@ class SheetRows:
         inline = "".join(self._inline) if self._inline is not None else None
         text, numeric = self.cell_value(self._kind, self._style, value, formula, inline)
         if text:
+            self._kept += len(text)
+            if self._kept > MAX_KEPT_CHARACTERS:
+                raise UploadRefused(TOO_MUCH)
             self._row[self._column] = text
             if numeric:
                 self._numeric.append(self._column - 1)

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Path, Request, UploadFile
 from fastapi.responses import Response
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from sqlmodel import col, select
 
 from app.auth.deps import ApiUniversity, StaffUser, load_user
@@ -94,14 +95,19 @@ _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
 def _text_workbook(rows: list[list[str]]) -> bytes:
     """Every cell is text: Excel keeps 18-digit ID numbers intact (a CSV would turn them into
     3.70102E+17), and a cell starting with "=" stays text instead of running as a formula."""
-    workbook = Workbook()
-    sheet = workbook.active
-    for r, row in enumerate(rows, start=1):
-        for c, value in enumerate(row, start=1):
+    workbook = Workbook(write_only=True)  # streamed: a few times faster than cell by cell
+    sheet = workbook.create_sheet()
+    for row in rows:
+        cells = []
+        for value in row:
+            if value == "":
+                cells.append(None)  # left empty, as Excel leaves it
+                continue
             # Cut at Excel's cell size: Excel calls a workbook with a longer cell damaged.
-            text = _NOT_IN_XML.sub("\ufffd", str(value))[:parsing.MAX_CELL]
-            cell = sheet.cell(row=r, column=c, value=text)
+            cell = WriteOnlyCell(sheet, _NOT_IN_XML.sub("\ufffd", str(value))[:parsing.MAX_CELL])
             cell.data_type, cell.number_format = "s", "@"
+            cells.append(cell)
+        sheet.append(cells)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

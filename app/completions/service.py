@@ -93,12 +93,21 @@ def error_report(batch: CompletionBatch, data_dir: Path, reason) -> list[list[st
         # is gone (deleted after its retention period): lines and reasons are still worth having.
         header, sent = [], {}
     rows = [[*header, reason("Line"), reason("Reason")]]
-    for o in outcomes(batch):
-        if o.status == "error":
-            cells = sent.get(o.line, [])
-            padding = [""] * (len(header) - len(cells))  # so that the reason column lines up
-            rows.append([*cells, *padding, str(o.line), reason(o.message)])
+    rejected = [o for o in outcomes(batch) if o.status == "error"]
+    for o in rejected[:REPORT_ROWS]:
+        cells = sent.get(o.line, [])
+        padding = [""] * (len(header) - len(cells))  # so that the reason column lines up
+        rows.append([*cells, *padding, str(o.line), reason(o.message)])
+    if len(rejected) > REPORT_ROWS:
+        rows.append([""] * (len(header) + 1) + [reason(
+            N_("%(more)s more rejected rows are not listed: fix these, upload again, and the "
+               "next report lists the rest"), more=len(rejected) - REPORT_ROWS)])
     return rows
+
+
+# A file whose every row is rejected is the wrong file; its first rows say why. Tens of
+# thousands of wide rows would take a minute to write, at every download.
+REPORT_ROWS = 5_000
 
 
 def _classify(session: Session, university: University, rows: list, today: date) -> _Plan:

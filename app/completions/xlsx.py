@@ -97,6 +97,7 @@ def read_records(data: bytes) -> Iterator[Record]:
 # What a damaged or hand-made archive raises on the way; all mean the same to the user.
 _DAMAGED = (expat.ExpatError, zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError,
             IndexError, ValueError, OverflowError, struct.error,
+            AttributeError, TypeError,  # elements where no spreadsheet puts them
             NotImplementedError)  # a compression method zipfile lacks, such as Deflate64
 
 
@@ -139,6 +140,9 @@ def _workbook(archive: zipfile.ZipFile):
                   if kind.endswith("/worksheet") and path in parts), None)
     if sheet is None:
         raise UploadRefused(N_("The workbook has no worksheet"))
+    named = [part for part in (sheet, rels.strings, rels.styles) if part]
+    if len(set(named)) < len(named):
+        raise UploadRefused(UNREADABLE)  # one part named as two: it would be read twice over
     strings, styles = ooxml.SharedStrings(), ooxml.NumberStyles()
     if rels.strings:
         with archive.open(rels.strings) as member:

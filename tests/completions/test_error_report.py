@@ -19,7 +19,8 @@ def _report(client, session) -> list[list[str]]:
     response = client.get(f"/staff/uploads/{batch.id}/errors.xlsx")
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
-    assert all(cell.data_type == "s" for row in sheet.iter_rows() for cell in row)
+    assert all(cell.data_type == "s" for row in sheet.iter_rows() for cell in row
+               if cell.value is not None)
     return [[cell.value for cell in row] for row in sheet.iter_rows()]
 
 
@@ -36,3 +37,15 @@ def test_error_report_of_a_file_the_parser_refuses_since(client, session, campus
     staff_upload(client, session, campus["a"], "a.csv", utf8_bom_csv([row]))
     monkeypatch.setattr(parsing, "MAX_ROWS", 0)  # limits tightened after the upload
     assert _report(client, session) == [["行号", "原因"], ["2", "本校没有该代码的课程"]]
+
+
+def test_a_report_of_thousands_of_rejected_rows_lists_the_first_and_says_how_many_more(
+        client, session, campus, monkeypatch):
+    from app.completions import service
+
+    monkeypatch.setattr(service, "REPORT_ROWS", 2)
+    rows = [["张三", "not-an-id", "QLU-DIG-01", DONE, ""] for _ in range(5)]
+    staff_upload(client, session, campus["a"], "a.csv", utf8_bom_csv(rows))
+    table = _report(client, session)
+    assert len(table) == 1 + 2 + 1 and "3" in table[-1][-1] and "未列出" in table[-1][-1]
+    assert table[1][:2] == ["张三", "not-an-id"] and table[1][-2] == "2"

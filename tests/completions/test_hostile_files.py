@@ -182,3 +182,59 @@ def test_a_required_column_beyond_the_columns_read_is_named_so():
     header = [f"备注{n}" for n in range(70)] + ["身份证号", "课程代码", "结业日期"]
     error = refused("a.csv", utf8_bom_csv([ROW], header=header))
     assert error.params["max"] == str(parsing.MAX_COLUMNS) and "身份证号" in error.params["columns"]
+
+
+# --- work and memory that the bytes do not show (a second attack run) ------------------------
+
+
+def _noise(kib: int) -> str:
+    """Random text in a comment, as an attacker adds it to keep the compression ratio low."""
+    import os
+
+    return f"<!-- {os.urandom(kib * 512).hex()} -->"
+
+
+def test_one_shared_string_referenced_by_every_cell_is_refused_before_it_costs_memory():
+    from tests.files import shared_strings
+
+    cells = "".join('<c t="s"><v>0</v></c>' for _ in range(64))
+    rows = "".join(f'<row r="{n}">{cells}</row>' for n in range(2, 1200))
+    data = raw_xlsx(HEADER + rows, strings=shared_strings(["x" * 32_000]))
+    assert len(data) < 64 * 1024
+    tracemalloc.start()
+    try:
+        error = refused("a.xlsx", data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert error.message == ooxml.TOO_MUCH and peak < 100 * 2**20  # it took 2 GB
+
+
+def test_one_shared_formula_referenced_by_every_cell_is_refused_too():
+    first = f'<c r="A2"><f t="shared" si="0" ref="A2:A9999">{"A" * 32_000}</f><v>1</v></c>'
+    rows = "".join(f'<row r="{n}">' + '<c><f t="shared" si="0"/><v>1</v></c>' * 64 + "</row>"
+                   for n in range(3, 1200))
+    data = raw_xlsx(_noise(64) + HEADER + f'<row r="2">{first}</row>' + rows)
+    assert refused("a.xlsx", data).message == ooxml.TOO_MUCH
+
+
+def test_millions_of_empty_cells_are_refused_at_the_element_budget(monkeypatch):
+    monkeypatch.setattr(ooxml, "MAX_ELEMENTS", 10_000)  # the same path as 3 million, quicker
+    rows = "".join(f'<row r="{n}">' + "<c/>" * 1000 + "</row>" for n in range(2, 40))
+    assert refused("a.xlsx", raw_xlsx(_noise(8) + HEADER + rows)).message == ooxml.TOO_MUCH
+
+
+@pytest.mark.parametrize("sheet", [
+    '<row r="2"><c t="n"><row/><v>1</v></c></row>',
+    '<row r="2"><c t="inlineStr"><is><row r="3"/></is></c></row>',
+    '<row r="2"><c t="n"><c t="n"><v>1</v></c></c></row>',
+])
+def test_elements_where_no_spreadsheet_puts_them_are_unreadable_not_a_crash(sheet):
+    assert refused("a.xlsx", raw_xlsx(HEADER + sheet)).message == xlsx_reader.UNREADABLE
+
+
+def test_a_shared_string_item_inside_another_is_unreadable():
+    strings = (b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats'
+               b'.org/spreadsheetml/2006/main"><si><t>a<si/>b</t></si></sst>')
+    data = raw_xlsx(HEADER + '<row r="2"><c t="s"><v>0</v></c></row>', strings=strings)
+    assert refused("a.xlsx", data).message == xlsx_reader.UNREADABLE
