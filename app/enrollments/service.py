@@ -70,13 +70,15 @@ def enroll(session: Session, data: EnrollmentCreate, *, channel: str, today: dat
         raise Conflict(N_("Enrollment for this course is closed"))
     # The seat first and the name before "already enrolled": the answers must not tell a
     # stranger holding an ID number whether it is registered, under which name, or where.
+    # Every check that does not depend on who holds the number (the seat, the employer) comes
+    # first, so that its answer is the same for a registered and an unregistered number.
     _take_seat(session, course)
+    company = companies.find_or_create(session, uscc=data.company_uscc, name=data.company_name)
     trainee = trainees.get_by_id_number(session, data.id_number)
     if trainee is not None:
         trainees.check_name(trainee, data.name)
         if _enrolled(session, trainee.id, course.id):
             raise AlreadyEnrolled(N_("This ID number is already enrolled in this course"))
-    company = companies.find_or_create(session, uscc=data.company_uscc, name=data.company_name)
     trainee = trainee or trainees.register(session, id_number=data.id_number, name=data.name)
     k = keys()
     enrollment = Enrollment(

@@ -1,3 +1,4 @@
+import random
 import re
 from datetime import date, timedelta
 
@@ -268,3 +269,20 @@ def test_one_address_cannot_take_every_seat_of_a_course(client, web_app, session
     colleague = TestClient(web_app, base_url="http://testserver", client=("192.0.2.9", 5000))
     assert colleague.post("/api/v1/enrollments", json={**body, "id_number": new_id_number()}
                           ).status_code == 201
+
+
+def test_an_unknown_employer_is_refused_alike_for_registered_and_unregistered_numbers(
+        client, session):
+    from app.companies.validators import fake_uscc
+
+    course, other = (make_course(session, make_university(session)) for _ in range(2))
+    _, registered = make_enrollment(session, course, name="李䶮")
+    unknown = fake_uscc(random.Random(3))
+    answers = []
+    for id_number in (registered, new_id_number()):
+        response = client.post("/api/v1/enrollments", json={
+            "course_code": other.code, "name": "王五", "id_number": id_number,
+            "mobile": "13800138000", "company_uscc": unknown, "consent": True})
+        answers.append((response.status_code, response.json()))
+    assert answers[0] == answers[1] and answers[0][0] == 422
+    assert answers[0][1]["errors"][0]["field"] == "company_name"
