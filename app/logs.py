@@ -15,7 +15,9 @@ from urllib.parse import unquote_plus
 # ID numbers and mobiles as they appear: unbroken (with a final X), or grouped by single spaces
 # or dashes the way people type them (370102 19900101 1237, 138-0013-8000).
 _UNBROKEN = re.compile(r"(?<![0-9])[0-9]{11,}(?:[Xx](?![A-Za-z]))?")
-_GROUPED = re.compile(r"(?<![0-9])[0-9]{3,8}(?:[ -][0-9]{2,8}){1,4}(?:[Xx](?![A-Za-z]))?")
+# Groups may be split by up to three of: spaces, tabs, dots, dashes, underscores, slashes.
+_GROUPED = re.compile(r"(?<![0-9])[0-9]{1,8}(?:[ \t.\-_/]{1,3}[0-9]{1,8}){1,8}"
+                      r"(?:[ \t.\-_/]{0,3}[Xx](?![A-Za-z]))?")
 _PERSONAL_LENGTHS = {11, 15, 18}  # a mobile, an old and a new ID number
 
 
@@ -36,8 +38,27 @@ def _mask_run(match: re.Match) -> str:
 
 
 def _mask_grouped(match: re.Match) -> str:
-    length = sum(ch.isalnum() for ch in match.group())
-    return _mask_run(match) if length in _PERSONAL_LENGTHS else match.group()
+    """Within a run of grouped digits, every stretch of whole groups as long as a mobile or
+    an ID number is masked ("+86 138 0013 8000": the last three groups)."""
+    parts = _SEPARATORS.split(match.group())  # groups at even places, separators between
+    groups = parts[::2]
+    out, i = [], 0
+    while i < len(groups):
+        for j in range(len(groups), i, -1):
+            if sum(len(g) for g in groups[i:j]) in _PERSONAL_LENGTHS:
+                span = "".join(groups[i:j])
+                out.append(span[:3] + "*" * (len(span) - 7) + span[-4:].upper())
+                i = j
+                break
+        else:
+            out.append(groups[i])
+            i += 1
+        if i < len(groups):
+            out.append(parts[2 * i - 1])
+    return "".join(out)
+
+
+_SEPARATORS = re.compile(r"([ \t.\-_/]+)")
 
 
 def _mask_record(record: logging.LogRecord) -> logging.LogRecord:

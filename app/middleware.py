@@ -127,7 +127,8 @@ class RequestContext:
         if conn.headers.get("sec-fetch-site") == "cross-site":
             return True
         origin = conn.headers.get("origin")
-        ours = {_origin(self.settings.public_url), _origin(str(conn.base_url))}
+        # None (an address that does not parse, such as a Host with port 99999) is never ours.
+        ours = {_origin(self.settings.public_url), _origin(str(conn.base_url))} - {None}
         return origin is not None and _origin(origin) not in ours
 
     def _too_large(self, scope: Scope) -> Response:

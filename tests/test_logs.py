@@ -59,6 +59,8 @@ def test_other_numbers_and_access_lines_keep_their_shape(masked):
 @pytest.mark.parametrize("spelt", [
     "%20370102199001011237", "370102+1990+0101+1237", "370102%201990%200101%201237",
     "370102 1990 0101 1237", "３７０１０２１９９００１０１１２３７", "%EF%BC%93%EF%BC%97%EF%BC%90102199001011237",
+    "370102++19900101++1237", "370102.19900101.1237", "370102_19900101_1237",
+    "370102%0919900101%091237", "370102%2F19900101%2F1237", "370+102+1990+0101+12+37",
 ])
 def test_id_numbers_however_spelt_in_a_request_line(masked, spelt):
     logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET",
@@ -68,7 +70,8 @@ def test_id_numbers_however_spelt_in_a_request_line(masked, spelt):
 
 
 @pytest.mark.parametrize("spelt", ["%2013800138000", "138-0013-8000", "+86 138 0013 8000",
-                                   "13800138000,13900139000"])
+                                   "13800138000,13900139000", "138++0013++8000",
+                                   "13+800+138+000", "138.0013.8000"])
 def test_mobiles_however_spelt(masked, spelt):
     logging.getLogger("app.test").warning("mobile %s", spelt)
     line = masked.records[-1].getMessage()

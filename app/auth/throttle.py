@@ -41,8 +41,10 @@ def client_address(request: HTTPConnection) -> str:
     except ValueError:
         return host
     if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped:
-            return str(address.ipv4_mapped)
+        # IPv4 behind IPv6: mapped (::ffff:a.b.c.d) or 6to4 (2002:a.b.c.d::/48), whose owner
+        # holds 65,536 /64s; each is its IPv4 address.
+        if address.ipv4_mapped or address.sixtofour:
+            return str(address.ipv4_mapped or address.sixtofour)
         return str(ipaddress.ip_network(f"{address}/64", strict=False))
     return str(address)
 
