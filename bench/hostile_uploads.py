@@ -136,6 +136,24 @@ def csv_giant_field() -> bytes:
     return (",".join(CHINESE_HEADER) + '\r\n"' + "x" * 9_000_000 + '",1,2,3,4\r\n').encode()
 
 
+def _noise(kib: int) -> str:
+    # Random text in a comment keeps the compression ratio under the limit, as an attacker does.
+    return f"<!-- {random.Random(5).randbytes(kib * 512).hex()} -->"
+
+
+def one_string_in_every_cell() -> bytes:
+    strings = shared_strings(["x" * 32_000])
+    row = "".join('<c t="s"><v>0</v></c>' for _ in range(64))
+    return raw_xlsx(_noise(16) + HEADER + "".join(f'<row r="{n}">{row}</row>'
+                                                  for n in range(2, 5002)), strings=strings)
+
+
+def empty_cells_past_column_64() -> bytes:
+    row = "<c/>" * 16_000
+    return raw_xlsx(_noise(800) + HEADER + inline_row(2, ROW)
+                    + "".join(f'<row r="{n}">{row}</row>' for n in range(3, 1203)))
+
+
 CASES = {
     "realistic 50,000 rows": lambda: realistic(50_000),
     "realistic 100,000 rows": lambda: realistic(100_000),
@@ -149,6 +167,8 @@ CASES = {
     "a 5,000,000-character cell": long_cells,
     "2,000,000 cells in one row": wide_row_of_cells,
     "1,800,000 empty rows": empty_rows,
+    "one 32,000-char string in 320,000 cells": one_string_in_every_cell,
+    "19,200,000 empty cells past column 64": empty_cells_past_column_64,
     "CSV: 5,000,000 blank lines": csv_blank_lines,
     "CSV: 100,000 empty columns": csv_empty_columns,
     "CSV: one line of 9,000,000 commas": csv_one_line_of_commas,
