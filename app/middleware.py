@@ -43,6 +43,10 @@ def install(app: FastAPI, settings: Settings) -> None:
 
 
 def allowed_hosts(settings: Settings) -> list[str]:
+    if settings.environment == "development":
+        # The demo is served on 0.0.0.0 so that a phone on the same network can open it by
+        # the machine's address; links and redirects are paths, so no Host is ever reflected.
+        return ["*"]
     public = urlsplit(settings.public_url).hostname or "localhost"
     extra = [host.strip() for host in settings.allowed_hosts.split(",") if host.strip()]
     return [public, *extra] + (LOCAL_HOSTS if settings.environment != "production" else [])

@@ -152,3 +152,14 @@ def test_pages_about_one_person_are_not_stored(client, session):
     for path in (f"/enrollments/{enrollment.enrollment_no}", "/verify/DL26-3PB0-AMYY-M",
                  "/api/v1/certificates/DL26-3PB0-AMYY-M"):
         assert not _stored(client.get(path)), path
+
+
+def test_development_serves_a_phone_on_the_same_network(settings, monkeypatch):
+    monkeypatch.setenv("DANDELION_ENVIRONMENT", "development")
+    get_settings.cache_clear()
+    application = create_app(get_settings())
+    try:
+        with TestClient(application, base_url="http://192.168.1.20:8000") as phone:
+            assert phone.get("/courses").status_code == 200
+    finally:
+        application.state.engine.dispose()
