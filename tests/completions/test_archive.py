@@ -7,18 +7,8 @@ import zipfile
 import pytest
 
 from app.completions import xlsx as xlsx_reader
-from app.completions.parsing import UploadRefused, parse_completion_file
-from tests.completions.uploads import staff_upload
-from tests.files import CHINESE_HEADER, inline_row, raw_xlsx
-
-HEADER = inline_row(1, CHINESE_HEADER)
-ROW = ["张三", "370102199001011234", "C2026001", "2026-05-01", "85"]
-
-
-def refused(filename: str, data: bytes) -> UploadRefused:
-    with pytest.raises(UploadRefused) as caught:
-        parse_completion_file(filename, data)
-    return caught.value
+from tests.completions.uploads import HEADER, ROW, refused, staff_upload
+from tests.files import inline_row, raw_xlsx
 
 
 def _no_unzipping(monkeypatch):

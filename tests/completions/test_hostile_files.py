@@ -17,9 +17,8 @@ from app.completions import ooxml, parsing
 from app.completions import xlsx as xlsx_reader
 from app.completions.models import CompletionBatch
 from app.completions.parsing import UploadRefused, parse_completion_file
-from tests.completions.uploads import staff_upload
+from tests.completions.uploads import HEADER, ROW, refused, staff_upload
 from tests.files import (
-    CHINESE_HEADER,
     cell_styles,
     csv_text,
     inline_row,
@@ -28,14 +27,6 @@ from tests.files import (
     utf8_bom_csv,
 )
 
-HEADER = inline_row(1, CHINESE_HEADER)
-ROW = ["张三", "370102199001011234", "C2026001", "2026-05-01", "85"]
-
-
-def refused(filename: str, data: bytes) -> UploadRefused:
-    with pytest.raises(UploadRefused) as caught:
-        parse_completion_file(filename, data)
-    return caught.value
 
 
 def _no_batch(session) -> bool:
