@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from sqlmodel import Session, func, select
 
+from app import clock
 from app.auth import service as auth
 from app.auth.models import User
 from app.certificates import service as certificates
@@ -107,7 +108,7 @@ def load(session: Session, settings: Settings, *, trainees: int = 300) -> str:
         raise RuntimeError("demo data is never loaded in production: its passwords are public")
     if session.exec(select(University).where(University.code == MARKER)).first():
         return f"demo data already loaded (university {MARKER} exists): nothing changed"
-    rng, today = random.Random(SEED), date.today()
+    rng, today = random.Random(SEED), clock.today()
     unis = _universities(session)
     staff = _accounts(session, unis)
     offered = {u.id: _courses(session, rng, u, today, trainees) for u in unis}

@@ -7,7 +7,6 @@ from contextvars import ContextVar, Token
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -17,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, pass_context
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
-from app import i18n
+from app import clock, i18n
 from app.auth.deps import SESSION_COOKIE, load_user
 from app.auth.models import User
 from app.certificates.serials import format_serial
@@ -60,7 +59,7 @@ templates.env.filters["hours"] = _hours
 templates.env.filters["serial"] = format_serial  # as printed: DL26-3PB0-AMYY-M
 # Times are stored in UTC; people in Shandong read China Standard Time.
 templates.env.filters["local_time"] = lambda value: (
-    value.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M") if value else "—")
+    value.astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M") if value else "—")
 
 
 def _flash_signer() -> URLSafeSerializer:

@@ -2,10 +2,11 @@
 
 import random
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlmodel import Session
 
+from app import clock
 from app.auth import service as auth
 from app.companies.models import Company
 from app.companies.validators import fake_uscc
@@ -29,7 +30,7 @@ def make_university(session: Session, **overrides) -> University:
 
 
 def make_course(session: Session, university: University, **overrides) -> Course:
-    today = date.today()
+    today = clock.today()
     course = Course(**{"code": f"C{rng.randrange(10**8)}", "title": "纺织服装数字化设计",
                        "hours": 32, "capacity": 50, "starts_on": today - timedelta(days=30),
                        "ends_on": today + timedelta(days=30), "university_id": university.id,
@@ -67,7 +68,7 @@ def make_enrollment(session: Session, course: Course, *, name: str = "张三",
     data = EnrollmentCreate(course_code=course.code, name=name,
                             id_number=id_number or new_id_number(), mobile=mobile,
                             company_uscc=company.uscc, consent=True)
-    enrollment = enrollments.enroll(session, data, channel="web", today=date.today())
+    enrollment = enrollments.enroll(session, data, channel="web", today=clock.today())
     session.commit()
     return enrollment, data.id_number
 

@@ -1,5 +1,4 @@
 import base64
-from datetime import date
 from typing import Annotated
 
 from cryptography.hazmat.primitives import serialization
@@ -8,6 +7,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from app import clock
 from app.auth import throttle
 from app.auth.deps import ApiPrincipal, StaffUser, load_user
 from app.auth.throttle import Limit
@@ -53,7 +53,7 @@ def issue(request: Request, session: SessionDep, user: StaffUser, course: OwnCou
     settings = request.app.state.settings
     issued, refused, waiting = service.issue_for_course(
         session, course, actor=f"user:{user.id}", public_url=settings.public_url,
-        data_dir=settings.data_dir, today=date.today())
+        data_dir=settings.data_dir, today=clock.today())
     session.commit()
     target = str(request.url_for("courses:staff_detail", code=course.code))
     names = "; ".join(f"{r.holder} ({r.params.get('chars', '')})" for r in refused)
@@ -178,7 +178,7 @@ def issue_api(request: Request, session: SessionDep, principal: ApiPrincipal, co
     settings = request.app.state.settings
     issued, refused, waiting = service.issue_for_course(
         session, course, actor=principal.actor, public_url=settings.public_url,
-        data_dir=settings.data_dir, today=date.today())
+        data_dir=settings.data_dir, today=clock.today())
     session.commit()
     return {"issued": [c.serial for c in issued], "waiting": waiting,
             "refused": [{"holder": mask_name(r.holder), "message": gettext(r.message, **r.params)}

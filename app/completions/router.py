@@ -1,6 +1,5 @@
 import io
 import re
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Path, Request, UploadFile
@@ -9,6 +8,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from sqlmodel import col, select
 
+from app import clock
 from app.auth.deps import ApiUniversity, StaffUser, load_user
 from app.completions import parsing, service
 from app.completions.models import CompletionBatch
@@ -55,7 +55,7 @@ def upload(request: Request, session: SessionDep, user: StaffUser, form: FormDep
                             filename=file.filename, data=_read_capped(file, settings.max_upload_bytes),
                             user_id=user.id, encoding=encoding)
     try:
-        batch = service.import_file(session, upload, data_dir=settings.data_dir, today=date.today())
+        batch = service.import_file(session, upload, data_dir=settings.data_dir, today=clock.today())
     except Invalid as exc:
         session.rollback()
         return _upload_error(request, session, user, exc.message, **exc.params)
@@ -120,7 +120,7 @@ def upload_api(request: Request, session: SessionDep, principal: ApiUniversity,
     upload = service.Upload(university=session.get(University, principal.university_id),
                             filename=file.filename or "upload", api_token_id=principal.token.id,
                             data=_read_capped(file, settings.max_upload_bytes))
-    batch = service.import_file(session, upload, data_dir=settings.data_dir, today=date.today())
+    batch = service.import_file(session, upload, data_dir=settings.data_dir, today=clock.today())
     session.commit()
     return {"batch_id": batch.id, "rows": batch.rows, "accepted": batch.accepted,
             "updated": batch.updated, "unchanged": batch.unchanged, "rejected": batch.rejected,

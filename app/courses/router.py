@@ -1,8 +1,8 @@
-from datetime import date
 
 from fastapi import APIRouter, Depends, Request, status
 from sqlalchemy.exc import IntegrityError
 
+from app import clock
 from app.audit import service as audit
 from app.auth.deps import ApiUniversity, StaffUser, load_user
 from app.certificates import service as certificates
@@ -25,7 +25,7 @@ COURSE_FIELDS = ["code", "title", "hours", "capacity", "starts_on", "ends_on", "
 
 @router.get("/courses", name="courses:list")
 def catalog(request: Request, session: SessionDep):
-    return render(request, "courses/list.html", {"catalog": service.list_open(session, date.today())})
+    return render(request, "courses/list.html", {"catalog": service.list_open(session, clock.today())})
 
 
 @router.get("/staff", name="courses:staff")
@@ -69,7 +69,7 @@ def staff_course(request: Request, session: SessionDep, course: OwnCourse):
 def list_courses(session: SessionDep):
     return [CoursePublic(**c.model_dump(), university_code=u.code, university_name=u.name,
                          city=city.name, seats_left=c.seats_left)
-            for c, u, city in service.list_open(session, date.today())]
+            for c, u, city in service.list_open(session, clock.today())]
 
 
 @api.post("/courses", status_code=status.HTTP_201_CREATED, response_model=CoursePublic)

@@ -1,9 +1,9 @@
-from datetime import date
 
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
+from app import clock
 from app.auth import throttle
 from app.auth.deps import load_user
 from app.auth.throttle import Limit
@@ -32,7 +32,7 @@ def _course_page(request: Request, session, course: Course, values: dict, errors
                  status_code: int = 200, notice: str | None = None):
     return render(request, "enrollments/form.html", {
         "course": course, "university": session.get(University, course.university_id),
-        "enrolling": courses.is_enrolling(course, date.today()),
+        "enrolling": courses.is_enrolling(course, clock.today()),
         "companies": companies.list_confirmed(session), "values": values, "errors": errors,
         "notice": notice}, status_code=status_code)
 
@@ -56,7 +56,7 @@ def enroll(request: Request, session: SessionDep, code: str, form: FormDep):
         return _course_page(request, session, course, values, errors, 422)
     _limit_guessing(request, session, data)
     try:
-        enrollment = service.enroll(session, data, channel="web", today=date.today())
+        enrollment = service.enroll(session, data, channel="web", today=clock.today())
         session.commit()
     except Invalid as exc:
         session.rollback()
@@ -123,7 +123,7 @@ def _count_name_mismatch(request: Request, session, id_number: str) -> None:
 def enroll_api(request: Request, session: SessionDep, data: EnrollmentCreate):
     _limit_guessing(request, session, data)
     try:
-        enrollment = service.enroll(session, data, channel="api", today=date.today())
+        enrollment = service.enroll(session, data, channel="api", today=clock.today())
         session.commit()
     except NameMismatch:
         session.rollback()

@@ -1,7 +1,7 @@
-from datetime import date
 
 from fastapi import APIRouter, Depends, Request
 
+from app import clock
 from app.auth.deps import load_user
 from app.courses import service as courses
 from app.db import SessionDep
@@ -15,7 +15,7 @@ api = APIRouter(tags=["goals"])
 @router.get("/", name="goals:home")
 def home(request: Request, session: SessionDep):
     goals = service.count_all(session, request.app.state.settings)
-    catalog = courses.list_open(session, date.today())[:6]
+    catalog = courses.list_open(session, clock.today())[:6]
     return render(request, "goals/home.html",
                   {"goals": goals, "catalog": catalog, "city_progress": service.by_city(session)})
 

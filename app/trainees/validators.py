@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from app import clock
 from app.i18n import N_
 
 # Chinese input methods type full-width ASCII (U+FF01..FF5E) and the ideographic space;
@@ -106,7 +107,7 @@ def _birth_date(number: str) -> date:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise InvalidIdNumber(message) from None
-    if not _EARLIEST_BIRTH <= born <= date.today():
+    if not _EARLIEST_BIRTH <= born <= clock.today():
         raise InvalidIdNumber(message)
     return born
 

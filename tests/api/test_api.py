@@ -1,9 +1,10 @@
 """The JSON API: the twins of the pages, their tokens and their error shapes."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from app import clock
 from app.auth import service as auth
 from tests.factories import make_company, make_university, new_id_number
 
@@ -18,7 +19,7 @@ def tokens(session):
 
 
 def _course(**overrides):
-    today = date.today()
+    today = clock.today()
     return {"code": "QLU-API-01", "title": "纺织品跨境电商运营", "hours": 24, "capacity": 2,
             "starts_on": str(today), "ends_on": str(today + timedelta(days=30)), **overrides}
 

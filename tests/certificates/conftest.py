@@ -1,13 +1,14 @@
 """A course with completions ready for certificates, shared by the certificate tests."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from app import clock
 from tests import files
 from tests.factories import csrf_of, login, make_course, make_enrollment, make_university, make_user
 
-DONE = (date.today() - timedelta(days=1)).isoformat()
+DONE = (clock.today() - timedelta(days=1)).isoformat()
 
 
 @pytest.fixture

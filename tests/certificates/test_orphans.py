@@ -8,13 +8,13 @@ import subprocess
 import sys
 import textwrap
 import time
-from datetime import date
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 from sqlmodel import Session, select
 
+from app import clock
 from app.certificates import service, storage
 from app.certificates.models import Certificate
 
@@ -24,10 +24,10 @@ ROOT = Path(__file__).resolve().parents[2]
 # so that the test can kill it there with SIGKILL: no handler, no cleanup, like a crash.
 CHILD = textwrap.dedent("""
     import sys, time
-    from datetime import date
     from pathlib import Path
     from sqlmodel import Session
     import app.models
+    from app import clock
     from app.certificates import pdf, service
     from app.config import get_settings
     from app.courses.models import Course
@@ -58,7 +58,7 @@ CHILD = textwrap.dedent("""
     with Session(make_engine(settings.database_url)) as session:
         service.issue_for_course(session, session.get(Course, course_id), actor="test",
                                  public_url=settings.public_url, data_dir=settings.data_dir,
-                                 today=date.today())
+                                 today=clock.today())
         session.commit()
 """)
 
@@ -106,7 +106,7 @@ def test_an_issue_killed_midway_leaves_no_pdf_after_the_sweep(settings, session,
 
 def _issue(session, settings, course):
     result = service.issue_for_course(session, course, actor="test", public_url="http://t",
-                                      data_dir=settings.data_dir, today=date.today())
+                                      data_dir=settings.data_dir, today=clock.today())
     return result.issued
 
 

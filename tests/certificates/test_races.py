@@ -1,9 +1,10 @@
 """A completion changed by an upload while its certificate prints is never issued stale."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from app import clock
 from app.certificates import pdf, service
 from app.certificates.models import Certificate
 from app.completions.models import Completion
@@ -11,7 +12,7 @@ from app.completions.models import Completion
 
 def test_a_completion_changed_while_printing_is_left_for_the_next_press(
         session, settings, web_app, completed, monkeypatch):
-    changed_on = date.today() - timedelta(days=3)
+    changed_on = clock.today() - timedelta(days=3)
     real_render = pdf.render_pdf
     calls = []
 
@@ -28,7 +29,7 @@ def test_a_completion_changed_while_printing_is_left_for_the_next_press(
     monkeypatch.setattr(pdf, "render_pdf", render_while_an_upload_changes_a_date)
     result = service.issue_for_course(session, completed["course"], actor="t",
                                       public_url="http://t", data_dir=settings.data_dir,
-                                      today=date.today())
+                                      today=clock.today())
     session.commit()
     assert (len(result.issued), result.waiting) == (1, 1)
     certificates = session.exec(select(Certificate)).all()
@@ -40,6 +41,6 @@ def test_a_completion_changed_while_printing_is_left_for_the_next_press(
     monkeypatch.setattr(pdf, "render_pdf", real_render)
     again = service.issue_for_course(session, completed["course"], actor="t",
                                      public_url="http://t", data_dir=settings.data_dir,
-                                     today=date.today())
+                                     today=clock.today())
     session.commit()
     assert len(again.issued) == 1 and again.issued[0].completed_on == changed_on

@@ -3,19 +3,20 @@
 import hashlib
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlmodel import select
 
+from app import clock
 from app.auth import service as auth
 from app.certificates.models import Certificate
 from tests import files
 from tests.factories import csrf_of, login, make_course, make_enrollment, make_university, make_user
 
-DONE = (date.today() - timedelta(days=1)).isoformat()
+DONE = (clock.today() - timedelta(days=1)).isoformat()
 
 
 def _issue(client, course):
@@ -210,7 +211,7 @@ def test_issuing_twice_at_once_gives_one_certificate_per_completion(client, sess
     from app.completions.models import Completion
     from app.errors import Conflict
 
-    args = dict(public_url="http://t", data_dir=settings.data_dir, today=date.today())
+    args = dict(public_url="http://t", data_dir=settings.data_dir, today=clock.today())
     course = completed["course"]
     issued, _, _ = service.issue_for_course(session, course, actor="t", **args)
     session.commit()
@@ -231,7 +232,7 @@ def test_one_press_issues_at_most_the_limit_and_says_how_many_wait(client, sessi
     from app.certificates import service
 
     first = service.issue_for_course(session, completed["course"], actor="t", public_url="http://t",
-                                     data_dir=settings.data_dir, today=date.today(), limit=1)
+                                     data_dir=settings.data_dir, today=clock.today(), limit=1)
     session.commit()
     assert (len(first.issued), first.waiting) == (1, 1)
     page = _issue(client, completed["course"])
@@ -252,7 +253,7 @@ def test_unprintable_names_never_use_up_the_batch(client, session, settings):
                 files={"file": ("a.xlsx", files.xlsx([[n, i, course.code, DONE, ""]
                                                        for n, i in people]))})
     result = service.issue_for_course(session, course, actor="t", public_url="http://t",
-                                      data_dir=settings.data_dir, today=date.today(), limit=1)
+                                      data_dir=settings.data_dir, today=clock.today(), limit=1)
     assert [c.holder_name for c in result.issued] == ["张三"] and result.waiting == 0
     assert [r.holder for r in result.refused] == [rare]
     assert "U+31350" in result.refused[0].params["chars"]

@@ -1,17 +1,18 @@
 """The rejected-rows report: the rows as sent, as text, whatever they hold."""
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import openpyxl
 from sqlmodel import select
 
+from app import clock
 from app.completions import parsing
 from app.completions.models import CompletionBatch
 from tests.completions.uploads import staff_upload
 from tests.files import utf8_bom_csv
 
-DONE = (date.today() - timedelta(days=2)).isoformat()
+DONE = (clock.today() - timedelta(days=2)).isoformat()
 
 
 def _report(client, session) -> list[list[str]]:

@@ -1,18 +1,19 @@
 """Completion uploads through HTTP, with files as Chinese Excel writes them."""
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import openpyxl
 from sqlmodel import func, select
 
+from app import clock
 from app.auth import service as auth
 from app.completions.models import Completion, CompletionBatch
 from tests import files
 from tests.completions.uploads import staff_upload as _staff_upload
 from tests.factories import csrf_of, login, make_user
 
-TODAY = date.today()
+TODAY = clock.today()
 DONE = (TODAY - timedelta(days=2)).isoformat()
 
 

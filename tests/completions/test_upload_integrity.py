@@ -1,9 +1,10 @@
 """What an upload writes, refuses and leaves behind: races with a certificate press, orphans, names."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from app import clock
 from app.certificates import service as certificates
 from app.certificates.models import Certificate
 from app.completions import originals, service
@@ -17,7 +18,7 @@ def _csv(course, id_number, day) -> bytes:
 
 def test_a_change_to_a_completion_certified_while_the_file_was_read_is_refused(
         client, session, settings, web_app, campus, monkeypatch):
-    first, later = date.today() - timedelta(days=5), date.today() - timedelta(days=2)
+    first, later = clock.today() - timedelta(days=5), clock.today() - timedelta(days=2)
     course, id_number = campus["course"], campus["ids"][0]
     assert staff_upload(client, session, campus["a"], "a.csv", _csv(course, id_number, first)
                         ).status_code == 200
@@ -28,7 +29,7 @@ def test_a_change_to_a_completion_certified_while_the_file_was_read_is_refused(
         with Session(web_app.state.engine) as press:  # another request, its own connection
             certificates.issue_for_course(press, press.get(type(course), course.id), actor="t",
                                           public_url="http://t", data_dir=settings.data_dir,
-                                          today=date.today())
+                                          today=clock.today())
             press.commit()
         return plan
 
@@ -46,7 +47,7 @@ def test_originals_no_upload_names_are_swept(client, session, settings, campus):
     import time
 
     kept = staff_upload(client, session, campus["a"], "a.csv",
-                        _csv(campus["course"], campus["ids"][0], date.today()))
+                        _csv(campus["course"], campus["ids"][0], clock.today()))
     assert kept.status_code == 200
     folder = settings.data_dir / "uploads"
     batch_file = next(folder.rglob("*.enc"))
@@ -67,7 +68,7 @@ def test_originals_no_upload_names_are_swept(client, session, settings, campus):
 def test_a_byte_order_mark_inside_a_header_cell_is_not_part_of_its_name(client, session, campus):
     course, id_number = campus["course"], campus["ids"][0]
     content = (f"身份证号,课程代码\ufeff,结业日期\r\n{id_number},{course.code},"
-               f"{date.today().isoformat()}\r\n").encode()
+               f"{clock.today().isoformat()}\r\n").encode()
     response = staff_upload(client, session, campus["a"], "a.csv", content)
     assert response.status_code == 200 and session.exec(select(Completion)).one()
 
@@ -77,7 +78,7 @@ def test_an_upload_name_with_a_right_to_left_override_is_stored_without_it(clien
     from app.completions.models import CompletionBatch
 
     staff_upload(client, session, campus["a"], "\u202egpj.csv",
-                 _csv(campus["course"], campus["ids"][0], date.today()))
+                 _csv(campus["course"], campus["ids"][0], clock.today()))
     assert session.exec(select(CompletionBatch)).one().filename == "gpj.csv"
 
 
@@ -100,7 +101,7 @@ def test_a_reused_original_is_kept_through_a_sweep(session, settings):
 
 def test_the_report_survives_the_loss_of_its_original(client, session, settings, campus):
     staff_upload(client, session, campus["a"], "a.csv",
-                 _csv(campus["course"], "not-an-id", date.today()))
+                 _csv(campus["course"], "not-an-id", clock.today()))
     next((settings.data_dir / "uploads").rglob("*.enc")).unlink()  # a retention rule, say
     batch = session.exec(select(service.CompletionBatch)).first()
     assert client.get(f"/staff/uploads/{batch.id}/errors.xlsx").status_code == 200

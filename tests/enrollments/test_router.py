@@ -1,9 +1,10 @@
 import random
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlmodel import select
 
+from app import clock
 from app.enrollments.models import Enrollment
 from app.trainees.models import Trainee
 from tests.factories import (
@@ -122,7 +123,7 @@ def test_full_course_refuses(client, session):
 
 def test_closed_course_refuses(client, session):
     course = make_course(session, make_university(session),
-                         enroll_closes_on=date.today() - timedelta(days=1))
+                         enroll_closes_on=clock.today() - timedelta(days=1))
     company = make_company(session)
     response = client.post(f"/courses/{course.code}/enroll",
                            data=_form(client, course, company_known=company.uscc))

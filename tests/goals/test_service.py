@@ -1,19 +1,20 @@
 """The goals count distinct entities: a second course or a re-upload never inflates them."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
+from app import clock
 from app.completions import service as completions
 from app.goals import service as goals
 from tests import files
 from tests.factories import make_company, make_course, make_enrollment, make_university
 
-DONE = (date.today() - timedelta(days=1)).isoformat()
+DONE = (clock.today() - timedelta(days=1)).isoformat()
 
 
 def _upload(session, settings, university, rows):
     completions.import_file(session, completions.Upload(
         university=university, filename="a.csv", data=files.utf8_bom_csv(rows)),
-        data_dir=settings.data_dir, today=date.today())
+        data_dir=settings.data_dir, today=clock.today())
     session.commit()
 
 
