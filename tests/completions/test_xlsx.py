@@ -6,6 +6,7 @@ import io
 from datetime import date, datetime, time
 
 import openpyxl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
@@ -114,3 +115,22 @@ def test_chinese_excels_built_in_date_formats_are_dates():
              '<c r="C1" s="3"><v>46143</v></c><c r="D1"><v>46143</v></c></row>')
     assert _rows(raw_xlsx(sheet, styles=styles)) == [
         (1, ["2026-05-01", "2026-05-01", "2026-05-01", "46143"], {3})]
+
+
+def test_openpyxl_parses_through_defusedxml():
+    """Uploads are read by our own reader, which refuses any DTD; openpyxl, which writes the
+    reports and could read a workbook some day, is protected too (its documentation asks)."""
+    from openpyxl.xml import DEFUSEDXML
+
+    assert DEFUSEDXML
+
+
+def test_a_billion_laughs_sheet_is_refused_at_once():
+    laughs = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+              + "".join(f'<!ENTITY lol{n} "' + f"&lol{n - 1 if n > 1 else ''};" * 10 + '">'
+                        for n in range(1, 10))
+              + ']><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+              '<sheetData><row r="1"><c t="inlineStr"><is><t>&lol9;</t></is></c></row>'
+              "</sheetData></worksheet>")
+    with pytest.raises(UploadRefused):
+        list(xlsx_reader.read_records(raw_xlsx(laughs.encode())))
