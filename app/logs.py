@@ -12,6 +12,8 @@ import traceback
 import unicodedata
 from urllib.parse import unquote_plus
 
+from app.trainees.validators import mask_id_number  # 3 and 4 kept, as pages show it
+
 # ID numbers and mobiles as they appear: unbroken (with a final X), or grouped by single spaces
 # or dashes the way people type them (370102 19900101 1237, 138-0013-8000).
 _UNBROKEN = re.compile(r"(?<![0-9])[0-9]{11,}(?:[Xx](?![A-Za-z]))?")
@@ -33,8 +35,7 @@ def mask(text: str) -> str:
 
 
 def _mask_run(match: re.Match) -> str:
-    digits = [ch for ch in match.group() if ch.isalnum()]
-    return "".join(digits[:3]) + "*" * (len(digits) - 7) + "".join(digits[-4:]).upper()
+    return mask_id_number("".join(ch for ch in match.group() if ch.isalnum()).upper())
 
 
 def _mask_grouped(match: re.Match) -> str:
@@ -46,8 +47,7 @@ def _mask_grouped(match: re.Match) -> str:
     while i < len(groups):
         for j in range(len(groups), i, -1):
             if sum(len(g) for g in groups[i:j]) in _PERSONAL_LENGTHS:
-                span = "".join(groups[i:j])
-                out.append(span[:3] + "*" * (len(span) - 7) + span[-4:].upper())
+                out.append(mask_id_number("".join(groups[i:j]).upper()))
                 i = j
                 break
         else:
@@ -66,12 +66,13 @@ def _mask_record(record: logging.LogRecord) -> logging.LogRecord:
         message = record.getMessage()
     except Exception:  # a malformed call: logging reports it itself when it formats
         return record
-    if mask(message) != message:
+    masked = mask(message)
+    if masked != message:
         if record.name == "uvicorn.access" and isinstance(record.args, tuple):
             # Its formatter reads the arguments (address, method, path, version, status).
             record.args = tuple(mask(a) if isinstance(a, str) else a for a in record.args)
         else:
-            record.msg, record.args = mask(message), ()
+            record.msg, record.args = masked, ()
     if record.exc_info and record.exc_info[0] is not None:
         # Formatters use exc_text when it is set, so the raw traceback is never written.
         record.exc_text = mask("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))

@@ -62,7 +62,7 @@ def attempt(session: Session, limits: list[tuple], *, source: str = "") -> None:
     burst of simultaneous guesses all pass the check. An attempt refused at once is not
     counted, so a guesser who keeps trying does not keep the limit closed."""
     limits = [Limit(*limit) for limit in limits]
-    refuse_when_reached(session, limits, source=source)
+    refuse_when_reached(session, limits)
     _add_all(session, limits, source)
     since = _since()
     if any(_count(session, limit, since) > limit.most for limit in limits):
@@ -74,13 +74,13 @@ def record(session: Session, events: list[tuple[str, str]], *, source: str = "")
     _add_all(session, [Limit(scope, value, 0) for scope, value in events], source)
 
 
-def refuse_when_reached(session: Session, limits: list[tuple], *, source: str = "") -> None:
+def refuse_when_reached(session: Session, limits: list[tuple]) -> None:
     """Refuse before doing anything once a limit is reached.
 
     Checked before every attempt, whatever it would have answered: a limit that only the
     failing case runs into tells the caller which case it was."""
     since = _since()
-    for limit in map(lambda limit: Limit(*limit), limits):
+    for limit in [Limit(*limit) for limit in limits]:
         if _count(session, limit, since) >= limit.most:
             raise _too_many()
 
@@ -100,13 +100,14 @@ def _too_many() -> TooManyRequests:
 
 
 def _add_all(session: Session, limits: list[Limit], source: str) -> None:
-    since = _since()
-    for limit in limits:
-        # Events older than the window are dropped as new ones come, so the table stays small.
-        session.execute(delete(ThrottleEvent).where(ThrottleEvent.scope == limit.scope,
-                                                    col(ThrottleEvent.at) < since))
-        session.add(ThrottleEvent(scope=limit.scope, key_hash=_key(limit.value),
-                                  source_hash=_key(source) if source else None))
+    # Events older than the window are dropped as new ones come, so the table stays small:
+    # one statement for all the scopes of this attempt.
+    session.execute(delete(ThrottleEvent).where(
+        col(ThrottleEvent.scope).in_({limit.scope for limit in limits}),
+        col(ThrottleEvent.at) < _since()))
+    source_hash = _key(source) if source else None
+    session.add_all([ThrottleEvent(scope=limit.scope, key_hash=_key(limit.value),
+                                   source_hash=source_hash) for limit in limits])
     session.commit()
 
 

@@ -281,14 +281,11 @@ def _write(session: Session, plan: _Plan, batch_id: int) -> None:
         _refuse_if_certified(session, [u["b_id"] for u in plan.updates])
 
 
-_CHUNK = 500  # ids per IN list: well under SQLite's and PostgreSQL's parameter limits
-
-
 def _refuse_if_certified(session: Session, completion_ids: list[int]) -> None:
     """Checked after the update holds the row locks (and SQLite's write lock): a certificate
     issued since the file was read would otherwise be contradicted by the changed row."""
-    for start in range(0, len(completion_ids), _CHUNK):
-        chunk = completion_ids[start:start + _CHUNK]
+    for start in range(0, len(completion_ids), CHUNK):
+        chunk = completion_ids[start:start + CHUNK]
         if session.exec(select(Certificate.id).where(
                 col(Certificate.completion_id).in_(chunk), Certificate.status == "issued")
                 .limit(1)).first() is not None:
