@@ -101,7 +101,7 @@ def admin_create(email: str = typer.Option(...), password: str = typer.Option(..
 
     with _session() as session:
         try:
-            service.create_user(session, email=email, password=password, role="admin")
+            service.create_user(session, email=email, password=password, role="admin", actor="cli")
         except AppError as exc:
             typer.secho(f"error: {exc.message}", fg="red", err=True)
             raise typer.Exit(1) from exc

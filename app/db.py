@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine, event, make_url
+from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
 
 
@@ -41,8 +42,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def session_factory(engine: Engine, keys) -> sessionmaker[Session]:
+    """Sessions of one installation: they carry its keys (app.security.keys_of), which
+    services need to hash, encrypt and sign what they store."""
+    return sessionmaker(engine, class_=Session, expire_on_commit=False, info={"keys": keys})
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+    with request.app.state.sessions() as session:
         yield session
 
 

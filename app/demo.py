@@ -122,18 +122,20 @@ def load(session: Session, settings: Settings, *, trainees: int = 300) -> str:
 
 
 def _universities(session: Session) -> list[University]:
-    return [universities.create(session, UniversityCreate(code=code, name=name, city_code=city))
+    return [universities.create(session, UniversityCreate(code=code, name=name, city_code=city),
+                               actor="demo")
             for code, name, city in UNIVERSITIES]
 
 
 def _accounts(session: Session, unis: list[University]) -> dict[int, User]:
     if auth.get_by_email(session, ADMIN[0]) is None:
-        auth.create_user(session, email=ADMIN[0], password=ADMIN[1], role="admin")
+        auth.create_user(session, email=ADMIN[0], password=ADMIN[1], role="admin", actor="demo")
     staff = {}
     for u in unis:
         email = staff_email(u)
         staff[u.id] = auth.get_by_email(session, email) or auth.create_user(
-            session, email=email, password=STAFF_PASSWORD, role="staff", university_id=u.id)
+            session, email=email, password=STAFF_PASSWORD, role="staff", university_id=u.id,
+            actor="demo")
     return staff
 
 
@@ -155,7 +157,7 @@ def _courses(session: Session, rng: random.Random, university: University, today
             code=f"{university.code}-{today.year}-{n + 1:02d}", title=title, hours=Decimal(hours),
             capacity=rng.choice((60, 80, 100, 120)) * scale, starts_on=starts,
             ends_on=starts + timedelta(days=rng.randint(75, 105)))
-        offered.append(courses.create(session, university=university, data=data))
+        offered.append(courses.create(session, university=university, data=data, actor="demo"))
     return offered
 
 

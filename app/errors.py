@@ -19,7 +19,14 @@ class NotFound(AppError):
 
 
 class Conflict(AppError):
+    """A duplicate or a state that forbids the change; `field` names the form field it concerns."""
+
     status = 409
+
+    def __init__(self, message: str, *, field: str | None = None,
+                 params: dict[str, Any] | None = None):
+        super().__init__(message, params=params)
+        self.field = field
 
 
 class Forbidden(AppError):

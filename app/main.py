@@ -11,21 +11,24 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 
 from app import i18n, logs, middleware
-from app.config import Settings, get_settings
-from app.db import make_engine
+from app.config import Settings
+from app.db import make_engine, session_factory
 from app.errors import AppError, Invalid, TooManyRequests, Unauthorized
 from app.i18n import N_, gettext
+from app.security import keys_for
 from app.web import LANG_COOKIE, ROOT, redirect, render, safe_path, set_cookie, translate_error
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
+def create_app(settings: Settings) -> FastAPI:
+    """Everything a request reads comes from here: app.state.settings, .keys and .sessions."""
     logs.install()  # before anything can log: no ID number or mobile in any line
     # The API docs serve Swagger UI from the package, not a CDN: the server may have no internet.
     app = FastAPIOffline(title="Dandelion 蒲公英", version="0.1.0",
                   description="Shandong textile and apparel digital-talent training: API twins of the pages.")
     app.state.settings = settings
+    app.state.keys = keys_for(settings.secret_key)
     app.state.engine = make_engine(settings.database_url)
+    app.state.sessions = session_factory(app.state.engine, app.state.keys)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=ROOT / "app" / "static"), name="static")
     _include_routers(app)
@@ -35,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def switch_language(request: Request, code: str):
         # Only the path of the referring page: never redirect off-site.
         back = urlsplit(request.headers.get("referer") or "/")
-        response = redirect(safe_path((back.path or "/") + (f"?{back.query}" if back.query else ""))
+        response = redirect(request, safe_path((back.path or "/") + (f"?{back.query}" if back.query else ""))
                             or "/")
         set_cookie(response, LANG_COOKIE, code if code in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE,
                    max_age=365 * 86400)
@@ -46,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _include_routers(app: FastAPI) -> None:
+    from app.admin.router import router as admin
     from app.api import router as api
     from app.auth.router import router as auth
     from app.certificates.router import router as certificates
@@ -53,10 +57,12 @@ def _include_routers(app: FastAPI) -> None:
     from app.courses.router import router as courses
     from app.enrollments.router import router as enrollments
     from app.goals.router import router as goals
+    from app.trainees.router import router as trainees
     from app.universities.router import router as universities
 
     # Pages are HTML for people: /openapi.json documents the API only.
-    for router in (goals, courses, enrollments, auth, universities, completions, certificates):
+    for router in (goals, courses, enrollments, auth, admin, universities, trainees, completions,
+                   certificates):
         app.include_router(router, include_in_schema=False)
     app.include_router(api, prefix="/api/v1")
 
@@ -80,7 +86,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     def app_error(request: Request, exc: AppError):
         if isinstance(exc, LoginRequired) and not _wants_json(request):
-            return redirect("/login?" + urlencode({"next": request.url.path}))
+            return redirect(request, "/login?" + urlencode({"next": request.url.path}))
         if _wants_json(request):
             if isinstance(exc, Invalid):
                 return JSONResponse({"errors": [{"field": f, "message": gettext(m, **exc.params)}

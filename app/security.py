@@ -29,6 +29,7 @@ class Keys:
             _derive(secret, "dandelion/certificate-signing/v1")
         )
         self.csrf_key = _derive(secret, "dandelion/csrf/v1")
+        self.flash_key = _derive(secret, "dandelion/flash/v1")
         self.link_key = _derive(secret, "dandelion/links/v1")
 
     def lookup_hash(self, value: str) -> str:
@@ -80,6 +81,15 @@ def keys() -> Keys:
     from app.config import get_settings
 
     return keys_for(get_settings().secret_key)
+
+
+def keys_of(session) -> Keys:
+    """The keys of the installation a database session belongs to (app.db.session_factory puts
+    them there): services find them beside the data they protect, never in a global."""
+    try:
+        return session.info["keys"]
+    except KeyError:
+        raise RuntimeError("this session has no keys: open it with app.db.session_factory") from None
 
 
 def token_digest(token: str) -> str:

@@ -3,9 +3,10 @@
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from contextvars import ContextVar, Token
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Depends, Request
@@ -14,17 +15,16 @@ from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, FileSystemLoader, pass_context
 from pydantic import BaseModel, ValidationError
+from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from app import clock, i18n
 from app.auth.deps import SESSION_COOKIE, load_user
 from app.auth.models import User
-from app.certificates.serials import format_serial
-from app.config import get_settings
-from app.errors import Forbidden, Invalid, TooLarge
+from app.errors import Conflict, Forbidden, Invalid, TooLarge
 from app.fields import has_control_chars, without_pasted_invisibles
 from app.i18n import N_, gettext
-from app.security import keys
+from app.security import Keys
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRF_COOKIE = "dandelion_csrf"
@@ -56,14 +56,18 @@ def _hours(value) -> str:
 
 
 templates.env.filters["hours"] = _hours
-templates.env.filters["serial"] = format_serial  # as printed: DL26-3PB0-AMYY-M
 # Times are stored in UTC; people in Shandong read China Standard Time.
 templates.env.filters["local_time"] = lambda value: (
     value.astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M") if value else "—")
 
 
-def _flash_signer() -> URLSafeSerializer:
-    return URLSafeSerializer(get_settings().secret_key, salt="flash")
+def app_keys(request: Request) -> Keys:
+    """The keys of the app serving this request (create_app(settings) derives them)."""
+    return request.app.state.keys
+
+
+def _flash_signer(request: Request) -> URLSafeSerializer:
+    return URLSafeSerializer(app_keys(request).flash_key.hex(), salt="flash")
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None,
@@ -77,14 +81,14 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     return response
 
 
-def redirect(url: str, flash: str | None = None, **params) -> RedirectResponse:
+def redirect(request: Request, url: str, flash: str | None = None, **params) -> RedirectResponse:
     """POST, redirect, GET: the message rides in a signed cookie and is shown once."""
     # Only the path: a Location built from the Host header or the wrong scheme could lead away.
     parts = urlsplit(url)
     path = urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment))
     response = RedirectResponse(path, status_code=303)
     if flash:
-        value = _flash_signer().dumps({"message": flash, "params": params})
+        value = _flash_signer(request).dumps({"message": flash, "params": params})
         set_cookie(response, FLASH_COOKIE, value)
     return response
 
@@ -119,7 +123,7 @@ def _read_flash(request: Request) -> str | None:
     if not raw:
         return None
     try:
-        data = _flash_signer().loads(raw)
+        data = _flash_signer(request).loads(raw)
     except BadSignature:
         return None
     return gettext(data["message"], **data.get("params", {}))
@@ -143,7 +147,7 @@ def csrf_token(request: Request) -> str:
     # Without a secret (no middleware ran) the token is random, so it can never be accepted.
     secret = getattr(request.state, "csrf_secret", None) or new_csrf_secret()
     bound = f"session:{session_token}" if session_token else f"browser:{secret}"
-    return hmac.new(keys().csrf_key, bound.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(app_keys(request).csrf_key, bound.encode(), hashlib.sha256).hexdigest()
 
 
 def rotate_csrf(request: Request) -> None:
@@ -156,7 +160,7 @@ async def csrf_form(request: Request,
                     _user: Annotated[User | None, Depends(load_user)]) -> FormData:
     """Every form POST carries the token of its page; a forged cross-site post cannot.
     (The user is loaded first: a signed-in user's token is bound to the session.)"""
-    limit = get_settings().max_upload_bytes
+    limit = request.app.state.settings.max_upload_bytes
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > limit + 64 * 1024:
         raise TooLarge(N_("The file is larger than the %(mb)s MB limit"), params={"mb": limit >> 20})
@@ -225,3 +229,30 @@ def form_values(form: FormData, fields: list[str]) -> dict[str, str]:
     """What the user typed, to show again beside the errors."""
     return {f: str(form.get(f) or "") for f in fields}
 
+
+
+Data = TypeVar("Data", bound=BaseModel)
+# Never typed back into a page, even beside an error: a password, an ID number (PIPL).
+NEVER_SHOWN_AGAIN = frozenset({"password", "id_number"})
+
+
+def submit(request: Request, session: Session, form: FormData, model: type[Data],
+           act: Callable[[Data], Any], *, again: Callable[[dict, dict], Response],
+           done: str | Callable[[Any], str], flash: str) -> Response:
+    """One form's whole cycle. Valid and accepted by the service: commit, then redirect with a
+    flash message (POST, redirect, GET). Otherwise roll back and show the page again, through
+    again(values, errors), with every field error beside its field and what the user typed."""
+    fields = list(model.model_fields)
+    data, errors = validate_form(model, form, fields)
+    if data is not None:
+        try:
+            result = act(data)
+            session.commit()
+            return redirect(request, done(result) if callable(done) else done, flash=flash)
+        except Invalid as exc:
+            errors = exc.field_messages()
+        except Conflict as exc:
+            errors = {exc.field or "__all__": gettext(exc.message, **exc.params)}
+        session.rollback()
+    values = {f: v for f, v in form_values(form, fields).items() if f not in NEVER_SHOWN_AGAIN}
+    return again(values, errors)

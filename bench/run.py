@@ -199,10 +199,10 @@ def bench_upload(backend: str, n: int) -> list[Result]:
 
 def upload_setup(session: Session, n: int):
     university = universities.create(session, UniversityCreate(code="BENCH", name="山东纺织大学",
-                                                                city_code="3701"))
+                                                                city_code="3701"), actor="bench")
     course = courses.create(session, university=university, data=CourseCreate(
         code="BENCH-01", title="数字化印染工艺", hours=Decimal(32), capacity=n + 1,
-        starts_on=TODAY - timedelta(days=60), ends_on=TODAY + timedelta(days=30)))
+        starts_on=TODAY - timedelta(days=60), ends_on=TODAY + timedelta(days=30)), actor="bench")
     rng = random.Random(1)
     companies = company_rows(50, rng)
     session.execute(insert(Company), companies)

@@ -52,7 +52,7 @@ def make_user(session: Session, *, role: str = "staff", university: University |
               email: str | None = None):
     email = email or f"{role}{rng.randrange(10**8)}@example.edu.cn"
     user = auth.create_user(session, email=email, password=PASSWORD, role=role,
-                            university_id=university.id if university else None)
+                            university_id=university.id if university else None, actor="test")
     session.commit()
     return user
 

@@ -1,9 +1,13 @@
+import re
 from datetime import datetime
 
+from pydantic import field_validator
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
+from app.fields import RowId
+from app.i18n import N_
 
 
 class User(SQLModel, table=True):
@@ -21,6 +25,11 @@ class User(SQLModel, table=True):
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def actor(self) -> str:
+        """Who did it, as the audit log names people (API tokens are "token:<id>")."""
+        return f"user:{self.id}"
 
 
 class UserSession(SQLModel, table=True):
@@ -60,3 +69,18 @@ class ThrottleEvent(SQLModel, table=True):
     # The client address, hashed: limits that guard a victim count distinct addresses.
     source_hash: str | None = Field(default=None, max_length=64)
     at: datetime = Field(default_factory=utcnow)
+
+
+class StaffCreate(SQLModel):
+    """The administrator's form for a university staff account."""
+
+    email: str = Field(max_length=254)
+    password: str = Field(min_length=10, max_length=200)
+    university_id: RowId
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value.strip()):
+            raise ValueError(N_("Enter a valid email address"))
+        return value.strip()

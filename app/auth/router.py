@@ -1,13 +1,14 @@
 from fastapi import APIRouter, Depends, Request
 
-from app.audit import service as audit
+from app.admin.router import shown_again
 from app.auth import service, throttle
-from app.auth.deps import SESSION_COOKIE, load_user
+from app.auth.deps import SESSION_COOKIE, AdminUser, load_user
+from app.auth.models import StaffCreate
 from app.auth.throttle import Limit
-from app.config import get_settings
 from app.db import SessionDep
 from app.i18n import N_, gettext
-from app.web import FormDep, delete_cookie, redirect, render, rotate_csrf, safe_path, set_cookie
+from app.web import (FormDep, delete_cookie, redirect, render, rotate_csrf, safe_path, set_cookie,
+                     submit)
 
 router = APIRouter(dependencies=[Depends(load_user)])
 
@@ -35,16 +36,16 @@ def login(request: Request, session: SessionDep, form: FormDep):
             "error": gettext("Wrong email or password"),
         }, status_code=400)
     throttle.clear(session, "login-account-ip", f"{account}|{ip}")
-    audit.record(session, f"user:{user.id}", "user.login", "user", user.id)
     earlier = request.cookies.get(SESSION_COOKIE)
     if earlier:  # logging in again (perhaps as someone else) ends the login this browser had
         service.end_session(session, earlier)
-    token = service.start_session(session, user, get_settings().session_days)
+    days = request.app.state.settings.session_days
+    token = service.start_session(session, user, days)
     session.commit()
     default = "/admin" if user.is_admin else "/staff"
-    response = redirect(safe_path(str(form.get("next") or "")) or default,
+    response = redirect(request, safe_path(str(form.get("next") or "")) or default,
                         flash=N_("You are logged in"))
-    set_cookie(response, SESSION_COOKIE, token, max_age=get_settings().session_days * 86400)
+    set_cookie(response, SESSION_COOKIE, token, max_age=days * 86400)
     rotate_csrf(request)  # tokens of the anonymous pages before login no longer fit
     return response
 
@@ -55,8 +56,16 @@ def logout(request: Request, session: SessionDep, form: FormDep):
     if token:
         service.end_session(session, token)
         session.commit()
-    response = redirect("/", flash=N_("You are logged out"))
+    response = redirect(request, "/", flash=N_("You are logged out"))
     delete_cookie(response, SESSION_COOKIE)
     rotate_csrf(request)
     return response
 
+
+@router.post("/admin/users", name="auth:create_staff")
+def create_staff(request: Request, session: SessionDep, user: AdminUser, form: FormDep):
+    return submit(request, session, form, StaffCreate, lambda data: service.create_user(
+        session, email=data.email, password=data.password, role="staff",
+        university_id=data.university_id, actor=user.actor),
+        again=shown_again(request, session, "staff_form"), done="/admin",
+        flash=N_("Staff account created"))

@@ -4,6 +4,7 @@ from datetime import timedelta
 from pwdlib import PasswordHash
 from sqlmodel import Session, select
 
+from app.audit import service as audit
 from app.auth.models import ApiToken, User, UserSession
 from app.db import utcnow
 from app.errors import Conflict, Invalid
@@ -21,17 +22,18 @@ def get_by_email(session: Session, email: str) -> User | None:
 
 
 def create_user(session: Session, *, email: str, password: str, role: str,
-                university_id: int | None = None) -> User:
+                university_id: int | None = None, actor: str) -> User:
     if len(password) < 10:
         raise Invalid([("password", N_("Use at least 10 characters"))])
     if get_by_email(session, email):
-        raise Conflict(N_("An account with this email already exists"))
+        raise Conflict(N_("An account with this email already exists"), field="email")
     if role == "staff" and (university_id is None or session.get(University, university_id) is None):
         raise Invalid([("university_id", N_("Choose a university"))])
     user = User(email=email.strip().lower(), password_hash=password_hash.hash(password),
                 role=role, university_id=university_id if role == "staff" else None)
     session.add(user)
     session.flush()
+    audit.record(session, actor, "user.create", "user", user.id)
     return user
 
 
@@ -51,6 +53,7 @@ def start_session(session: Session, user: User, days: int) -> str:
                             expires_at=utcnow() + timedelta(days=days)))
     user.last_login_at = utcnow()
     session.add(user)
+    audit.record(session, user.actor, "user.login", "user", user.id)
     return token
 
 

@@ -20,10 +20,11 @@ from app.i18n import N_, gettext
 from app.security import keys
 from app.trainees import validators
 from app.trainees.validators import mask_name
-from app.web import FormDep, redirect, render
+from app.web import FormDep, redirect, render, templates
 
 router = APIRouter(dependencies=[Depends(load_user)])
 api = APIRouter(tags=["certificates"])
+templates.env.filters["serial"] = serials.format_serial  # as printed: DL26-3PB0-AMYY-M
 LINK_MINUTES = 30
 SERIAL_ECHO = 40  # a mistyped serial is shown back, but not a pasted page of text
 # k and s as a QR code carries them; lists, so that a repeated one is noticed, not picked from.
@@ -66,7 +67,7 @@ def issue(request: Request, session: SessionDep, user: StaffUser, course: OwnCou
         (True, True): N_("Certificates issued: %(issued)s; %(waiting)s more are waiting: press the "
                          "button again. Refused, the fonts cannot print: %(names)s"),
     }[(bool(refused), bool(waiting))]
-    return redirect(target, flash=message, issued=len(issued), waiting=waiting, names=names)
+    return redirect(request, target, flash=message, issued=len(issued), waiting=waiting, names=names)
 
 
 @router.get("/staff/courses/{code}/certificates.pdf", name="certificates:merged")

@@ -60,7 +60,7 @@ def upload(request: Request, session: SessionDep, user: StaffUser, form: FormDep
         session.rollback()
         return _upload_error(request, session, user, exc.message, **exc.params)
     session.commit()
-    return redirect(str(request.url_for("completions:result", batch_id=batch.id)),
+    return redirect(request, str(request.url_for("completions:result", batch_id=batch.id)),
                     flash=N_("File processed"))
 
 

@@ -1,9 +1,7 @@
 
 from fastapi import APIRouter, Depends, Request, status
-from sqlalchemy.exc import IntegrityError
 
 from app import clock
-from app.audit import service as audit
 from app.auth.deps import ApiUniversity, StaffUser, load_user
 from app.certificates import service as certificates
 from app.cities.models import City
@@ -12,15 +10,12 @@ from app.courses.deps import OwnCourse
 from app.courses.models import CourseCreate, CoursePublic
 from app.db import SessionDep
 from app.enrollments import service as enrollments
-from app.errors import Conflict
-from app.i18n import N_, gettext
-from app.universities.models import University
-from app.web import FormDep, form_values, redirect, render, validate_form
+from app.i18n import N_
+from app.universities.deps import ApiOwnUniversity, StaffUniversity
+from app.web import FormDep, render, submit
 
 router = APIRouter(dependencies=[Depends(load_user)])
 api = APIRouter(tags=["courses"])
-
-COURSE_FIELDS = ["code", "title", "hours", "capacity", "starts_on", "ends_on", "enroll_closes_on"]
 
 
 @router.get("/courses", name="courses:list")
@@ -29,8 +24,7 @@ def catalog(request: Request, session: SessionDep):
 
 
 @router.get("/staff", name="courses:staff")
-def staff_home(request: Request, session: SessionDep, user: StaffUser):
-    university = session.get(University, user.university_id)
+def staff_home(request: Request, session: SessionDep, university: StaffUniversity):
     return render(request, "courses/staff.html", {
         "university": university, "courses": service.list_for_university(session, university.id)})
 
@@ -41,21 +35,14 @@ def new_course(request: Request, user: StaffUser):
 
 
 @router.post("/staff/courses/new", name="courses:create")
-def create_course(request: Request, session: SessionDep, user: StaffUser, form: FormDep):
-    data, errors = validate_form(CourseCreate, form, COURSE_FIELDS)
-    if data is not None:
-        university = session.get(University, user.university_id)
-        try:
-            course = service.create(session, university=university, data=data)
-            audit.record(session, f"user:{user.id}", "course.create", "course", course.id)
-            session.commit()
-            return redirect(str(request.url_for("courses:staff_detail", code=course.code)),
-                            flash=N_("Course created"))
-        except (Conflict, IntegrityError):
-            session.rollback()
-            errors = {"code": gettext("A course with this code already exists")}
-    return render(request, "courses/form.html",
-                  {"values": form_values(form, COURSE_FIELDS), "errors": errors}, status_code=422)
+def create_course(request: Request, session: SessionDep, user: StaffUser,
+                  university: StaffUniversity, form: FormDep):
+    return submit(request, session, form, CourseCreate, lambda data: service.create(
+        session, university=university, data=data, actor=user.actor),
+        again=lambda values, errors: render(request, "courses/form.html", {
+            "values": values, "errors": errors}, status_code=422),
+        done=lambda course: str(request.url_for("courses:staff_detail", code=course.code)),
+        flash=N_("Course created"))
 
 
 @router.get("/staff/courses/{code}", name="courses:staff_detail")
@@ -73,10 +60,9 @@ def list_courses(session: SessionDep):
 
 
 @api.post("/courses", status_code=status.HTTP_201_CREATED, response_model=CoursePublic)
-def create_course_api(session: SessionDep, principal: ApiUniversity, data: CourseCreate):
-    university = session.get(University, principal.university_id)
-    course = service.create(session, university=university, data=data)
-    audit.record(session, principal.actor, "course.create", "course", course.id)
+def create_course_api(session: SessionDep, principal: ApiUniversity, university: ApiOwnUniversity,
+                      data: CourseCreate):
+    course = service.create(session, university=university, data=data, actor=principal.actor)
     session.commit()
     city = session.get(City, university.city_code)
     return CoursePublic(**course.model_dump(), university_code=university.code,

@@ -1,7 +1,9 @@
 from datetime import date
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.audit import service as audit
 from app.cities.models import City
 from app.courses.models import Course, CourseCreate
 from app.errors import Conflict, NotFound
@@ -40,10 +42,15 @@ def list_for_university(session: Session, university_id: int) -> list[Course]:
     ))
 
 
-def create(session: Session, *, university: University, data: CourseCreate) -> Course:
+def create(session: Session, *, university: University, data: CourseCreate, actor: str) -> Course:
+    taken = Conflict(N_("A course with this code already exists"), field="code")
     if session.exec(select(Course.id).where(Course.code == data.code)).first():
-        raise Conflict(N_("A course with this code already exists"))
+        raise taken
     course = Course.model_validate(data, update={"university_id": university.id})
     session.add(course)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # the same code, created a moment ago by someone else
+        raise taken from exc
+    audit.record(session, actor, "course.create", "course", course.id)
     return course

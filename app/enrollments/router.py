@@ -68,7 +68,7 @@ def enroll(request: Request, session: SessionDep, code: str, form: FormDep):
         message = exc.message if isinstance(exc, AppError) else N_(
             "This ID number is already enrolled in this course")
         return _course_page(request, session, course, values, {}, 409, notice=gettext(message))
-    return redirect(str(request.url_for("enrollments:done", enrollment_no=enrollment.enrollment_no)))
+    return redirect(request, str(request.url_for("enrollments:done", enrollment_no=enrollment.enrollment_no)))
 
 
 @router.get("/enrollments/{enrollment_no}", name="enrollments:done")

@@ -3,6 +3,7 @@ from datetime import datetime
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
+from app.fields import IdNumber, PersonName
 
 
 class Trainee(SQLModel, table=True):
@@ -18,3 +19,10 @@ class Trainee(SQLModel, table=True):
     name: str = Field(max_length=50)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class NameCorrection(SQLModel):
+    """An administrator's correction of the name an ID number is registered under."""
+
+    id_number: IdNumber
+    name: PersonName

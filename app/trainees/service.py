@@ -1,5 +1,6 @@
 from sqlmodel import Session, select
 
+from app.audit import service as audit
 from app.db import add_or_get
 from app.errors import Invalid
 from app.i18n import N_
@@ -35,7 +36,7 @@ def register(session: Session, *, id_number: str, name: str) -> Trainee:
     return add_or_get(session, trainee, lambda: get_by_id_number(session, id_number))
 
 
-def correct_name(session: Session, *, id_number: str, name: str) -> Trainee:
+def correct_name(session: Session, *, id_number: str, name: str, actor: str) -> Trainee:
     """An administrator corrects the name an ID number is registered under (after checking the
     person's identity). Certificates already issued keep the name they were printed with."""
     trainee = get_by_id_number(session, id_number)
@@ -43,4 +44,5 @@ def correct_name(session: Session, *, id_number: str, name: str) -> Trainee:
         raise Invalid([("id_number", N_("No trainee is registered with this ID number"))])
     trainee.name = name
     session.add(trainee)
+    audit.record(session, actor, "trainee.correct_name", "trainee", trainee.id)
     return trainee
