@@ -3,7 +3,7 @@
 import sys
 
 import typer
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 app = typer.Typer(no_args_is_help=True, help="Dandelion (蒲公英): training, completions, certificates.")
 db_app = typer.Typer(help="The database schema.")
@@ -23,11 +23,18 @@ def _everywhere() -> None:
     logs.install()  # workers and commands log tracebacks too
 
 
-def _session() -> Session:
-    from app.config import get_settings
-    from app.db import make_engine
+def _settings():
+    """Read afresh from the environment by each command: a command is its own installation's
+    entry point, as app/asgi.py is the web server's."""
+    from app.config import Settings
 
-    return Session(make_engine(get_settings().database_url), expire_on_commit=False)
+    return Settings()
+
+
+def _session() -> Session:
+    from app.db import sessions_for
+
+    return sessions_for(_settings())()
 
 
 @db_app.command("upgrade")
@@ -35,7 +42,7 @@ def db_upgrade(revision: str = "head") -> None:
     """Apply migrations up to REVISION (default: the newest)."""
     from app import migrate
 
-    migrate.upgrade(revision=revision)
+    migrate.upgrade(_settings().database_url, revision=revision)
     typer.echo("database is up to date")
 
 
@@ -46,11 +53,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
     import uvicorn
 
     from app.certificates.pdf import font_problems
-    from app.config import get_settings
 
     for problem in font_problems():
         typer.secho(f"warning: {problem}", fg="yellow", err=True)
-    public_url = get_settings().public_url
+    public_url = _settings().public_url
     if "127.0.0.1" in public_url or "localhost" in public_url:
         typer.secho(f"warning: certificate QR codes will point to {public_url}; set "
                     "DANDELION_PUBLIC_URL to the address people reach this site at",
@@ -59,7 +65,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
         db_upgrade()
     _sweep_orphans()
     uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True,
-                forwarded_allow_ips=get_settings().forwarded_allow_ips)
+                forwarded_allow_ips=_settings().forwarded_allow_ips)
 
 
 def _sweep_orphans() -> None:
@@ -67,9 +73,8 @@ def _sweep_orphans() -> None:
     holders' names): removed at every start, before anything is served."""
     from app.certificates import service as certificates
     from app.completions import originals
-    from app.config import get_settings
 
-    data_dir = get_settings().data_dir
+    data_dir = _settings().data_dir
     with _session() as session:
         removed = certificates.sweep_orphans(session, data_dir)
         removed += originals.sweep_orphans(session, data_dir)
@@ -81,16 +86,15 @@ def _sweep_orphans() -> None:
 def demo(trainees: int = 300) -> None:
     """Load realistic demo data (idempotent: does nothing if demo data is already there)."""
     from app import demo as demo_data
-    from app.config import get_settings
 
-    if get_settings().environment == "production":
+    if _settings().environment == "production":
         # The demo accounts' passwords are published in the README.
         typer.secho("error: demo data is never loaded in production (its passwords are public)",
                     fg="red", err=True)
         raise typer.Exit(1)
     db_upgrade()
     with _session() as session:
-        summary = demo_data.load(session, get_settings(), trainees=trainees)
+        summary = demo_data.load(session, _settings(), trainees=trainees)
     typer.echo(summary)
 
 
@@ -115,7 +119,8 @@ def token_create(admin: bool = typer.Option(False, "--admin", help="An administr
                  name: str = typer.Option("cli", help="What the token is for")) -> None:
     """Create an API token; it is printed once, as the last line."""
     from app.auth import service
-    from app.universities.models import University
+    from app.errors import NotFound
+    from app.universities import service as universities
 
     if admin == bool(university):
         typer.secho("error: give exactly one of --admin or --university CODE", fg="red", err=True)
@@ -123,12 +128,11 @@ def token_create(admin: bool = typer.Option(False, "--admin", help="An administr
     with _session() as session:
         university_id = None
         if university:
-            found = session.exec(select(University).where(
-                University.code == university.strip().upper())).first()
-            if found is None:
+            try:
+                university_id = universities.get_by_code(session, university).id
+            except NotFound as exc:
                 typer.secho(f"error: no university has the code {university}", fg="red", err=True)
-                raise typer.Exit(1)
-            university_id = found.id
+                raise typer.Exit(1) from exc
         _, secret = service.create_token(session, name=name, role="admin" if admin else "university",
                                          university_id=university_id)
         session.commit()
@@ -139,11 +143,10 @@ def token_create(admin: bool = typer.Option(False, "--admin", help="An administr
 @goals_app.command("verify")
 def goals_verify() -> None:
     """Recount the goals from scratch and compare with the live counters; exit 1 if they differ."""
-    from app.config import get_settings
     from app.goals import service
 
     with _session() as session:
-        problems = service.verify(session, get_settings())
+        problems = service.verify(session, _settings())
     for problem in problems:
         typer.secho(problem, fg="red", err=True)
     if problems:

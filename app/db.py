@@ -48,6 +48,13 @@ def session_factory(engine: Engine, keys) -> sessionmaker[Session]:
     return sessionmaker(engine, class_=Session, expire_on_commit=False, info={"keys": keys})
 
 
+def sessions_for(settings) -> sessionmaker[Session]:
+    """For commands and workers, which have no app: their own engine, the same keys."""
+    from app.security import keys_for
+
+    return session_factory(make_engine(settings.database_url), keys_for(settings.secret_key))
+
+
 def get_session(request: Request) -> Iterator[Session]:
     with request.app.state.sessions() as session:
         yield session

@@ -217,10 +217,10 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
 
 
 def validate_form(model: type[BaseModel], form: FormData, fields: list[str]):
-    """(model, None) when valid, else (None, {field: message}); empty strings count as missing."""
+    """(model, {}) when valid, else (None, {field: message}); empty strings count as missing."""
     data = {f: form.get(f) for f in fields if form.get(f) not in (None, "")}
     try:
-        return model.model_validate(data), None
+        return model.model_validate(data), {}
     except ValidationError as exc:
         return None, field_errors(exc)
 

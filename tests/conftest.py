@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
-from sqlmodel import Session, SQLModel
+from sqlmodel import SQLModel
 
 import app.models  # noqa: F401
 from app import migrate
-from app.config import get_settings
+from app.config import Settings
 from app.db import make_engine
 from app.main import create_app
 
@@ -49,16 +49,33 @@ def _fresh_database(migrated: str, data_dir: Path) -> str:
 
 
 @pytest.fixture
-def settings(tmp_path, migrated, monkeypatch):
+def settings(tmp_path, migrated) -> Settings:
+    """The settings of one test's installation, as an object: the app under test is built
+    from it (create_app(settings)); nothing is read from the environment or a .env file."""
     data_dir = tmp_path / "var"
     data_dir.mkdir()
-    url = _fresh_database(migrated, data_dir)
-    for key, value in {"ENVIRONMENT": "test", "DATA_DIR": str(data_dir), "DATABASE_URL": url,
-                       "SECRET_KEY": SECRET, "PUBLIC_URL": "http://testserver"}.items():
-        monkeypatch.setenv(f"DANDELION_{key}", value)
-    get_settings.cache_clear()
-    yield get_settings()
-    get_settings.cache_clear()
+    return Settings(environment="test", data_dir=data_dir,
+                    database_url=_fresh_database(migrated, data_dir), secret_key=SECRET,
+                    public_url="http://testserver", _env_file=None)
+
+
+def environment_of(settings: Settings) -> dict[str, str]:
+    """For a child process (the CLI, a killed worker): these settings as its environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DANDELION_")}
+    return {**env, "DANDELION_ENVIRONMENT": settings.environment,
+            "DANDELION_DATA_DIR": str(settings.data_dir),
+            "DANDELION_DATABASE_URL": settings.database_url,
+            "DANDELION_SECRET_KEY": settings.secret_key,
+            "DANDELION_PUBLIC_URL": settings.public_url}
+
+
+def run_cli(settings: Settings, args: list[str]):
+    """The `dandelion` command as an operator runs it, this test's installation as its environment."""
+    from typer.testing import CliRunner
+
+    from app.cli import app as cli
+
+    return CliRunner().invoke(cli, args, env=environment_of(settings))
 
 
 @pytest.fixture
@@ -69,9 +86,29 @@ def web_app(settings):
 
 
 @pytest.fixture
+def app_with(settings):
+    """Another app on this test's database and data folder, with some settings changed."""
+    apps = []
+
+    def make(**changes):
+        apps.append(create_app(settings.model_copy(update=changes)))
+        return apps[-1]
+
+    yield make
+    for application in apps:
+        application.state.engine.dispose()
+
+
+@pytest.fixture
 def session(web_app):
-    with Session(web_app.state.engine, expire_on_commit=False) as s:
+    with web_app.state.sessions() as s:
         yield s
+
+
+@pytest.fixture
+def new_session(web_app):
+    """Opens another session of the app's database, as another request or process would."""
+    return web_app.state.sessions
 
 
 @pytest.fixture

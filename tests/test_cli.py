@@ -1,28 +1,24 @@
 """The `dandelion` command against the test database, its tokens used over HTTP."""
 
-from typer.testing import CliRunner
-
-from app.cli import app as cli
+from tests.conftest import run_cli as run
 from tests.factories import make_university
-
-runner = CliRunner()
 
 
 def test_admin_and_tokens(settings, session, client):
-    ok = runner.invoke(cli, ["admin", "create", "--email", "Root@Example.cn",
+    ok = run(settings, ["admin", "create", "--email", "Root@Example.cn",
                              "--password", "a-long-password"])
     assert ok.exit_code == 0, ok.output
-    again = runner.invoke(cli, ["admin", "create", "--email", "root@example.cn",
+    again = run(settings, ["admin", "create", "--email", "root@example.cn",
                                 "--password", "a-long-password"])
     assert again.exit_code == 1
 
-    admin = runner.invoke(cli, ["token", "create", "--admin"])
+    admin = run(settings, ["token", "create", "--admin"])
     token = admin.stdout.strip().splitlines()[-1]
     created = client.post("/api/v1/universities", headers={"Authorization": f"Bearer {token}"},
                           json={"code": "YTU", "name": "烟台大学", "city_code": "3706"})
     assert created.status_code == 201
 
-    university = runner.invoke(cli, ["token", "create", "--university", "YTU"])
+    university = run(settings, ["token", "create", "--university", "YTU"])
     token = university.stdout.strip().splitlines()[-1]
     course = client.post("/api/v1/courses", headers={"Authorization": f"Bearer {token}"},
                          json={"code": "YTU-01", "title": "工业互联网与数据分析", "hours": 16,
@@ -32,21 +28,18 @@ def test_admin_and_tokens(settings, session, client):
 
 def test_token_for_unknown_university_fails_clearly(settings, session):
     make_university(session, code="QLU")
-    result = runner.invoke(cli, ["token", "create", "--university", "NOPE"])
+    result = run(settings, ["token", "create", "--university", "NOPE"])
     assert result.exit_code == 1 and "NOPE" in result.output
-    both = runner.invoke(cli, ["token", "create", "--admin", "--university", "QLU"])
+    both = run(settings, ["token", "create", "--admin", "--university", "QLU"])
     assert both.exit_code == 2
 
 
-def test_demo_is_refused_in_production(settings, session, monkeypatch):
+def test_demo_is_refused_in_production(settings, session):
     from sqlmodel import select
 
     from app.auth.models import User
-    from app.config import get_settings
-
-    monkeypatch.setenv("DANDELION_ENVIRONMENT", "production")
-    get_settings.cache_clear()
-    result = runner.invoke(cli, ["demo", "--trainees", "5"])
+    production = settings.model_copy(update={"environment": "production"})
+    result = run(production, ["demo", "--trainees", "5"])
     assert result.exit_code == 1 and "production" in result.output
     assert session.exec(select(User)).all() == []
 

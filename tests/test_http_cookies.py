@@ -8,8 +8,6 @@ import pytest
 from fastapi.testclient import TestClient
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from app.config import get_settings
-from app.main import create_app
 from tests.factories import PASSWORD, csrf_of, make_university, make_user
 
 PROXY = "10.0.0.5"
@@ -38,12 +36,8 @@ def _flags(header: str) -> set[str]:
 
 
 @pytest.fixture
-def https_app(settings, monkeypatch):
-    monkeypatch.setenv("DANDELION_PUBLIC_URL", "https://dandelion.example.cn")
-    get_settings.cache_clear()
-    application = create_app(get_settings())
-    yield application
-    application.state.engine.dispose()
+def https_app(app_with):
+    return app_with(public_url="https://dandelion.example.cn")
 
 
 def test_every_cookie_is_httponly_and_lax_on_plain_http(client, session):

@@ -5,8 +5,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.auth import service as auth
-from app.config import get_settings
-from app.main import create_app
 from tests.factories import csrf_of, login, make_university, make_user
 
 SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options",
@@ -103,22 +101,14 @@ def test_local_addresses_are_served_in_test_and_development(client):
 
 
 @pytest.fixture
-def production(settings, monkeypatch):
+def production(app_with):
     """A production app at https://dandelion.example.cn, with extra settings if a test sets them."""
-    monkeypatch.setenv("DANDELION_ENVIRONMENT", "production")
-    monkeypatch.setenv("DANDELION_PUBLIC_URL", "https://dandelion.example.cn")
-    apps = []
+    def make(**changes) -> TestClient:
+        application = app_with(environment="production",
+                               public_url="https://dandelion.example.cn", **changes)
+        return TestClient(application, base_url="https://dandelion.example.cn")
 
-    def make(**env) -> TestClient:
-        for key, value in env.items():
-            monkeypatch.setenv(f"DANDELION_{key.upper()}", value)
-        get_settings.cache_clear()
-        apps.append(create_app(get_settings()))
-        return TestClient(apps[-1], base_url="https://dandelion.example.cn")
-
-    yield make
-    for application in apps:
-        application.state.engine.dispose()
+    return make
 
 
 def test_production_serves_only_the_public_host(production):
@@ -154,12 +144,7 @@ def test_pages_about_one_person_are_not_stored(client, session):
         assert not _stored(client.get(path)), path
 
 
-def test_development_serves_a_phone_on_the_same_network(settings, monkeypatch):
-    monkeypatch.setenv("DANDELION_ENVIRONMENT", "development")
-    get_settings.cache_clear()
-    application = create_app(get_settings())
-    try:
-        with TestClient(application, base_url="http://192.168.1.20:8000") as phone:
-            assert phone.get("/courses").status_code == 200
-    finally:
-        application.state.engine.dispose()
+def test_development_serves_a_phone_on_the_same_network(app_with):
+    application = app_with(environment="development")
+    with TestClient(application, base_url="http://192.168.1.20:8000") as phone:
+        assert phone.get("/courses").status_code == 200

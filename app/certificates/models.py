@@ -5,6 +5,7 @@ from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
+from app.fields import IdNumber, Mobile
 
 
 class Certificate(SQLModel, table=True):
@@ -36,3 +37,10 @@ class Certificate(SQLModel, table=True):
     revoked_at: datetime | None = None
     revoke_reason: str | None = Field(default=None, max_length=200)
     supersedes_id: int | None = Field(default=None, foreign_key="certificate.id")
+
+
+class CertificateLookup(SQLModel):
+    """The public form with which trainees find their own certificates."""
+
+    id_number: IdNumber
+    mobile: Mobile

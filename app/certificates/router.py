@@ -12,15 +12,14 @@ from app.auth import throttle
 from app.auth.deps import ApiPrincipal, StaffUser, load_user
 from app.auth.throttle import Limit
 from app.certificates import serials, service
-from app.certificates.models import Certificate
+from app.certificates.deps import ApiOwnCertificate, SerialCertificate
+from app.certificates.models import CertificateLookup
 from app.courses.deps import ApiOwnCourse, OwnCourse
 from app.db import SessionDep
-from app.errors import Forbidden, Invalid, NotFound
+from app.errors import Forbidden, NotFound
 from app.i18n import N_, gettext
-from app.security import keys
-from app.trainees import validators
 from app.trainees.validators import mask_name
-from app.web import FormDep, redirect, render, templates
+from app.web import FormDep, app_keys, form_values, redirect, render, templates, validate_form
 
 router = APIRouter(dependencies=[Depends(load_user)])
 api = APIRouter(tags=["certificates"])
@@ -44,8 +43,8 @@ def _pdf_response(content: bytes, filename: str) -> Response:
                              "Cache-Control": "private, no-store"})
 
 
-def _link_signer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(keys().link_key.hex(), salt="certificate-download")
+def _link_signer(request: Request) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(app_keys(request).link_key.hex(), salt="certificate-download")
 
 
 @router.post("/staff/courses/{code}/certificates", name="certificates:issue")
@@ -53,7 +52,7 @@ def issue(request: Request, session: SessionDep, user: StaffUser, course: OwnCou
           form: FormDep):
     settings = request.app.state.settings
     issued, refused, waiting = service.issue_for_course(
-        session, course, actor=f"user:{user.id}", public_url=settings.public_url,
+        session, course, actor=user.actor, public_url=settings.public_url,
         data_dir=settings.data_dir, today=clock.today())
     session.commit()
     target = str(request.url_for("courses:staff_detail", code=course.code))
@@ -80,13 +79,12 @@ def merged(request: Request, session: SessionDep, course: OwnCourse):
 
 
 @router.get("/certificates/{serial}.pdf", name="certificates:pdf")
-def download(request: Request, session: SessionDep, serial: str, t: str = ""):
-    cert = _by_serial(session, serial)
+def download(request: Request, cert: SerialCertificate, t: str = ""):
     user = request.state.user
     allowed = user is not None and (user.is_admin or user.university_id == cert.university_id)
     if not allowed and t:
         try:
-            allowed = _link_signer().loads(t, max_age=LINK_MINUTES * 60) == cert.serial
+            allowed = _link_signer(request).loads(t, max_age=LINK_MINUTES * 60) == cert.serial
         except BadSignature:
             allowed = False
     if not allowed:
@@ -102,33 +100,24 @@ def find_page(request: Request):
 
 @router.post("/certificates/find", name="certificates:find_post")
 def find(request: Request, session: SessionDep, form: FormDep):
-    values = {"id_number": str(form.get("id_number") or ""), "mobile": str(form.get("mobile") or "")}
-    ip = throttle.client_address(request)
-    errors = {}
-    try:
-        id_number = validators.parse_id_number(values["id_number"]).number
-    except validators.InvalidIdNumber as exc:
-        errors["id_number"] = gettext(str(exc))
-    try:
-        mobile = validators.normalize_mobile(values["mobile"])
-    except validators.InvalidMobile as exc:
-        errors["mobile"] = gettext(str(exc))
+    data, errors = validate_form(CertificateLookup, form, ["id_number", "mobile"])
     found = None
-    if not errors:
+    if data is not None:
+        ip = throttle.client_address(request)
         # Every look-up counts, found or not: an ID number plus guessed mobiles must not be
         # tried over and over, and a right guess must not be told apart by a different answer.
         # Per ID number over all addresses it counts addresses, so that one address cannot
         # lock the holder out of their own certificates by trying often.
-        throttle.attempt(session, [("find-id-ip", f"{id_number}|{ip}", 10),
-                                   Limit("find-id", id_number, 10, by_address=True),
+        throttle.attempt(session, [("find-id-ip", f"{data.id_number}|{ip}", 10),
+                                   Limit("find-id", data.id_number, 10, by_address=True),
                                    ("find-ip", ip, 60)], source=ip)
-        found = service.find_for_trainee(session, id_number=id_number, mobile=mobile)
-    if not errors and found is None:
-        errors["__all__"] = gettext("No certificates match this ID number and mobile number")
-    links = {c.serial: _link_signer().dumps(c.serial) for c in found or []}
+        found = service.find_for_trainee(session, id_number=data.id_number, mobile=data.mobile)
+        if found is None:
+            errors = {"__all__": gettext("No certificates match this ID number and mobile number")}
+    links = {c.serial: _link_signer(request).dumps(c.serial) for c in found or []}
     # Never echo the ID number back into the page.
     return render(request, "certificates/find.html",
-                  {"values": {"mobile": values["mobile"]}, "errors": errors, "found": found,
+                  {"values": form_values(form, ["mobile"]), "errors": errors, "found": found,
                    "links": links}, status_code=422 if errors else 200)
 
 
@@ -150,7 +139,7 @@ def verify(request: Request, session: SessionDep, serial: str, k: ScanPart = [],
             "cert": None, "error": gettext(message), "serial": serial[:SERIAL_ECHO],
             "verdict": service.NOT_VALID_AS_SCANNED if scan else None,
             "headline": VERDICTS[service.NOT_VALID_AS_SCANNED]}, status_code=404)
-    verdict = service.verdict(cert, scan)
+    verdict = service.verdict(cert, scan, app_keys(request))
     return render(request, "certificates/verify.html", {
         "cert": cert, "error": None, "serial": cert.serial, "holder": mask_name(cert.holder_name),
         "verdict": verdict, "headline": VERDICTS[verdict]},
@@ -167,13 +156,6 @@ def _scan(k: list[str], s: list[str]) -> service.Scan | None:
     return service.Scan(k[0], s[0])
 
 
-def _by_serial(session, serial: str) -> Certificate:
-    try:
-        return service.get_by_serial(session, serial)
-    except serials.InvalidSerial as exc:
-        raise Invalid([("serial", str(exc))], message=str(exc)) from exc
-
-
 @api.post("/courses/{code}/certificates")
 def issue_api(request: Request, session: SessionDep, principal: ApiPrincipal, course: ApiOwnCourse):
     settings = request.app.state.settings
@@ -187,11 +169,11 @@ def issue_api(request: Request, session: SessionDep, principal: ApiPrincipal, co
 
 
 @api.get("/certificates/{serial}")
-def certificate_json(session: SessionDep, serial: str, k: ScanPart = [], s: ScanPart = []):
+def certificate_json(request: Request, cert: SerialCertificate, k: ScanPart = [],
+                     s: ScanPart = []):
     """The record and the verdict of the verification page; pass k and s, as a certificate's
     QR code carries them, to check that code: one that does not check out answers 422."""
-    cert = _by_serial(session, serial)
-    verdict = service.verdict(cert, _scan(k, s))
+    verdict = service.verdict(cert, _scan(k, s), app_keys(request))
     body = {"serial": cert.serial, "verdict": verdict, "status": cert.status,
             "holder": mask_name(cert.holder_name), "course": cert.course_title,
             "course_code": cert.course_code, "university": cert.university_name,
@@ -207,22 +189,19 @@ def certificate_json(session: SessionDep, serial: str, k: ScanPart = [], s: Scan
 
 
 @api.get("/certificates/{serial}/pdf")
-def certificate_pdf(request: Request, session: SessionDep, principal: ApiPrincipal, serial: str):
-    cert = _by_serial(session, serial)
-    if not principal.is_admin and principal.university_id != cert.university_id:
-        raise Forbidden(N_("Only the issuing university or an administrator can download this"))
+def certificate_pdf(request: Request, cert: ApiOwnCertificate):
     return _pdf_response(service.pdf_bytes(cert, request.app.state.settings.data_dir),
                          f"{cert.serial}.pdf")
 
 
 @api.get("/keys")
-def public_keys():
+def public_keys(request: Request):
     """The certificate signing keys, so a certificate can be checked without trusting this site."""
     # The very keys verification accepts, so what is published and what is believed agree.
     return {"algorithm": "Ed25519", "signed_fields": "serial|holder_name|course_code|"
             "university_name|hours|completed_on|issued_on",
             "keys": [{"key_id": key_id, "public_key": _raw_b64(key)}
-                     for key_id, key in service.published_keys().items()]}
+                     for key_id, key in service.published_keys(app_keys(request)).items()]}
 
 
 def _raw_b64(key) -> str:

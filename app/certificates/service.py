@@ -25,7 +25,7 @@ from app.enrollments import service as enrollments
 from app.enrollments.models import Enrollment
 from app.errors import Conflict, NotFound
 from app.i18n import N_
-from app.security import keys
+from app.security import Keys, keys_of
 from app.trainees import service as trainees
 from app.trainees.models import Trainee
 from app.universities.models import University
@@ -61,15 +61,14 @@ def canonical_fields(c: Certificate) -> str:
                      f"{c.hours:.1f}", c.completed_on.isoformat(), c.issued_on.isoformat()])
 
 
-def sign(c: Certificate) -> str:
-    raw = keys().signing_key.sign(canonical_fields(c).encode())
+def sign(c: Certificate, keys: Keys) -> str:
+    raw = keys.signing_key.sign(canonical_fields(c).encode())
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def published_keys() -> dict[str, Ed25519PublicKey]:
+def published_keys(keys: Keys) -> dict[str, Ed25519PublicKey]:
     """The keys a certificate may name, by key id; after a rotation the old ones stay listed."""
-    k = keys()
-    return {k.key_id: k.public_key}
+    return {keys.key_id: keys.public_key}
 
 
 def _signature_bytes(text: str) -> bytes | None:
@@ -81,12 +80,12 @@ def _signature_bytes(text: str) -> bytes | None:
     return raw if base64.urlsafe_b64encode(raw).decode().rstrip("=") == text else None
 
 
-def signature_matches(c: Certificate, *, key_id: str, signature: str) -> bool:
+def signature_matches(c: Certificate, *, key_id: str, signature: str, keys: Keys) -> bool:
     """Whether signature, under the published key that key_id names, covers c's fields.
 
     The key must also be the one c records: a certificate is signed once, by one key. Key ids
     and signatures are public (the API lists them), so plain comparisons leak nothing."""
-    key, raw = published_keys().get(key_id), _signature_bytes(signature)
+    key, raw = published_keys(keys).get(key_id), _signature_bytes(signature)
     if key is None or raw is None or key_id != c.key_id:
         return False
     try:
@@ -96,8 +95,8 @@ def signature_matches(c: Certificate, *, key_id: str, signature: str) -> bool:
     return True
 
 
-def verify_signature(c: Certificate) -> bool:
-    return signature_matches(c, key_id=c.key_id, signature=c.signature)
+def verify_signature(c: Certificate, keys: Keys) -> bool:
+    return signature_matches(c, key_id=c.key_id, signature=c.signature, keys=keys)
 
 
 @dataclass(frozen=True)
@@ -108,13 +107,13 @@ class Scan:
     signature: str
 
 
-def verdict(c: Certificate, scan: Scan | None) -> str:
+def verdict(c: Certificate, scan: Scan | None, keys: Keys) -> str:
     """What the verification page says first. A code that does not check out comes before
     anything the record says: the paper in the reader's hand is what is being verified."""
     if scan is not None and not signature_matches(c, key_id=scan.key_id,
-                                                  signature=scan.signature):
+                                                  signature=scan.signature, keys=keys):
         return NOT_VALID_AS_SCANNED
-    if not verify_signature(c):
+    if not verify_signature(c, keys):
         return RECORD_MISMATCH
     if c.status != "issued":
         return REVOKED
@@ -147,8 +146,8 @@ def issue_for_course(session: Session, course: Course, *, actor: str, public_url
     issued = []
     for completion, trainee in printable[:limit]:
         try:
-            cert = _render(completion, trainee.name, course, university,
-                           public_url=public_url, data_dir=data_dir, today=today)
+            cert = _render(completion, trainee.name, course, university, public_url=public_url,
+                           data_dir=data_dir, today=today, keys=keys_of(session))
         except pdf.UnprintableText as exc:  # a course or university name, not the holder's
             refused.append(Refusal(trainee.name, exc.message, exc.params))
             continue
@@ -216,14 +215,14 @@ def _lock_as_recorded(session: Session, completion_ids: list[int]) -> dict:
 
 
 def _render(completion: Completion, holder: str, course: Course, university: University, *,
-            public_url: str, data_dir: Path, today: date) -> Certificate:
+            public_url: str, data_dir: Path, today: date, keys: Keys) -> Certificate:
     cert = Certificate(
         serial=serials.new_serial(today.year), completion_id=completion.id,
         university_id=university.id, course_id=course.id, holder_name=holder,
         course_code=course.code, course_title=course.title, university_name=university.name,
         hours=completion.hours, completed_on=completion.completed_on, issued_on=today,
-        key_id=keys().key_id, signature="", pdf_path="", pdf_sha256="")
-    cert.signature = sign(cert)
+        key_id=keys.key_id, signature="", pdf_path="", pdf_sha256="")
+    cert.signature = sign(cert, keys)
     content = pdf.render_pdf(pdf.CertificateView(
         serial=cert.serial, holder_name=holder, course_title=course.title,
         course_code=course.code, university_name=university.name, hours=completion.hours,

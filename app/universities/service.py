@@ -2,9 +2,16 @@ from sqlmodel import Session, func, select
 
 from app.audit import service as audit
 from app.cities.models import City
-from app.errors import Conflict, Invalid
+from app.errors import Conflict, Invalid, NotFound
 from app.i18n import N_
 from app.universities.models import University, UniversityCreate
+
+
+def get_by_code(session: Session, code: str) -> University:
+    university = session.exec(select(University).where(University.code == code.strip().upper())).first()
+    if university is None:
+        raise NotFound(N_("No university has this code"))
+    return university
 
 
 def list_all(session: Session) -> list[University]:

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from app import clock
 from app.certificates import service, storage
 from app.certificates.models import Certificate
+from tests.conftest import environment_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,13 +26,12 @@ ROOT = Path(__file__).resolve().parents[2]
 CHILD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from sqlmodel import Session
     import app.models
     from app import clock
     from app.certificates import pdf, service
     from app.config import get_settings
     from app.courses.models import Course
-    from app.db import make_engine
+    from app.db import sessions_for
 
     marker, course_id, stall_at = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 
@@ -55,7 +55,7 @@ CHILD = textwrap.dedent("""
 
     pdf.render_pdf, service.audit.record = render, record
     settings = get_settings()
-    with Session(make_engine(settings.database_url)) as session:
+    with sessions_for(settings)() as session:
         service.issue_for_course(session, session.get(Course, course_id), actor="test",
                                  public_url=settings.public_url, data_dir=settings.data_dir,
                                  today=clock.today())
@@ -74,7 +74,7 @@ def _text(path: Path) -> str:
 def _issue_in_a_child_and_kill_it(settings, course, stall_at: str, tmp_path: Path) -> None:
     marker = tmp_path / "stalled"
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(marker), str(course.id), stall_at],
-                             cwd=ROOT, env=os.environ.copy(), stderr=subprocess.PIPE)
+                             cwd=ROOT, env=environment_of(settings), stderr=subprocess.PIPE)
     try:
         while not marker.exists():  # waits for the child, however slow; asserts no timing
             if child.poll() is not None:
@@ -90,16 +90,16 @@ def _issue_in_a_child_and_kill_it(settings, course, stall_at: str, tmp_path: Pat
 
 
 @pytest.mark.parametrize("stall_at", ["second-render", "before-commit"])
-def test_an_issue_killed_midway_leaves_no_pdf_after_the_sweep(settings, session, completed,
+def test_an_issue_killed_midway_leaves_no_pdf_after_the_sweep(settings, new_session, completed,
                                                               tmp_path, stall_at):
     _issue_in_a_child_and_kill_it(settings, completed["course"], stall_at, tmp_path)
-    with Session(session.get_bind()) as fresh:
+    with new_session() as fresh:
         assert fresh.exec(select(Certificate)).all() == []
     left = _pdfs(settings.data_dir)
     # What the killed process wrote really holds a name, and only under a temporary name.
     assert left and any("李䶮" in _text(p) for p in left)
     assert all(p.name.startswith(storage.TEMP_PREFIX) for p in left)
-    with Session(session.get_bind()) as fresh:  # as at the next start: a new session
+    with new_session() as fresh:  # as at the next start: a new session
         service.sweep_orphans(fresh, settings.data_dir)
     assert _pdfs(settings.data_dir) == []
 
@@ -140,7 +140,8 @@ def _as_temp_of(pid: int, data_dir: Path, cert: Certificate) -> Path:
     return temp
 
 
-def test_the_sweep_keeps_what_rows_name_and_removes_the_rest(settings, session, completed):
+def test_the_sweep_keeps_what_rows_name_and_removes_the_rest(settings, session, new_session,
+                                                             completed):
     kept, moved = _issue(session, settings, completed["course"])
     session.commit()
     data_dir = settings.data_dir
@@ -153,7 +154,7 @@ def test_the_sweep_keeps_what_rows_name_and_removes_the_rest(settings, session, 
     # ... and a live issue of this very process, still rendering.
     live = storage.temp_path(data_dir, "DL26ZZZZZZZZ0")
     live.write_bytes(b"%PDF-1.7 rendering")
-    with Session(session.get_bind()) as fresh:
+    with new_session() as fresh:
         service.sweep_orphans(fresh, data_dir)
     assert not stray.exists() and not interrupted.exists() and live.exists()
     assert service.pdf_bytes(kept, data_dir) and service.pdf_bytes(moved, data_dir)

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from app import clock
 from app.certificates import pdf, service
@@ -19,7 +19,7 @@ def test_a_completion_changed_while_printing_is_left_for_the_next_press(
     def render_while_an_upload_changes_a_date(view):
         calls.append(view.serial)
         if len(calls) == 1:  # another request (its own connection) commits while we print
-            with Session(web_app.state.engine) as upload:
+            with web_app.state.sessions() as upload:
                 first = upload.exec(select(Completion).order_by(Completion.id)).first()
                 first.completed_on = changed_on
                 upload.add(first)

@@ -124,7 +124,7 @@ def test_api_issue_and_pdf_scoped_to_the_issuing_university(client, session, com
     issued = client.post(f"/api/v1/courses/{code}/certificates",
                          headers={"Authorization": f"Bearer {token_a}"}).json()["issued"]
     assert len(issued) == 2
-    for token, expected in ((token_a, 200), (admin, 200), (token_b, 403)):
+    for token, expected in ((token_a, 200), (admin, 200), (token_b, 404)):
         response = client.get(f"/api/v1/certificates/{issued[0]}/pdf",
                                headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == expected
@@ -203,28 +203,35 @@ def completed_company_uscc(session):
     return session.exec(select(Company)).first().uscc
 
 
-def test_issuing_twice_at_once_gives_one_certificate_per_completion(client, session, settings,
-                                                                     completed):
-    """A request that rendered its certificates before another one committed the same
+def test_issuing_twice_at_once_gives_one_certificate_per_completion(session, new_session, settings,
+                                                                     completed, monkeypatch):
+    """A press that rendered its certificates before another press committed the same
     completions is refused whole, and its PDFs are removed."""
-    from app.certificates import service, storage
-    from app.completions.models import Completion
+    from app.certificates import pdf, service
     from app.errors import Conflict
 
-    args = dict(public_url="http://t", data_dir=settings.data_dir, today=clock.today())
-    course = completed["course"]
-    issued, _, _ = service.issue_for_course(session, course, actor="t", **args)
-    session.commit()
-    completion = session.get(Completion, issued[0].completion_id)
-    late = service._render(completion, issued[0].holder_name, course, completed["a"], **args)
-    temp = storage.temp_path(settings.data_dir, late.serial)
-    # Written, but under a temporary name until a commit stores its row.
-    assert temp.exists() and not (settings.data_dir / late.pdf_path).exists()
+    args = dict(actor="t", public_url="http://t", data_dir=settings.data_dir, today=clock.today())
+    real_render, pressed = pdf.render_pdf, []
+
+    def render_while_another_press_commits(view, *a, **kw):
+        if not pressed:  # the other press (its own connection) runs whole during our first render
+            pressed.append(view.serial)
+            with new_session() as other:
+                other_issued = service.issue_for_course(
+                    other, other.get(type(completed["course"]), completed["course"].id), **args)
+                other.commit()
+            assert len(other_issued.issued) == 2
+        return real_render(view, *a, **kw)
+
+    monkeypatch.setattr(pdf, "render_pdf", render_while_another_press_commits)
     with pytest.raises(Conflict):
-        service._store(session, [late], settings.data_dir)
+        service.issue_for_course(session, completed["course"], **args)
     session.rollback()
-    assert not temp.exists() and not (settings.data_dir / late.pdf_path).exists()
-    assert len(session.exec(select(Certificate)).all()) == 2
+    kept = session.exec(select(Certificate)).all()
+    assert len(kept) == 2
+    # Only the two committed PDFs are left: the refused press's own were removed.
+    on_disk = sorted(p.name for p in (settings.data_dir / "certificates").rglob("*.pdf"))
+    assert on_disk == sorted(f"{c.serial}.pdf" for c in kept)
 
 
 def test_one_press_issues_at_most_the_limit_and_says_how_many_wait(client, session, settings,

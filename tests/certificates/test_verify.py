@@ -133,13 +133,13 @@ def test_a_typed_serial_shows_the_record_and_says_what_that_proves(public, certs
     assert "On record: issued, not revoked" in same.text
 
 
-def test_a_record_naming_an_unpublished_key_does_not_verify(public, session, certs):
+def test_a_record_naming_an_unpublished_key_does_not_verify(public, session, certs, web_app):
     cert = certs["李䶮"]
-    assert service.verify_signature(cert)
+    assert service.verify_signature(cert, web_app.state.keys)
     cert.key_id = "00000000"
     session.add(cert)
     session.commit()
-    assert not service.verify_signature(cert)
+    assert not service.verify_signature(cert, web_app.state.keys)
     page = public.get(f"/verify/{cert.serial}")
     assert _verdict(page) == "bad" and "verdict ok" not in page.text
     _assert_not_valid_as_scanned(public.get(f"/verify/{cert.serial}", params=_qr(cert)))

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from app import clock
 from app.certificates import service as certificates
@@ -26,7 +26,7 @@ def test_a_change_to_a_completion_certified_while_the_file_was_read_is_refused(
 
     def classify_while_certificates_are_issued(*args, **kwargs):
         plan = real_classify(*args, **kwargs)
-        with Session(web_app.state.engine) as press:  # another request, its own connection
+        with web_app.state.sessions() as press:  # another request, its own connection
             certificates.issue_for_course(press, press.get(type(course), course.id), actor="t",
                                           public_url="http://t", data_dir=settings.data_dir,
                                           today=clock.today())

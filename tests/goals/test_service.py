@@ -61,11 +61,9 @@ def test_verify_agrees_then_catches_a_drifted_owner_column(session, settings):
 
 
 def test_cli_goals_verify(settings, session):
-    from typer.testing import CliRunner
+    from tests.conftest import run_cli
 
-    from app.cli import app as cli
-
-    result = CliRunner().invoke(cli, ["goals", "verify"])
+    result = run_cli(settings, ["goals", "verify"])
     assert result.exit_code == 0 and "agree" in result.output
 
 
