@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 from app.auth.deps import api_principal
 from app.certificates.router import api as certificates
+from app.companies.router import api as companies
 from app.completions.router import api as completions
 from app.courses.router import api as courses
 from app.enrollments.router import api as enrollments
@@ -81,7 +82,7 @@ def _responses(route: APIRoute) -> dict:
 
 
 router = APIRouter()
-for part in (universities, courses, enrollments, completions, certificates, goals):
+for part in (universities, courses, enrollments, completions, certificates, goals, companies):
     for route in part.routes:
         # The domains declare what succeeds; the errors each call can give are added in one place.
         if isinstance(route, APIRoute) and "default" not in route.responses:

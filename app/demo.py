@@ -164,11 +164,10 @@ def _courses(session: Session, rng: random.Random, university: University, today
 def _companies(session: Session, rng: random.Random) -> list[Company]:
     found = []
     for name, region, cluster in COMPANIES:
+        # Registered the way a trainee names an employer, then filed as an administrator would.
         company = companies.find_or_create(session, uscc=fake_uscc(rng, region=region), name=name)
-        company.cluster = cluster  # the service registers a company by USCC and name only
-        session.add(company)
-        found.append(company)
-    session.flush()
+        found.append(companies.set_cluster(session, company=company, cluster=cluster,
+                                           actor="demo"))
     return found
 
 

@@ -53,6 +53,7 @@ def _include_routers(app: FastAPI) -> None:
     from app.api import router as api
     from app.auth.router import router as auth
     from app.certificates.router import router as certificates
+    from app.companies.router import router as companies
     from app.completions.router import router as completions
     from app.courses.router import router as courses
     from app.enrollments.router import router as enrollments
@@ -62,7 +63,7 @@ def _include_routers(app: FastAPI) -> None:
 
     # Pages are HTML for people: /openapi.json documents the API only.
     for router in (goals, courses, enrollments, auth, admin, universities, trainees, completions,
-                   certificates):
+                   certificates, companies):
         app.include_router(router, include_in_schema=False)
     app.include_router(api, prefix="/api/v1")
 

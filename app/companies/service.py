@@ -1,8 +1,9 @@
 from sqlmodel import Session, col, select
 
+from app.audit import service as audit
 from app.cities.models import City
 from app.companies import validators
-from app.companies.models import Company
+from app.companies.models import CLUSTERS, NOT_A_CLUSTER, Company
 from app.completions.models import Completion
 from app.db import add_or_get
 from app.errors import Invalid
@@ -46,3 +47,23 @@ def city_of(session: Session, uscc: str) -> str | None:
     """The region digits of the USCC (positions 3-6) name the city when it is in Shandong."""
     code = LAIWU_MERGED.get(uscc[2:6], uscc[2:6])
     return code if session.get(City, code) else None
+
+
+def list_all(session: Session) -> list[tuple[Company, City | None]]:
+    """Every company with its city, by name: the administrator's list."""
+    return list(session.exec(
+        select(Company, City).outerjoin(City, col(Company.city_code) == City.code)
+        .order_by(Company.name, Company.uscc)))
+
+
+def set_cluster(session: Session, *, company: Company, cluster: str | None, actor: str) -> Company:
+    """An administrator files a company under an industry cluster (None: not filed yet)."""
+    if cluster is not None and cluster not in CLUSTERS:
+        raise Invalid([("cluster", NOT_A_CLUSTER)])
+    if cluster != company.cluster:
+        audit.record(session, actor, "company.cluster", "company", company.id,
+                     before=company.cluster, after=cluster)
+        company.cluster = cluster
+        session.add(company)
+        session.flush()
+    return company
