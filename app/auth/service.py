@@ -2,7 +2,9 @@ import secrets
 from datetime import timedelta
 
 from pwdlib import PasswordHash
-from sqlmodel import Session, select
+from sqlalchemy import or_, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.auth.models import ApiToken, User, UserSession
@@ -15,6 +17,8 @@ from app.universities.models import University
 password_hash = PasswordHash.recommended()  # Argon2id
 # Verifying against a dummy hash when the email is unknown keeps the response time the same.
 _DUMMY_HASH = password_hash.hash("dandelion-timing-equaliser")
+# How stale ApiToken.last_used_at may be (see _note_use).
+TOKEN_USE_PRECISION = timedelta(minutes=1)
 
 
 def get_by_email(session: Session, email: str) -> User | None:
@@ -91,7 +95,28 @@ def token_for_secret(session: Session, secret: str) -> ApiToken | None:
     ).first()
     if token is None or token.revoked_at is not None:
         return None
+    _note_use(session, token)
     return token
+
+
+def _note_use(session: Session, token: ApiToken) -> None:
+    """Keep last_used_at, which tells a token still in use from a forgotten one, to the minute.
+
+    Writing it on every call would make every read-only API call a write: on SQLite each one
+    waits for the single writer's lock, so a script calling in a loop would hold up everyone
+    else; on PostgreSQL each leaves a dead row version for vacuum. A minute is precise enough
+    for deciding whether a token can be revoked."""
+    now = utcnow()
+    if token.last_used_at is not None and now - token.last_used_at < TOKEN_USE_PRECISION:
+        return
+    # A transaction of its own: a read-only call never commits, and a refused one rolls back,
+    # yet both used the token. (Only a lookup has run on the request's session by now.)
+    stale = or_(col(ApiToken.last_used_at).is_(None),
+                col(ApiToken.last_used_at) < now - TOKEN_USE_PRECISION)
+    with session.get_bind().begin() as connection:
+        connection.execute(update(ApiToken).where(col(ApiToken.id) == token.id, stale)
+                           .values(last_used_at=now))
+    set_committed_value(token, "last_used_at", now)
 
 
 def list_accounts(session: Session) -> list[tuple[User, University | None]]:
