@@ -18,6 +18,7 @@ from app import migrate
 from app.config import Settings
 from app.db import make_engine
 from app.main import create_app
+from tests.factories import csrf_of, login, make_university, make_user
 
 POSTGRES_URL = os.environ.get("DANDELION_TEST_POSTGRES", "")
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -130,3 +131,53 @@ def new_client(web_app):
     yield make
     for c in clients:
         c.close()
+
+
+class Persona:
+    """Someone using the site in their own browser: an administrator, a university's staff
+    member, or an anonymous visitor. Requests go to their client (persona.get, persona.post)."""
+
+    def __init__(self, client: TestClient, user=None, university=None):
+        self.client, self.user, self.university = client, user, university
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def csrf(self, path: str = "/") -> str:
+        return csrf_of(self.client, path)
+
+
+def _logged_in(new_client, user, university=None) -> Persona:
+    persona = Persona(new_client(), user, university)
+    login(persona.client, user)
+    return persona
+
+
+@pytest.fixture
+def university_a(session):
+    return make_university(session, name="山东理工大学")
+
+
+@pytest.fixture
+def university_b(session):
+    return make_university(session, name="青岛大学")
+
+
+@pytest.fixture
+def admin(session, new_client) -> Persona:
+    return _logged_in(new_client, make_user(session, role="admin"))
+
+
+@pytest.fixture
+def staff_a(session, new_client, university_a) -> Persona:
+    return _logged_in(new_client, make_user(session, university=university_a), university_a)
+
+
+@pytest.fixture
+def staff_b(session, new_client, university_b) -> Persona:
+    return _logged_in(new_client, make_user(session, university=university_b), university_b)
+
+
+@pytest.fixture
+def anonymous(new_client) -> Persona:
+    return Persona(new_client())
