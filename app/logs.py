@@ -12,7 +12,7 @@ import traceback
 import unicodedata
 from urllib.parse import unquote_plus
 
-from app.trainees.validators import mask_id_number  # 3 and 4 kept, as pages show it
+from app.text import masked  # 3 and 4 kept, as pages show it
 
 # ID numbers and mobiles as they appear: unbroken (with a final X), or grouped by single spaces
 # or dashes the way people type them (370102 19900101 1237, 138-0013-8000).
@@ -35,7 +35,7 @@ def mask(text: str) -> str:
 
 
 def _mask_run(match: re.Match) -> str:
-    return mask_id_number("".join(ch for ch in match.group() if ch.isalnum()).upper())
+    return masked("".join(ch for ch in match.group() if ch.isalnum()).upper())
 
 
 def _mask_grouped(match: re.Match) -> str:
@@ -47,7 +47,7 @@ def _mask_grouped(match: re.Match) -> str:
     while i < len(groups):
         for j in range(len(groups), i, -1):
             if sum(len(g) for g in groups[i:j]) in _PERSONAL_LENGTHS:
-                out.append(mask_id_number("".join(groups[i:j]).upper()))
+                out.append(masked("".join(groups[i:j]).upper()))
                 i = j
                 break
         else:

@@ -12,6 +12,7 @@ import secrets
 import unicodedata
 
 from app.i18n import N_
+from app.text import InvalidValue
 
 PREFIX = "DL"
 RANDOM_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -31,7 +32,7 @@ _SHAPE = re.compile(rf"{PREFIX}[0-9]{{2}}[{RANDOM_ALPHABET}]{{{RANDOM_LENGTH + 1
 _SYSTEM_RANDOM = secrets.SystemRandom()  # the OS's generator; tests pass a seeded one
 
 
-class InvalidSerial(ValueError):
+class InvalidSerial(InvalidValue):
     pass
 
 

@@ -8,21 +8,17 @@ companies, and a mistyped character there is caught by the check character anywa
 import random
 
 from app.i18n import N_
+from app.text import InvalidValue, squeezed
 from app.trainees.validators import PROVINCES
 
 _ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
 _VALUES = {char: value for value, char in enumerate(_ALPHABET)}
 _WEIGHTS = [pow(3, i, 31) for i in range(17)]
 _DIGITS = frozenset("0123456789")
-# Full-width ASCII and the ideographic space, as Chinese input methods type them.
-_HALF_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: " "}
 
 
-class InvalidUscc(ValueError):
-    def __init__(self, message: str, **params: object) -> None:
-        super().__init__(message)
-        self.message = message
-        self.params = params
+class InvalidUscc(InvalidValue):
+    pass
 
 
 def uscc_check_char(first17: str) -> str:
@@ -33,7 +29,7 @@ def uscc_check_char(first17: str) -> str:
 
 
 def normalize_uscc(raw: str) -> str:
-    code = "".join(raw.translate(_HALF_WIDTH).split()).upper()
+    code = squeezed(raw).upper()
     if not code:
         raise InvalidUscc(N_("Enter the unified social credit code"))
     if not set(code) <= _VALUES.keys():

@@ -12,16 +12,7 @@ from datetime import date, timedelta
 
 from app import clock
 from app.i18n import N_
-
-# Chinese input methods type full-width ASCII (U+FF01..FF5E) and the ideographic space;
-# copying from web pages and spreadsheets brings zero-width characters along.
-_HALF_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: " "}
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
-
-
-def _squeeze(raw: str) -> str:
-    """Half-width, without any whitespace or invisible characters."""
-    return "".join(raw.translate(_HALF_WIDTH | _INVISIBLE).split())
+from app.text import InvalidValue, half_width, masked, squeezed
 
 
 # --- ID numbers (GB 11643) ---------------------------------------------------------------
@@ -37,11 +28,8 @@ _PERMIT_PREFIXES = frozenset({"81", "82", "83"})  # Hong Kong, Macao, Taiwan res
 _EARLIEST_BIRTH = date(1900, 1, 1)
 
 
-class InvalidIdNumber(ValueError):
-    def __init__(self, message: str, **params: object) -> None:
-        super().__init__(message)
-        self.message = message
-        self.params = params
+class InvalidIdNumber(InvalidValue):
+    pass
 
 
 @dataclass(frozen=True)
@@ -60,7 +48,7 @@ def id_check_char(first17: str) -> str:
 
 
 def parse_id_number(raw: str, *, allow_15: bool = False) -> IdNumber:
-    number = _squeeze(raw).upper()
+    number = squeezed(raw).upper()
     if not number:
         raise InvalidIdNumber(N_("Enter the ID number"))
     if not re.fullmatch(r"[0-9]*X?", number):
@@ -120,10 +108,7 @@ def _id_warnings(number: str, kind: str) -> tuple[str, ...]:
     return ()
 
 
-def mask_id_number(number: str) -> str:
-    if len(number) < 8:
-        return "*" * len(number)
-    return number[:3] + "*" * (len(number) - 7) + number[-4:]
+mask_id_number = masked  # ID numbers and mobiles are masked alike (app.text.masked)
 
 
 def fake_id_number(rng: random.Random, *, region: str = "370102", birth: date | None = None) -> str:
@@ -138,15 +123,12 @@ def fake_id_number(rng: random.Random, *, region: str = "370102", birth: date | 
 _MOBILE_SEPARATORS = dict.fromkeys(map(ord, "-\u2010\u2011\u2012\u2013\u2014\u2212()"))
 
 
-class InvalidMobile(ValueError):
-    def __init__(self, message: str, **params: object) -> None:
-        super().__init__(message)
-        self.message = message
-        self.params = params
+class InvalidMobile(InvalidValue):
+    pass
 
 
 def normalize_mobile(raw: str) -> str:
-    mobile = _squeeze(raw).translate(_MOBILE_SEPARATORS)
+    mobile = squeezed(raw).translate(_MOBILE_SEPARATORS)
     if not mobile:
         raise InvalidMobile(N_("Enter the mobile number"))
     mobile = _without_country_code(mobile)
@@ -168,10 +150,7 @@ def _without_country_code(mobile: str) -> str:
     return mobile
 
 
-def mask_mobile(mobile: str) -> str:
-    if len(mobile) < 8:
-        return "*" * len(mobile)
-    return mobile[:3] + "*" * (len(mobile) - 7) + mobile[-4:]
+mask_mobile = masked
 
 
 # --- Names -------------------------------------------------------------------------------
@@ -198,15 +177,12 @@ _NAME_PUNCTUATION = frozenset(" ·-'.")
 _NAME_MAX = 50
 
 
-class InvalidName(ValueError):
-    def __init__(self, message: str, **params: object) -> None:
-        super().__init__(message)
-        self.message = message
-        self.params = params
+class InvalidName(InvalidValue):
+    pass
 
 
 def normalize_name(raw: str) -> str:
-    name = unicodedata.normalize("NFC", raw.translate(_NAME_VARIANTS).translate(_HALF_WIDTH))
+    name = unicodedata.normalize("NFC", half_width(raw.translate(_NAME_VARIANTS)))
     name = "".join(" " if unicodedata.category(c) == "Zs" else c for c in name.strip())
     _check_name_chars(name)
     name = re.sub(r" ?· ?", "·", re.sub(r" +", " ", name))
