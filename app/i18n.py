@@ -6,7 +6,7 @@ the web layer translates them when it renders, in the language of the request
 """
 
 import gettext as _gettext
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
@@ -39,8 +39,13 @@ def translations(language: str) -> _gettext.NullTranslations:
     return _gettext.GNUTranslations(buffer)
 
 
-def set_language(language: str):
+def set_language(language: str) -> Token[str]:
     return _language.set(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+
+
+def reset_language(token: Token[str]) -> None:
+    """Back to the language before set_language (a request's language ends with it)."""
+    _language.reset(token)
 
 
 def current_language() -> str:

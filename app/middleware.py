@@ -105,7 +105,7 @@ class RequestContext:
             await self.app(scope, self._capped(receive, tripped), self._answer_413(scope, send, tripped))
         finally:
             web.reset_https(https)
-            i18n._language.reset(language)
+            i18n.reset_language(language)
 
     def _refusal(self, scope: Scope, conn: HTTPConnection) -> Response | None:
         if "\x00" in scope["path"]:

@@ -10,6 +10,7 @@ from tests.factories import (
     make_university,
     make_user,
 )
+from tests.html import text
 
 
 def test_nul_in_a_path_is_not_found(client):
@@ -65,8 +66,11 @@ def test_language_switch_never_leaves_the_site(client):
 
 
 def test_framework_errors_are_translated(client):
-    response = client.get("/logout")
-    assert response.status_code == 405 and "Method Not Allowed" not in response.text
+    chinese = client.get("/logout")
+    assert chinese.status_code == 405 and text(chinese, "main p.error") == "该地址不接受此类请求"
+    english = client.get("/logout", headers={"Accept-Language": "en"})
+    # Our message, not Starlette's "Method Not Allowed".
+    assert text(english, "main p.error") == "This address does not accept this kind of request"
 
 
 def test_duplicate_course_code_is_shown_beside_the_field(client, session):

@@ -119,4 +119,4 @@ def test_runtime_translation_with_placeholders():
     try:
         assert i18n.gettext("Seats left: %(n)s", n=3) == "剩余名额：3"
     finally:
-        i18n._language.reset(token)
+        i18n.reset_language(token)
