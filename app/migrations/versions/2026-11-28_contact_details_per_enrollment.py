@@ -10,6 +10,7 @@ Create Date: 2026-11-28 16:29:20.056149
 
 import sqlalchemy as sa
 import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision = '0003'

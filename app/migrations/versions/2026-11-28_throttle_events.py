@@ -7,6 +7,7 @@ Create Date: 2026-11-28 16:16:08.240268
 
 import sqlalchemy as sa
 import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision = '0002'
