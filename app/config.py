@@ -42,10 +42,6 @@ class Settings(BaseSettings):
             raise ValueError("DANDELION_SECRET_KEY must be at least 32 characters")
         return self
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
 
 def _development_secret(data_dir: Path) -> str:
     """A per-installation key kept in the data folder, so restarts keep sessions and data readable."""

@@ -44,7 +44,6 @@ def require_staff(user: Annotated[User, Depends(require_user)]) -> User:
     return user
 
 
-CurrentUser = Annotated[User, Depends(require_user)]
 AdminUser = Annotated[User, Depends(require_admin)]
 StaffUser = Annotated[User, Depends(require_staff)]
 
