@@ -50,3 +50,27 @@ class Completion(SQLModel, table=True):
     batch_id: int | None = Field(default=None, foreign_key="completion_batch.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RowProblem(SQLModel):
+    row: int  # the line in the file, as Excel numbers it
+    field: str
+    message: str
+
+
+class ConvertedIdNumber(SQLModel):
+    row: int
+    id_number: str  # the 18 digits a 15-digit number became, masked
+
+
+class CompletionBatchPublic(SQLModel):
+    """What became of an uploaded file, as the API answers it."""
+
+    batch_id: int
+    rows: int
+    accepted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    errors: list[RowProblem]
+    converted: list[ConvertedIdNumber]

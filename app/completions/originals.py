@@ -12,14 +12,14 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from app.completions.models import CompletionBatch
-from app.security import keys
+from app.security import Keys
 
 
 def path_of(data_dir: Path, sha256: str, fmt: str) -> Path:
     return data_dir / "uploads" / sha256[:2] / f"{sha256}.{fmt}.enc"
 
 
-def keep(data_dir: Path, sha256: str, fmt: str, data: bytes) -> None:
+def keep(data_dir: Path, sha256: str, fmt: str, data: bytes, *, keys: Keys) -> None:
     """Stored by content, so the same file uploaded twice is kept once; encrypted at rest,
     because the file holds ID numbers in clear."""
     path = path_of(data_dir, sha256, fmt)
@@ -31,7 +31,7 @@ def keep(data_dir: Path, sha256: str, fmt: str, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         # A temporary file of its own: two uploads of the same file may run at once.
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".partial", delete=False) as f:
-            f.write(keys().encrypt_bytes(data))
+            f.write(keys.encrypt_bytes(data))
         Path(f.name).replace(path)
 
 
@@ -63,5 +63,5 @@ def _mtime(path: Path) -> float:
         return float("inf")
 
 
-def read(batch: CompletionBatch, data_dir: Path) -> bytes:
-    return keys().decrypt_bytes(path_of(data_dir, batch.sha256, batch.format).read_bytes())
+def read(batch: CompletionBatch, data_dir: Path, *, keys: Keys) -> bytes:
+    return keys.decrypt_bytes(path_of(data_dir, batch.sha256, batch.format).read_bytes())

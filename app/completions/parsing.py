@@ -1,17 +1,15 @@
 """Completion-record uploads: from the uploaded bytes to rows, before any database work.
 
 Files come from universities' own systems or from Excel, often Chinese Excel (GBK CSV with
-CRLF, "CSV UTF-8" with a BOM, XLSX). Whole-file problems raise UploadRefused; problems in
-one row are kept on the row so the preview can show them beside it.
+CRLF, "CSV UTF-8" with a BOM, XLSX). Whole-file problems raise UploadRefused; one row's
+fields are checked afterwards, all in checks.check_row, so the preview can show them beside it.
 """
 
 import csv
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
+from dataclasses import dataclass
 
 from app.completions import csvfile
 from app.completions.limits import (  # noqa: F401  (the readers' limits, as callers know them)
@@ -36,7 +34,8 @@ class Row:
     line: int
     values: dict[str, str]
     original: list[str]
-    errors: list[tuple[str, str]] = field(default_factory=list)
+    # An XLSX number cell, not text: Excel may have rounded the digits (checks.check_row says so).
+    id_is_number: bool = False
 
 
 @dataclass
@@ -177,21 +176,11 @@ def _map_header(header: list[str]) -> dict[str, int]:
     return columns
 
 
-_NUMERIC_ID = N_(
-    "The ID number cell is a number, so Excel may have changed its digits: format the ID column as text and type it again"
-)
-# What Excel writes into a CSV after it turned an ID into a number: 3.70102E+17.
-_SCIENTIFIC = re.compile(r"\d(\.\d+)?[eE]\+?\d+")
-
-
 def _make_row(
     line: int, cells: list[str], numeric: frozenset[int], columns: dict[str, int]
 ) -> Row:
     values = {name: _value(cells, index) for name, index in columns.items()}
-    errors = []
-    if columns["id_number"] in numeric or _SCIENTIFIC.fullmatch(values["id_number"]):
-        errors.append(("id_number", _NUMERIC_ID))
-    return Row(line, values, cells, errors)
+    return Row(line, values, cells, id_is_number=columns["id_number"] in numeric)
 
 
 def _value(cells: list[str], index: int) -> str:
@@ -209,48 +198,3 @@ def _trim(cells: list[str]) -> list[str]:
     while end and not cells[end - 1].strip():
         end -= 1
     return list(cells[:end])
-
-
-# --- values --------------------------------------------------------------------------------
-
-_DATE_PATTERNS = tuple(
-    re.compile(pattern)
-    for pattern in (
-        r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?",
-        r"(\d{4})()年(\d{1,2})月(\d{1,2})日?",
-        r"(\d{4})()(\d{2})(\d{2})",
-    )
-)
-
-
-def parse_date(value: str) -> date:
-    text = unicodedata.normalize(
-        "NFKC", value
-    ).strip()  # full-width digits ２０２６ from Chinese IMEs
-    if not text:
-        raise ValueError(N_("The date is missing"))
-    for pattern in _DATE_PATTERNS:
-        match = pattern.fullmatch(text)
-        if match:
-            year, _sep, month, day = match.groups()
-            try:
-                return date(int(year), int(month), int(day))
-            except ValueError:
-                raise ValueError(N_("This date does not exist")) from None
-    raise ValueError(N_("The date is not understood: write it like 2026-05-01"))
-
-
-_SCORE = re.compile(r"\d{1,3}(?:\.\d+)?")
-_TENTH = Decimal("0.1")
-
-
-def parse_score(value: str) -> Decimal | None:
-    text = unicodedata.normalize("NFKC", value).strip().removesuffix("分").strip()
-    if not text:
-        return None
-    if not _SCORE.fullmatch(text) or Decimal(text) > 100:
-        raise ValueError(N_("The score must be a number from 0 to 100"))
-    score = Decimal(text)
-    if score != score.quantize(_TENTH):
-        raise ValueError(N_("The score may have at most one decimal place"))
-    return score.quantize(_TENTH)

@@ -7,13 +7,14 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import Select, bindparam, insert, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.certificates.models import Certificate
-from app.completions import originals, parsing
+from app.completions import checks, originals, parsing
 from app.completions.models import Completion, CompletionBatch
 from app.courses.models import Course
 from app.db import utcnow
@@ -21,7 +22,7 @@ from app.enrollments.models import Enrollment
 from app.errors import Conflict, Invalid, NotFound
 from app.fields import has_control_chars
 from app.i18n import N_
-from app.security import keys
+from app.security import keys_of
 from app.trainees import validators
 from app.trainees.models import Trainee
 from app.universities.models import University
@@ -37,6 +38,8 @@ class Outcome:
     message: str = ""
     course_code: str = ""
     holder: str = ""
+    # A 15-digit first-generation number converted to 18 digits: the 18 digits, masked.
+    converted: str = ""
 
 
 @dataclass
@@ -68,112 +71,40 @@ def import_file(session: Session, upload: Upload, *, data_dir: Path, today: date
     except parsing.UploadRefused as exc:
         raise Invalid([("file", exc.message)], message=exc.message, params=exc.params) from exc
     sha256 = hashlib.sha256(upload.data).hexdigest()
-    originals.keep(data_dir, sha256, parsed.format, upload.data)
+    originals.keep(data_dir, sha256, parsed.format, upload.data, keys=keys_of(session))
     plan = _classify(session, upload.university, parsed.rows, today)
     batch = _record_batch(session, upload, parsed, sha256, plan)
     try:
-        _write(session, plan, batch.id)
+        _write(session, plan, _id(batch))
     except IntegrityError as exc:
         # Another upload wrote some of the same completions since this one read them.
         raise Conflict(N_("Another upload with some of the same rows was saved at the same time. "
                           "Upload the file again: rows already saved will show as unchanged.")) from exc
-    audit.record(session, upload.actor, "completion.upload", "completion_batch", batch.id, rows=batch.rows,
+    audit.record(session, upload.actor, "completion.upload", "completion_batch", _id(batch), rows=batch.rows,
                  accepted=batch.accepted, rejected=batch.rejected, sha256=sha256)
     return batch
 
 
-def error_report(batch: CompletionBatch, data_dir: Path, reason) -> list[list[str]]:
-    """The rejected rows as the user sent them, plus a reason column, to fix and upload again."""
-    try:
-        parsed = parsing.parse_completion_file(batch.filename, originals.read(batch, data_dir),
-                                               encoding=batch.encoding)
-        header, sent = parsed.header, {row.line: row.original for row in parsed.rows}
-    except (parsing.UploadRefused, FileNotFoundError):
-        # Refused now though accepted then (the limits were tightened since), or the original
-        # is gone (deleted after its retention period): lines and reasons are still worth having.
-        header, sent = [], {}
-    rows = [[*header, reason("Line"), reason("Reason")]]
-    rejected = [o for o in outcomes(batch) if o.status == "error"]
-    for o in rejected[:REPORT_ROWS]:
-        cells = sent.get(o.line, [])
-        padding = [""] * (len(header) - len(cells))  # so that the reason column lines up
-        rows.append([*cells, *padding, str(o.line), reason(o.message)])
-    if len(rejected) > REPORT_ROWS:
-        rows.append([""] * (len(header) + 1) + [reason(
-            N_("%(more)s more rejected rows are not listed: fix these, upload again, and the "
-               "next report lists the rest"), more=len(rejected) - REPORT_ROWS)])
-    return rows
-
-
-# A file whose every row is rejected is the wrong file; its first rows say why. Tens of
-# thousands of wide rows would take a minute to write, at every download.
-REPORT_ROWS = 5_000
-
-
-def _classify(session: Session, university: University, rows: list, today: date) -> _Plan:
+def _classify(session: Session, university: University, rows: list[parsing.Row],
+              today: date) -> _Plan:
     courses = {c.code: c for c in session.exec(
         select(Course).where(Course.university_id == university.id))}
-    ids = {}
     plan = _Plan()
-    checked = []
+    passed: list[tuple[int, checks.Checked]] = []
     for row in rows:
-        outcome, values = _check_row(row, courses, today)
-        if outcome:
-            plan.outcomes.append(outcome)
+        result = checks.check_row(row, courses, today)
+        if isinstance(result, checks.Refusal):
+            plan.outcomes.append(Outcome(row.line, "error", result.field, result.message))
         else:
-            checked.append((row, values))
-            ids[values["id_number"]] = None
-    hashes = {n: keys().lookup_hash(n) for n in ids}
-    known = _load_state(session, list(hashes.values()), [c.id for c in courses.values()])
+            passed.append((row.line, result))
+    keys = keys_of(session)
+    hashes = {n: keys.lookup_hash(n) for n in dict.fromkeys(c.id_number for _, c in passed)}
+    known = _load_state(session, list(hashes.values()), [_id(c) for c in courses.values()])
     seen: dict[int, tuple] = {}
-    for row, values in checked:
-        plan.outcomes.append(_match(row, values, hashes, known, seen, plan))
+    for line, values in passed:
+        plan.outcomes.append(_match(line, values, hashes, known, seen, plan))
     plan.outcomes.sort(key=lambda o: o.line)
     return plan
-
-
-def _check_row(row, courses: dict, today: date):
-    """Field checks that need no database; returns (error outcome, None) or (None, values)."""
-    if row.errors:
-        f, m = row.errors[0]
-        return Outcome(row.line, "error", f, m), None
-    v = row.values
-    try:
-        number = validators.parse_id_number(v.get("id_number", ""), allow_15=True).number
-    except validators.InvalidIdNumber as exc:
-        return Outcome(row.line, "error", "id_number", str(exc)), None
-    course = courses.get(v.get("course_code", "").strip().upper())
-    if course is None:
-        return Outcome(row.line, "error", "course_code",
-                       N_("No course of your university has this code")), None
-    try:
-        completed_on = parsing.parse_date(v.get("completed_on", ""))
-    except ValueError as exc:
-        return Outcome(row.line, "error", "completed_on", str(exc)), None
-    try:
-        score = parsing.parse_score(v.get("score", ""))
-    except ValueError as exc:
-        return Outcome(row.line, "error", "score", str(exc)), None
-    name, problem = _row_name(v.get("name", ""))
-    if problem:
-        return Outcome(row.line, "error", "name", problem), None
-    if completed_on > today or completed_on < course.starts_on:
-        return Outcome(row.line, "error", "completed_on",
-                       N_("The completion date must be between the course start and today")), None
-    return None, {"id_number": number, "course": course, "completed_on": completed_on,
-                  "score": score, "name": name}
-
-
-def _row_name(raw: str) -> tuple[str, str | None]:
-    if not raw.strip():
-        return "", None
-    if "?" in raw or "\ufffd" in raw:
-        # GBK has no room for rare characters such as 䶮: Excel's "CSV" writes "?" instead.
-        return "", N_("The name has lost characters (\"?\"): save the file as \"CSV UTF-8\" or XLSX")
-    try:
-        return validators.normalize_name(raw), None
-    except validators.InvalidName as exc:
-        return "", str(exc)
 
 
 def _load_state(session: Session, hashes: list[str], course_ids: list[int]) -> dict:
@@ -181,12 +112,13 @@ def _load_state(session: Session, hashes: list[str], course_ids: list[int]) -> d
     one column query per chunk: plain rows are several times cheaper than ORM objects."""
     known = {}
     for i in range(0, len(hashes), CHUNK):
-        query = (
-            select(Trainee.id_hash, Trainee.name, Enrollment.course_id, Enrollment.trainee_id,
-                   Enrollment.company_id, Enrollment.status,
-                   col(Enrollment.id).label("enrollment_id"),
-                   col(Completion.id).label("completion_id"), Completion.completed_on,
-                   Completion.score, col(Certificate.id).label("certificate_id"))
+        # SQLAlchemy's select: SQLModel's is typed for at most four columns.
+        query: Select = (
+            sa_select(col(Trainee.id_hash), col(Trainee.name), col(Enrollment.course_id),
+                      col(Enrollment.trainee_id), col(Enrollment.company_id),
+                      col(Enrollment.status), col(Enrollment.id).label("enrollment_id"),
+                      col(Completion.id).label("completion_id"), col(Completion.completed_on),
+                      col(Completion.score), col(Certificate.id).label("certificate_id"))
             .join(Enrollment, col(Enrollment.trainee_id) == Trainee.id)
             .outerjoin(Completion, col(Completion.enrollment_id) == Enrollment.id)
             .outerjoin(Certificate, col(Certificate.completion_id) == Completion.id)
@@ -197,21 +129,25 @@ def _load_state(session: Session, hashes: list[str], course_ids: list[int]) -> d
     return known
 
 
-def _match(row, values: dict, hashes: dict, known: dict, seen: dict, plan: _Plan) -> Outcome:
-    course = values["course"]
-    out = Outcome(row.line, "error", course_code=course.code)
-    found = known.get((hashes[values["id_number"]], course.id))
+def _match(line: int, values: checks.Checked, hashes: dict[str, str], known: dict,
+           seen: dict[int, tuple], plan: _Plan) -> Outcome:
+    """The checks that need the database, on a row whose own fields passed checks.check_row."""
+    course = values.course
+    out = Outcome(line, "error", course_code=course.code)
+    if values.converted_from_15:
+        out.converted = validators.mask_id_number(values.id_number)
+    found = known.get((hashes[values.id_number], course.id))
     if found is None:
         out.field, out.message = "id_number", N_("This ID number is not enrolled in this course")
         return out
     out.holder = validators.mask_name(found.name)
-    if values["name"] and values["name"] != found.name:
+    if values.name and values.name != found.name:
         out.field, out.message = "name", N_("The name does not match the enrollment")
         return out
     if found.status != "enrolled":
         out.field, out.message = "id_number", N_("This enrollment was withdrawn")
         return out
-    key = (values["completed_on"], values["score"])
+    key = (values.completed_on, values.score)
     if found.enrollment_id in seen:
         if seen[found.enrollment_id] == key:
             out.status = "unchanged"
@@ -220,11 +156,12 @@ def _match(row, values: dict, hashes: dict, known: dict, seen: dict, plan: _Plan
             out.message = N_("The same trainee and course appear twice with different data")
         return out
     seen[found.enrollment_id] = key
-    return _plan_write(out, found, course, values, plan)
+    return _plan_write(out, found, values, plan)
 
 
-def _plan_write(out: Outcome, found, course, values, plan: _Plan) -> Outcome:
-    fields = {"completed_on": values["completed_on"], "score": values["score"]}
+def _plan_write(out: Outcome, found, values: checks.Checked, plan: _Plan) -> Outcome:
+    course = values.course
+    fields = {"completed_on": values.completed_on, "score": values.score}
     if found.completion_id is None:
         plan.inserts.append({
             "enrollment_id": found.enrollment_id, "course_id": course.id,
@@ -254,7 +191,7 @@ def _printable(filename: str) -> str:
 def _record_batch(session: Session, upload: Upload, parsed, sha256: str, plan: _Plan) -> CompletionBatch:
     count = {s: sum(o.status == s for o in plan.outcomes) for s in ("new", "changed", "unchanged", "error")}
     batch = CompletionBatch(
-        university_id=upload.university.id, user_id=upload.user_id,
+        university_id=_id(upload.university), user_id=upload.user_id,
         api_token_id=upload.api_token_id, filename=_printable(upload.filename)[:255], sha256=sha256,
         size=len(upload.data), format=parsed.format, encoding=parsed.encoding,
         rows=len(plan.outcomes), accepted=count["new"], updated=count["changed"],
@@ -294,12 +231,18 @@ def _refuse_if_certified(session: Session, completion_ids: list[int]) -> None:
                               "cannot change."))
 
 
-def get_batch(session: Session, batch_id: int, university_id: int | None) -> CompletionBatch:
+def get_batch(session: Session, batch_id: int) -> CompletionBatch:
     batch = session.get(CompletionBatch, batch_id)
-    if batch is None or (university_id is not None and batch.university_id != university_id):
+    if batch is None:
         raise NotFound(N_("No upload has this number"))
     return batch
 
 
 def outcomes(batch: CompletionBatch) -> list[Outcome]:
     return [Outcome(**o) for o in json.loads(batch.report)]
+
+
+def _id(row: Course | University | CompletionBatch) -> int:
+    """The id of a row read from or flushed to the database, which always has one."""
+    assert row.id is not None
+    return row.id

@@ -23,8 +23,8 @@ from openpyxl.utils.datetime import (
 )
 
 from app.completions import ooxml, parsing
-from app.completions.ooxml import UNREADABLE
 from app.completions.limits import Record, UploadRefused
+from app.completions.ooxml import UNREADABLE
 from app.i18n import N_
 
 MAX_ENTRIES = 500  # a workbook of completions has about ten parts; pictures and sheets add some

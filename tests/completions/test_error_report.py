@@ -42,9 +42,9 @@ def test_error_report_of_a_file_the_parser_refuses_since(client, session, campus
 
 def test_a_report_of_thousands_of_rejected_rows_lists_the_first_and_says_how_many_more(
         client, session, campus, monkeypatch):
-    from app.completions import service
+    from app.completions import report
 
-    monkeypatch.setattr(service, "REPORT_ROWS", 2)
+    monkeypatch.setattr(report, "REPORT_ROWS", 2)
     rows = [["张三", "not-an-id", "QLU-DIG-01", DONE, ""] for _ in range(5)]
     staff_upload(client, session, campus["a"], "a.csv", utf8_bom_csv(rows))
     table = _report(client, session)

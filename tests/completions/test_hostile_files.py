@@ -28,7 +28,6 @@ from tests.files import (
 )
 
 
-
 def _no_batch(session) -> bool:
     return session.exec(select(CompletionBatch)).first() is None
 

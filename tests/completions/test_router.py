@@ -66,7 +66,7 @@ def test_xlsx_with_rejected_rows_listed_by_line(client, session, campus):
 
 
 def test_same_file_twice_adds_nothing(client, session, campus):
-    rows = [[n, i, "QLU-DIG-01", DONE, "80"] for n, i in zip(("张三", "李䶮"), campus["ids"])]
+    rows = [[n, i, "QLU-DIG-01", DONE, "80"] for n, i in zip(("张三", "李䶮"), campus["ids"][:2], strict=True)]
     content = files.utf8_bom_csv(rows)
     _staff_upload(client, session, campus["a"], "a.csv", content)
     again = client.post("/staff/uploads", data={"csrf_token": csrf_of(client, "/staff/uploads")},

@@ -8,7 +8,8 @@ from app import clock
 from app.certificates import service as certificates
 from app.certificates.models import Certificate
 from app.completions import originals, service
-from app.completions.models import Completion
+from app.completions.models import Completion, CompletionBatch
+from app.security import keys_of
 from tests.completions.uploads import staff_upload
 
 
@@ -75,8 +76,6 @@ def test_a_byte_order_mark_inside_a_header_cell_is_not_part_of_its_name(client, 
 
 def test_an_upload_name_with_a_right_to_left_override_is_stored_without_it(client, session,
                                                                           campus):
-    from app.completions.models import CompletionBatch
-
     staff_upload(client, session, campus["a"], "\u202egpj.csv",
                  _csv(campus["course"], campus["ids"][0], clock.today()))
     assert session.exec(select(CompletionBatch)).one().filename == "gpj.csv"
@@ -91,11 +90,11 @@ def test_a_reused_original_is_kept_through_a_sweep(session, settings):
 
     content = b"id_number,course_code,completed_on\r\n"
     sha = hashlib.sha256(content).hexdigest()
-    originals.keep(settings.data_dir, sha, "csv", content)
+    originals.keep(settings.data_dir, sha, "csv", content, keys=keys_of(session))
     original = next((settings.data_dir / "uploads").rglob("*.enc"))
     yesterday = time.time() - 86400
     os.utime(original, (yesterday, yesterday))
-    originals.keep(settings.data_dir, sha, "csv", content)  # the upload again
+    originals.keep(settings.data_dir, sha, "csv", content, keys=keys_of(session))  # again
     assert originals.sweep_orphans(session, settings.data_dir) == 0 and original.exists()
 
 
@@ -103,5 +102,5 @@ def test_the_report_survives_the_loss_of_its_original(client, session, settings,
     staff_upload(client, session, campus["a"], "a.csv",
                  _csv(campus["course"], "not-an-id", clock.today()))
     next((settings.data_dir / "uploads").rglob("*.enc")).unlink()  # a retention rule, say
-    batch = session.exec(select(service.CompletionBatch)).first()
+    batch = session.exec(select(CompletionBatch)).first()
     assert client.get(f"/staff/uploads/{batch.id}/errors.xlsx").status_code == 200
