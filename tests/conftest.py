@@ -143,7 +143,7 @@ class Persona:
     def __getattr__(self, name):
         return getattr(self.client, name)
 
-    def csrf(self, path: str = "/") -> str:
+    def csrf(self, path: str = "/login") -> str:
         return csrf_of(self.client, path)
 
 

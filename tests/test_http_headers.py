@@ -5,7 +5,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.auth import service as auth
-from tests.factories import csrf_of, login, make_university, make_user
+from tests.factories import csrf_of, make_university
 
 SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options",
                     "referrer-policy")
@@ -63,11 +63,10 @@ def test_the_docs_get_a_policy_of_their_own(client):
     assert "script-src 'none'" in client.get("/").headers["content-security-policy"]
 
 
-def test_answers_to_a_signed_in_user_are_not_stored(client, session):
-    assert _stored(client.get("/"))
-    login(client, make_user(session, university=make_university(session)))
+def test_answers_to_a_signed_in_user_are_not_stored(anonymous, staff_a):
+    assert _stored(anonymous.get("/"))
     for path in ("/", "/staff", "/courses", "/no-such-page", "/staff/uploads"):
-        assert not _stored(client.get(path)), path
+        assert not _stored(staff_a.get(path)), path
 
 
 def test_public_pages_and_files_stay_cacheable(client):
@@ -124,19 +123,18 @@ def test_production_serves_the_hosts_it_is_told_of_too(production):
             assert client.get("/courses", headers={"Host": host}).status_code == status
 
 
-def test_links_and_redirects_do_not_depend_on_the_host(client, session):
-    page = client.get("/courses", headers={"Host": "127.0.0.1:8000"})
+def test_links_and_redirects_do_not_depend_on_the_host(staff_a):
+    page = staff_a.get("/courses", headers={"Host": "127.0.0.1:8000"})
     assert "127.0.0.1" not in page.text and 'href="/static/style.css"' in page.text
-    login(client, make_user(session, university=make_university(session)))
-    created = client.post("/staff/courses/new", headers={"Host": "localhost:8000"}, data={
-        "csrf_token": csrf_of(client, "/staff/courses/new"), "code": "HOST-01", "title": "课程",
+    created = staff_a.post("/staff/courses/new", headers={"Host": "localhost:8000"}, data={
+        "csrf_token": staff_a.csrf("/staff/courses/new"), "code": "HOST-01", "title": "课程",
         "hours": "8", "capacity": "10", "starts_on": "2026-12-01", "ends_on": "2026-12-31"},
         follow_redirects=False)
     assert created.status_code == 303 and created.headers["location"] == "/staff/courses/HOST-01"
 
 
 def test_pages_about_one_person_are_not_stored(client, session):
-    from tests.factories import make_course, make_enrollment, make_university
+    from tests.factories import make_course, make_enrollment
 
     enrollment, _ = make_enrollment(session, make_course(session, make_university(session)))
     for path in (f"/enrollments/{enrollment.enrollment_no}", "/verify/DL26-3PB0-AMYY-M",

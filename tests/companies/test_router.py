@@ -99,12 +99,11 @@ def test_a_post_without_the_csrf_token_is_refused(client, session, new_session, 
     assert _cluster_of(new_session, company.uscc) is None
 
 
-def test_staff_are_refused(client, session, new_session):
+def test_staff_are_refused(staff_a, session, new_session):
     company = make_company(session)
-    login(client, make_user(session, university=make_university(session)))
-    assert client.get(PAGE).status_code == 403
-    response = client.post(f"{PAGE}/{company.uscc}/cluster", data={
-        "csrf_token": csrf_of(client, "/staff"), "cluster": "knitwear"})
+    assert staff_a.get(PAGE).status_code == 403
+    response = staff_a.post(f"{PAGE}/{company.uscc}/cluster", data={
+        "csrf_token": staff_a.csrf("/staff"), "cluster": "knitwear"})
     assert response.status_code == 403
     assert _cluster_of(new_session, company.uscc) is None
 
