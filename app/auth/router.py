@@ -7,8 +7,16 @@ from app.auth.models import StaffCreate
 from app.auth.throttle import Limit
 from app.db import SessionDep
 from app.i18n import N_, gettext
-from app.web import (FormDep, delete_cookie, redirect, render, rotate_csrf, safe_path, set_cookie,
-                     submit)
+from app.web import (
+    FormDep,
+    delete_cookie,
+    redirect,
+    render,
+    rotate_csrf,
+    safe_path,
+    set_cookie,
+    submit,
+)
 
 router = APIRouter(dependencies=[Depends(load_user)])
 
