@@ -8,19 +8,19 @@ address alone can never lock the real person out, however often it tries.
 """
 
 import ipaddress
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import NamedTuple
 
-from starlette.requests import HTTPConnection
-
 from sqlalchemy import delete, distinct
 from sqlmodel import Session, col, func, select
+from starlette.requests import HTTPConnection
 
 from app.auth.models import ThrottleEvent
 from app.db import utcnow
 from app.errors import TooManyRequests
 from app.i18n import N_
-from app.security import keys
+from app.security import keys_of
 
 MINUTES = 15
 
@@ -49,23 +49,23 @@ def client_address(request: HTTPConnection) -> str:
     return str(address)
 
 
-def _key(value: str) -> str:
+def _key(session: Session, value: str) -> str:
     # Keyed hash: the table never holds an email address, an IP address or an ID number.
-    return keys().lookup_hash(value)
+    return keys_of(session).lookup_hash(value)
 
 
-def attempt(session: Session, limits: list[tuple], *, source: str = "") -> None:
+def attempt(session: Session, limits: Sequence[tuple], *, source: str = "") -> None:
     """Count one attempt from source under each limit; refuse when any is over it.
 
     The attempt is committed before the caller does the slow part (a password check, a look-up)
     so that parallel requests see each other: counting only failures afterwards would let a
     burst of simultaneous guesses all pass the check. An attempt refused at once is not
     counted, so a guesser who keeps trying does not keep the limit closed."""
-    limits = [Limit(*limit) for limit in limits]
-    refuse_when_reached(session, limits)
-    _add_all(session, limits, source)
+    checked = [Limit(*limit) for limit in limits]
+    refuse_when_reached(session, checked)
+    _add_all(session, checked, source)
     since = _since()
-    if any(_count(session, limit, since) > limit.most for limit in limits):
+    if any(_count(session, limit, since) > limit.most for limit in checked):
         raise _too_many()
 
 
@@ -74,7 +74,7 @@ def record(session: Session, events: list[tuple[str, str]], *, source: str = "")
     _add_all(session, [Limit(scope, value, 0) for scope, value in events], source)
 
 
-def refuse_when_reached(session: Session, limits: list[tuple]) -> None:
+def refuse_when_reached(session: Session, limits: Sequence[tuple]) -> None:
     """Refuse before doing anything once a limit is reached.
 
     Checked before every attempt, whatever it would have answered: a limit that only the
@@ -87,7 +87,7 @@ def refuse_when_reached(session: Session, limits: list[tuple]) -> None:
 
 def clear(session: Session, scope: str, value: str) -> None:
     session.execute(delete(ThrottleEvent).where(
-        ThrottleEvent.scope == scope, ThrottleEvent.key_hash == _key(value)))
+        col(ThrottleEvent.scope) == scope, col(ThrottleEvent.key_hash) == _key(session, value)))
 
 
 def _since():
@@ -105,14 +105,16 @@ def _add_all(session: Session, limits: list[Limit], source: str) -> None:
     session.execute(delete(ThrottleEvent).where(
         col(ThrottleEvent.scope).in_({limit.scope for limit in limits}),
         col(ThrottleEvent.at) < _since()))
-    source_hash = _key(source) if source else None
-    session.add_all([ThrottleEvent(scope=limit.scope, key_hash=_key(limit.value),
+    source_hash = _key(session, source) if source else None
+    session.add_all([ThrottleEvent(scope=limit.scope, key_hash=_key(session, limit.value),
                                    source_hash=source_hash) for limit in limits])
     session.commit()
 
 
 def _count(session: Session, limit: Limit, since) -> int:
-    counted = distinct(ThrottleEvent.source_hash) if limit.by_address else ThrottleEvent.id
+    counted = (distinct(col(ThrottleEvent.source_hash)) if limit.by_address
+               else col(ThrottleEvent.id))
     return session.exec(select(func.count(counted)).where(
-        ThrottleEvent.scope == limit.scope, ThrottleEvent.key_hash == _key(limit.value),
+        col(ThrottleEvent.scope) == limit.scope,
+        col(ThrottleEvent.key_hash) == _key(session, limit.value),
         col(ThrottleEvent.at) >= since)).one()

@@ -1,20 +1,21 @@
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.db import add_or_get
 from app.errors import Invalid
 from app.i18n import N_
-from app.security import keys
+from app.security import keys_of
 from app.trainees import validators
 from app.trainees.models import Trainee
 
 
-def lookup_hash(id_number: str) -> str:
-    return keys().lookup_hash(id_number)
+def lookup_hash(session: Session, id_number: str) -> str:
+    return keys_of(session).lookup_hash(id_number)
 
 
 def get_by_id_number(session: Session, id_number: str) -> Trainee | None:
-    return session.exec(select(Trainee).where(Trainee.id_hash == lookup_hash(id_number))).first()
+    return session.exec(select(Trainee).where(
+        col(Trainee.id_hash) == lookup_hash(session, id_number))).first()
 
 
 class NameMismatch(Invalid):
@@ -30,7 +31,7 @@ def check_name(trainee: Trainee, name: str) -> None:
 
 
 def register(session: Session, *, id_number: str, name: str) -> Trainee:
-    k = keys()
+    k = keys_of(session)
     trainee = Trainee(id_hash=k.lookup_hash(id_number), id_encrypted=k.encrypt(id_number),
                       id_masked=validators.mask_id_number(id_number), name=name)
     return add_or_get(session, trainee, lambda: get_by_id_number(session, id_number))
