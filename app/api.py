@@ -61,8 +61,10 @@ def _calls(dependant) -> set:
 
 
 def _statuses(route: APIRoute) -> set[int]:
-    method = next(iter(route.methods))
-    found = set().union(*(_RULES.get((m, route.path), set()) for m in route.methods))
+    methods = route.methods
+    assert methods, f"{route.path} answers no method"  # typed optional; every APIRoute has some
+    method = next(iter(methods))
+    found = set().union(*(_RULES.get((m, route.path), set()) for m in methods))
     if api_principal in _calls(route.dependant):
         found |= {401, 403}
     elif method in ("POST", "PUT", "PATCH", "DELETE"):

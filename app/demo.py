@@ -25,8 +25,9 @@ from app.completions import service as completions
 from app.config import Settings
 from app.courses import service as courses
 from app.courses.models import Course, CourseCreate
+from app.db import id_of
 from app.enrollments import service as enrollments
-from app.enrollments.service import EnrollmentCreate
+from app.enrollments.models import EnrollmentCreate
 from app.trainees.validators import fake_id_number
 from app.universities import service as universities
 from app.universities.models import University, UniversityCreate
@@ -111,10 +112,10 @@ def load(session: Session, settings: Settings, *, trainees: int = 300) -> str:
     rng, today = random.Random(SEED), clock.today()
     unis = _universities(session)
     staff = _accounts(session, unis)
-    offered = {u.id: _courses(session, rng, u, today, trainees) for u in unis}
+    offered = {id_of(u): _courses(session, rng, u, today, trainees) for u in unis}
     employers = _companies(session, rng)
     people = _enroll_all(session, rng, unis, offered, employers, trainees, today)
-    batches = [_upload(session, rng, u, staff[u.id], people, settings, today) for u in unis]
+    batches = [_upload(session, rng, u, staff[id_of(u)], people, settings, today) for u in unis]
     batches = [b for b in batches if b is not None]
     issued, refused = _certify(session, unis, offered, settings, today)
     session.commit()
@@ -130,10 +131,10 @@ def _universities(session: Session) -> list[University]:
 def _accounts(session: Session, unis: list[University]) -> dict[int, User]:
     if auth.get_by_email(session, ADMIN[0]) is None:
         auth.create_user(session, email=ADMIN[0], password=ADMIN[1], role="admin", actor="demo")
-    staff = {}
+    staff: dict[int, User] = {}
     for u in unis:
         email = staff_email(u)
-        staff[u.id] = auth.get_by_email(session, email) or auth.create_user(
+        staff[id_of(u)] = auth.get_by_email(session, email) or auth.create_user(
             session, email=email, password=STAFF_PASSWORD, role="staff", university_id=u.id,
             actor="demo")
     return staff
@@ -174,11 +175,12 @@ def _companies(session: Session, rng: random.Random) -> list[Company]:
 def _enroll_all(session: Session, rng: random.Random, unis: list[University],
                 offered: dict[int, list[Course]], employers: list[Company], trainees: int,
                 today: date) -> list[Person]:
-    people, used_ids = [], set()
+    people: list[Person] = []
+    used_ids: set[str] = set()
     for i in range(trainees):
         home = unis[i % len(unis)]
         person = _person(rng, i, home, employers, used_ids)
-        choices = [offered[home.id]]
+        choices = [offered[id_of(home)]]
         if rng.random() < 0.35:  # a second course, sometimes at another university
             choices.append([c for cs in offered.values() for c in cs])
         for courses_here in choices:
@@ -264,7 +266,7 @@ def _certify(session: Session, unis: list[University], offered: dict[int, list[C
     issued = refused = 0
     for university in unis[:3]:
         done, no, _ = certificates.issue_for_course(
-            session, offered[university.id][0], actor=ACTOR, public_url=settings.public_url,
+            session, offered[id_of(university)][0], actor=ACTOR, public_url=settings.public_url,
             data_dir=settings.data_dir, today=today)
         issued, refused = issued + len(done), refused + len(no)
     return issued, refused

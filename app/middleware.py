@@ -38,8 +38,13 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings),
                        www_redirect=False)
     inner = app.build_middleware_stack
+
+    def build_middleware_stack() -> ASGIApp:
+        return ResponseHeaders(inner(), settings)
+
     # Around Starlette's ServerErrorMiddleware as well, so that even a 500 carries the headers.
-    app.build_middleware_stack = lambda: ResponseHeaders(inner(), settings)
+    # The app comes from FastAPIOffline, a function, so no subclass can override the method.
+    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
 
 
 def allowed_hosts(settings: Settings) -> list[str]:

@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, FileSystemLoader, pass_context
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
@@ -36,7 +37,9 @@ _https: ContextVar[bool] = ContextVar("https", default=False)
 _env = Environment(loader=FileSystemLoader(ROOT / "templates"), autoescape=True,
                    extensions=["jinja2.ext.i18n"])
 templates = Jinja2Templates(env=_env)
-templates.env.install_gettext_callables(gettext=gettext, ngettext=i18n.ngettext, newstyle=True)
+# jinja2.ext.i18n adds this method to the environment when it loads, which the types cannot see.
+templates.env.install_gettext_callables(  # type: ignore[attr-defined]
+    gettext=gettext, ngettext=i18n.ngettext, newstyle=True)
 templates.env.globals["current_language"] = i18n.current_language
 
 
@@ -196,7 +199,7 @@ _PYDANTIC_MESSAGES = {
 }
 
 
-def translate_error(error: dict) -> str:
+def translate_error(error: ErrorDetails) -> str:
     """One Pydantic error in the request's language, using our own message ids."""
     ctx = {k: str(v) for k, v in (error.get("ctx") or {}).items()}
     if error["type"] == "value_error":

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.auth.models import ApiToken, User, UserSession
-from app.db import utcnow
+from app.db import id_of, utcnow
 from app.errors import Conflict, Invalid
 from app.i18n import N_
 from app.security import token_digest
@@ -53,7 +53,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 
 def start_session(session: Session, user: User, days: int) -> str:
     token = secrets.token_urlsafe(32)
-    session.add(UserSession(token_hash=token_digest(token), user_id=user.id,
+    session.add(UserSession(token_hash=token_digest(token), user_id=id_of(user),
                             expires_at=utcnow() + timedelta(days=days)))
     user.last_login_at = utcnow()
     session.add(user)
@@ -113,7 +113,7 @@ def _note_use(session: Session, token: ApiToken) -> None:
     # yet both used the token. (Only a lookup has run on the request's session by now.)
     stale = or_(col(ApiToken.last_used_at).is_(None),
                 col(ApiToken.last_used_at) < now - TOKEN_USE_PRECISION)
-    with session.get_bind().begin() as connection:
+    with session.get_bind().engine.begin() as connection:
         connection.execute(update(ApiToken).where(col(ApiToken.id) == token.id, stale)
                            .values(last_used_at=now))
     set_committed_value(token, "last_used_at", now)
@@ -122,5 +122,5 @@ def _note_use(session: Session, token: ApiToken) -> None:
 def list_accounts(session: Session) -> list[tuple[User, University | None]]:
     """Every account with its university, administrators first."""
     return list(session.exec(
-        select(User, University).outerjoin(University, User.university_id == University.id)
+        select(User, University).outerjoin(University, col(User.university_id) == University.id)
         .order_by(User.role, User.email)))

@@ -15,7 +15,7 @@ from app.certificates import serials, service
 from app.certificates.deps import ApiOwnCertificate, SerialCertificate
 from app.certificates.models import CertificateLookup
 from app.courses.deps import ApiOwnCourse, OwnCourse
-from app.db import SessionDep
+from app.db import SessionDep, id_of
 from app.errors import Forbidden, NotFound
 from app.i18n import N_, gettext
 from app.trainees.validators import mask_name
@@ -27,7 +27,8 @@ templates.env.filters["serial"] = serials.format_serial  # as printed: DL26-3PB0
 LINK_MINUTES = 30
 SERIAL_ECHO = 40  # a mistyped serial is shown back, but not a pasted page of text
 # k and s as a QR code carries them; lists, so that a repeated one is noticed, not picked from.
-ScanPart = Annotated[list[str], Query(description="from the certificate's QR code")]
+ScanPart = Annotated[list[str], Query(default_factory=list,
+                                      description="from the certificate's QR code")]
 VERDICTS = {
     service.VALID: N_("Valid certificate"),
     service.ON_RECORD: N_("On record: issued, not revoked"),
@@ -71,7 +72,7 @@ def issue(request: Request, session: SessionDep, user: StaffUser, course: OwnCou
 
 @router.get("/staff/courses/{code}/certificates.pdf", name="certificates:merged")
 def merged(request: Request, session: SessionDep, course: OwnCourse):
-    certs = [c for c in service.list_for_course(session, course.id) if c.status == "issued"]
+    certs = [c for c in service.list_for_course(session, id_of(course)) if c.status == "issued"]
     if not certs:
         raise NotFound(N_("This course has no certificates yet"))
     content = service.merged_pdf(certs, request.app.state.settings.data_dir)
@@ -129,7 +130,7 @@ def verify_form(request: Request, session: SessionDep, serial: str = ""):
 
 
 @router.get("/verify/{serial}", name="certificates:verify")
-def verify(request: Request, session: SessionDep, serial: str, k: ScanPart = [], s: ScanPart = []):
+def verify(request: Request, session: SessionDep, serial: str, k: ScanPart, s: ScanPart):
     scan = _scan(k, s)
     try:
         cert = service.get_by_serial(session, serial)
@@ -169,8 +170,7 @@ def issue_api(request: Request, session: SessionDep, principal: ApiPrincipal, co
 
 
 @api.get("/certificates/{serial}")
-def certificate_json(request: Request, cert: SerialCertificate, k: ScanPart = [],
-                     s: ScanPart = []):
+def certificate_json(request: Request, cert: SerialCertificate, k: ScanPart, s: ScanPart):
     """The record and the verdict of the verification page; pass k and s, as a certificate's
     QR code carries them, to check that code: one that does not check out answers 422."""
     verdict = service.verdict(cert, _scan(k, s), app_keys(request))

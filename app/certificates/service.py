@@ -21,6 +21,7 @@ from app.certificates import pdf, serials, storage
 from app.certificates.models import Certificate
 from app.completions.models import Completion
 from app.courses.models import Course
+from app.db import id_of
 from app.enrollments import service as enrollments
 from app.enrollments.models import Enrollment
 from app.errors import Conflict, NotFound
@@ -132,7 +133,7 @@ def issue_for_course(session: Session, course: Course, *, actor: str, public_url
     All PDFs are rendered before the first write, so a transaction (and SQLite's write lock)
     lasts only as long as the inserts, not as long as the printing. The PDFs reach data_dir
     under their own names only when the caller commits (see storage)."""
-    university = session.get(University, course.university_id)
+    university = session.get_one(University, course.university_id)
     pending = session.exec(
         select(Completion, Trainee).join(Trainee, col(Completion.trainee_id) == Trainee.id)
         .where(Completion.course_id == course.id,
@@ -173,7 +174,8 @@ def _store(session: Session, certs: list[Certificate], data_dir: Path
     """Insert the certificates whose completions still say what was printed; returns them and
     how many were set aside because an upload changed their completion while they printed."""
     current = _lock_as_recorded(session, [c.completion_id for c in certs])
-    kept, stale = [], []
+    kept: list[Certificate] = []
+    stale: list[Certificate] = []
     for cert in certs:
         printed = (cert.completed_on, cert.hours, cert.holder_name)
         (kept if current.get(cert.completion_id) == printed else stale).append(cert)
@@ -208,7 +210,8 @@ def _lock_as_recorded(session: Session, completion_ids: list[int]) -> dict:
         session.execute(select(Completion.id).where(col(Completion.id).in_(ids))
                         .order_by(col(Completion.id)).with_for_update())
     rows = session.exec(
-        select(Completion.id, Completion.completed_on, Completion.hours, Trainee.name)
+        select(col(Completion.id), col(Completion.completed_on), col(Completion.hours),
+               col(Trainee.name))
         .join(Trainee, col(Completion.trainee_id) == Trainee.id)
         .where(col(Completion.id).in_(ids)))
     return {cid: (completed_on, hours, name) for cid, completed_on, hours, name in rows}
@@ -217,8 +220,8 @@ def _lock_as_recorded(session: Session, completion_ids: list[int]) -> dict:
 def _render(completion: Completion, holder: str, course: Course, university: University, *,
             public_url: str, data_dir: Path, today: date, keys: Keys) -> Certificate:
     cert = Certificate(
-        serial=serials.new_serial(today.year), completion_id=completion.id,
-        university_id=university.id, course_id=course.id, holder_name=holder,
+        serial=serials.new_serial(today.year), completion_id=id_of(completion),
+        university_id=id_of(university), course_id=id_of(course), holder_name=holder,
         course_code=course.code, course_title=course.title, university_name=university.name,
         hours=completion.hours, completed_on=completion.completed_on, issued_on=today,
         key_id=keys.key_id, signature="", pdf_path="", pdf_sha256="")

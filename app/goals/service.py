@@ -29,31 +29,34 @@ def count_all(session: Session, settings: Settings) -> dict[str, Goal]:
     def distinct_count(column) -> int:
         return session.exec(select(func.count(distinct(column)))).one()
 
-    enrolled = session.exec(select(func.count(distinct(Enrollment.trainee_id)))
-                            .where(Enrollment.status == "enrolled")).one()
+    enrolled = session.exec(select(func.count(distinct(col(Enrollment.trainee_id))))
+                            .where(col(Enrollment.status) == "enrolled")).one()
     return {
-        "universities": Goal("universities", distinct_count(Completion.university_id),
+        "universities": Goal("universities", distinct_count(col(Completion.university_id)),
                              settings.goal_universities),
-        "companies": Goal("companies", distinct_count(Completion.company_id), settings.goal_companies),
-        "talents": Goal("talents", distinct_count(Completion.trainee_id), settings.goal_talents),
+        "companies": Goal("companies", distinct_count(col(Completion.company_id)),
+                          settings.goal_companies),
+        "talents": Goal("talents", distinct_count(col(Completion.trainee_id)), settings.goal_talents),
         "enrolled": Goal("enrolled", enrolled, None),
         "universities_joined": Goal("universities_joined",
-                                    session.exec(select(func.count(University.id))).one(), None),
+                                    session.exec(select(func.count(col(University.id)))).one(), None),
         "companies_joined": Goal("companies_joined",
-                                 session.exec(select(func.count(Company.id))).one(), None),
+                                 session.exec(select(func.count(col(Company.id)))).one(), None),
     }
 
 
 def recount(session: Session) -> tuple[int, int, int]:
     """The three goals from scratch, through the enrollments rather than the owner columns
     copied onto each completion: `dandelion goals verify` compares the two."""
-    return tuple(session.exec(
-        select(func.count(distinct(Course.university_id)), func.count(distinct(Enrollment.company_id)),
-               func.count(distinct(Enrollment.trainee_id)))
+    universities, companies, talents = session.exec(
+        select(func.count(distinct(col(Course.university_id))),
+               func.count(distinct(col(Enrollment.company_id))),
+               func.count(distinct(col(Enrollment.trainee_id))))
         .select_from(Completion)
         .join(Enrollment, col(Completion.enrollment_id) == Enrollment.id)
         .join(Course, col(Enrollment.course_id) == Course.id)
-    ).one())
+    ).one()
+    return universities, companies, talents
 
 
 def verify(session: Session, settings: Settings) -> list[str]:
@@ -79,13 +82,13 @@ def by_city(session: Session) -> list[CityRow]:
     """The goals per city: a university by its own city, a company and its trained staff by the
     company's city. A trainee who completed while working in two cities counts in both."""
     universities = dict(session.exec(
-        select(University.city_code, func.count(distinct(Completion.university_id)))
+        select(University.city_code, func.count(distinct(col(Completion.university_id))))
         .select_from(Completion).join(University, col(Completion.university_id) == University.id)
         .group_by(University.city_code)).all())
     # Companies and their trained staff in one pass over the same join.
     by_company_city = {city: (companies, talents) for city, companies, talents in session.exec(
-        select(Company.city_code, func.count(distinct(Completion.company_id)),
-               func.count(distinct(Completion.trainee_id)))
+        select(Company.city_code, func.count(distinct(col(Completion.company_id))),
+               func.count(distinct(col(Completion.trainee_id))))
         .select_from(Completion).join(Company, col(Completion.company_id) == Company.id)
         .group_by(Company.city_code)).all()}
     companies = {city: pair[0] for city, pair in by_company_city.items()}
