@@ -43,9 +43,10 @@ def _world(session):
                      suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.lists(st.integers(0, 8), max_size=6), min_size=1, max_size=4))
 def test_goals_count_distinct_entities_whatever_is_uploaded(session, settings, uploads):
-    if not hasattr(session, "_world"):
-        session._world = _world(session)
-    world = session._world
+    # One world per test (hypothesis runs the body many times on the same session).
+    if "world" not in session.info:
+        session.info["world"] = _world(session)
+    world = session.info["world"]
     session.execute(delete(Completion))
     session.execute(delete(CompletionBatch))
     session.commit()
