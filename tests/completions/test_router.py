@@ -11,7 +11,7 @@ from app.auth import service as auth
 from app.completions.models import Completion, CompletionBatch
 from tests import files
 from tests.completions.uploads import staff_upload as _staff_upload
-from tests.factories import csrf_of, login, make_user
+from tests.factories import csrf_of, login, make_course, make_enrollment, make_user
 
 TODAY = clock.today()
 DONE = (TODAY - timedelta(days=2)).isoformat()
@@ -99,15 +99,33 @@ def test_missing_column_refuses_the_file_beside_the_field(client, session, campu
     assert _count(session) == 0 and _count(session, CompletionBatch) == 0
 
 
-def test_result_and_error_report_of_another_university_are_not_found(client, new_client, session,
-                                                                      campus):
-    rows = [["王五", campus["outsider"], "QDU-DIG-01", DONE, "80"]]
-    _staff_upload(client, session, campus["a"], "a.csv", files.utf8_bom_csv(rows))
+def test_another_universitys_batch_is_not_found_on_pages_or_through_the_api(
+        client, session, staff_a, staff_b):
+    course = make_course(session, staff_a.university, code="SDUT-DIG-01")
+    _, number = make_enrollment(session, course)
+    content = files.utf8_bom_csv([["王五", "not-an-id", "SDUT-DIG-01", DONE, "80"],
+                                  ["张三", number, "SDUT-DIG-01", DONE, "80"]])
+    staff_a.post("/staff/uploads", data={"csrf_token": staff_a.csrf("/staff/uploads")},
+                 files={"file": ("a.csv", content)})
     batch = session.exec(select(CompletionBatch)).one()
-    other = new_client()
-    login(other, make_user(session, university=campus["b"]))
-    assert other.get(f"/staff/uploads/{batch.id}").status_code == 404
-    assert other.get(f"/staff/uploads/{batch.id}/errors.xlsx").status_code == 404
+    for path in (f"/staff/uploads/{batch.id}", f"/staff/uploads/{batch.id}/errors.xlsx"):
+        assert staff_a.get(path).status_code == 200
+        assert staff_b.get(path).status_code == 404
+    assert staff_b.get(f"/staff/uploads/{batch.id + 1}").status_code == 404  # as if missing
+    tokens = {}
+    for persona in (staff_a, staff_b):
+        _, tokens[persona] = auth.create_token(session, name="t", role="university",
+                                               university_id=persona.university.id)
+    session.commit()
+
+    def api(persona, batch_id):
+        return client.get(f"/api/v1/completions/batches/{batch_id}",
+                          headers={"Authorization": f"Bearer {tokens[persona]}"})
+
+    assert api(staff_a, batch.id).json()["accepted"] == 1
+    theirs, missing = api(staff_b, batch.id), api(staff_b, batch.id + 1)
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.json() == missing.json()
 
 
 def test_error_report_is_the_original_rows_plus_a_reason_and_formula_safe(client, session, campus):
