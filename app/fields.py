@@ -1,10 +1,12 @@
 """Field types shared by the input models of several domains."""
 
+import re
 import unicodedata
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
+from app.companies import validators as uscc_validators
 from app.i18n import N_
 from app.trainees import validators
 
@@ -48,3 +50,57 @@ RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 IdNumber = Annotated[str, AfterValidator(lambda v: validators.parse_id_number(v).number)]
 PersonName = Annotated[str, AfterValidator(validators.normalize_name)]
 Mobile = Annotated[str, AfterValidator(validators.normalize_mobile)]
+Uscc = Annotated[PlainText, AfterValidator(uscc_validators.normalize_uscc)]
+
+
+def _full_company_name(name: str) -> str:
+    if len(name) < 2:
+        raise ValueError(N_("Enter the company's full name"))
+    return name
+
+
+# A company's name as a trainee types it for an employer we do not know yet.
+CompanyName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100),
+                        AfterValidator(_plain), AfterValidator(_full_company_name)]
+
+# Email addresses, checked by one rule everywhere (staff accounts, enrollments). Our own rule
+# rather than the email-validator package: the forms and the API must show our message ids,
+# never a library's English, and no address is ever looked up in DNS. It accepts what people
+# type (internationalised domains like 例子.中国 and plus addresses included) and refuses what
+# no mail server delivers to: a missing or doubled @, spaces, a domain without a dot, empty or
+# hyphen-edged labels, an IP address, or "Name <address>" pasted from a mail program.
+_LOCAL_PART = re.compile(r"[^\s@\"(),:;<>\[\]\\]{1,64}")  # a dot-atom, as RFC 5322 has it
+
+
+def _is_label(label: str) -> bool:
+    """One part of a domain: letters of any script (with their combining marks), digits and
+    inner hyphens, at most 63 characters."""
+    def letter_or_digit(ch: str) -> bool:
+        return ch.isalnum() or unicodedata.category(ch).startswith("M")
+
+    return (0 < len(label) <= 63 and label[0].isalnum() and label[-1] != "-"
+            and all(ch == "-" or letter_or_digit(ch) for ch in label))
+
+
+def _email(address: str) -> str:
+    local, _, domain = address.rpartition("@")
+    labels = domain.split(".")
+    if not (_LOCAL_PART.fullmatch(local) and ".." not in local
+            and not local.startswith(".") and not local.endswith(".")
+            and len(labels) >= 2 and all(map(_is_label, labels)) and not labels[-1].isdigit()):
+        raise ValueError(N_("Enter a valid email address"))
+    # Domains are case-insensitive; the part before @ belongs to the mail server, kept as typed.
+    return f"{local}@{domain.lower()}"
+
+
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254),
+                  AfterValidator(_plain), AfterValidator(_email)]
+
+
+def _blank_is_none(value: object) -> object:
+    # An optional field left empty ("" from a form or a JSON client) was not given at all.
+    return None if isinstance(value, str) and not without_pasted_invisibles(value).strip() else value
+
+
+OptionalEmail = Annotated[Email | None, BeforeValidator(_blank_is_none)]
+OptionalCompanyName = Annotated[CompanyName | None, BeforeValidator(_blank_is_none)]

@@ -12,7 +12,7 @@ from app.companies.models import Company
 from app.companies.validators import fake_uscc
 from app.courses.models import Course
 from app.enrollments import service as enrollments
-from app.enrollments.service import EnrollmentCreate
+from app.enrollments.models import EnrollmentCreate
 from app.trainees.validators import fake_id_number
 from app.universities.models import University
 

@@ -1,13 +1,10 @@
-import re
 from datetime import datetime
 
-from pydantic import field_validator
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
-from app.fields import RowId
-from app.i18n import N_
+from app.fields import Email, RowId
 
 
 class User(SQLModel, table=True):
@@ -74,13 +71,6 @@ class ThrottleEvent(SQLModel, table=True):
 class StaffCreate(SQLModel):
     """The administrator's form for a university staff account."""
 
-    email: str = Field(max_length=254)
+    email: Email
     password: str = Field(min_length=10, max_length=200)
     university_id: RowId
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str) -> str:
-        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value.strip()):
-            raise ValueError(N_("Enter a valid email address"))
-        return value.strip()

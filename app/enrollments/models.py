@@ -1,9 +1,20 @@
 from datetime import datetime
 
+from pydantic import field_validator
 from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
+from app.fields import (
+    IdNumber,
+    Mobile,
+    OptionalCompanyName,
+    OptionalEmail,
+    PersonName,
+    PlainText,
+    Uscc,
+)
+from app.i18n import N_
 
 CONSENT_VERSION = "2026-11"
 
@@ -28,3 +39,26 @@ class Enrollment(SQLModel, table=True):
     mobile_masked: str = Field(max_length=11)
     email_encrypted: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class EnrollmentCreate(SQLModel):
+    """What a trainee submits, on the page or through the API. Every rule of a single field is
+    here, so one answer names every field that is wrong; what needs the database (is the
+    company known? is the name the ID number's?) is the service's."""
+
+    course_code: PlainText = Field(min_length=1, max_length=30)
+    name: PersonName
+    id_number: IdNumber
+    mobile: Mobile
+    email: OptionalEmail = None
+    company_uscc: Uscc
+    company_name: OptionalCompanyName = None  # needed only when the company is new to us
+    consent: bool = False
+    share_with_employer: bool = False
+
+    @field_validator("consent")
+    @classmethod
+    def _consent(cls, v: bool) -> bool:
+        if not v:
+            raise ValueError(N_("You must agree to the use of your data to enroll"))
+        return v

@@ -12,7 +12,8 @@ from app.courses import service as courses
 from app.courses.models import Course
 from app.db import SessionDep
 from app.enrollments import service
-from app.enrollments.service import AlreadyEnrolled, EnrollmentCreate
+from app.enrollments.models import EnrollmentCreate
+from app.enrollments.service import AlreadyEnrolled
 from app.errors import AppError, Conflict, Invalid
 from app.i18n import N_, gettext
 from app.trainees.models import Trainee

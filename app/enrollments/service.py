@@ -1,7 +1,6 @@
 import secrets
 from datetime import date
 
-from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
@@ -12,9 +11,8 @@ from app.completions.models import Completion
 from app.courses import service as courses
 from app.courses.models import Course
 from app.db import utcnow
-from app.enrollments.models import CONSENT_VERSION, Enrollment
+from app.enrollments.models import CONSENT_VERSION, Enrollment, EnrollmentCreate
 from app.errors import Conflict, NotFound
-from app.fields import IdNumber, Mobile, PersonName, PlainText
 from app.i18n import N_
 from app.security import keys
 from app.trainees import service as trainees
@@ -22,33 +20,6 @@ from app.trainees import validators
 from app.trainees.models import Trainee
 
 _NO_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: easy to read out on the phone
-
-
-class EnrollmentCreate(BaseModel):
-    course_code: PlainText = Field(min_length=1, max_length=30)
-    name: PersonName
-    id_number: IdNumber
-    mobile: Mobile
-    email: PlainText | None = Field(default=None, max_length=254)
-    company_uscc: PlainText
-    company_name: PlainText | None = Field(default=None, max_length=100)
-    consent: bool = False
-    share_with_employer: bool = False
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, v: str | None) -> str | None:
-        v = (v or "").strip()
-        if v and ("@" not in v or " " in v or "." not in v.split("@")[-1]):
-            raise ValueError(N_("Enter a valid email address"))
-        return v or None
-
-    @field_validator("consent")
-    @classmethod
-    def _consent(cls, v: bool) -> bool:
-        if not v:
-            raise ValueError(N_("You must agree to the use of your data to enroll"))
-        return v
 
 
 def new_enrollment_no(today: date) -> str:
