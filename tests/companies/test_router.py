@@ -9,7 +9,8 @@ from app import demo
 from app.audit.models import AuditEvent
 from app.auth import service as auth
 from app.companies.models import CLUSTERS, Company
-from tests.factories import csrf_of, login, make_company, make_university, make_user
+from tests.factories import csrf_of, login, make_company, make_university
+from tests.html import page
 
 PAGE = "/admin/companies"
 
@@ -26,13 +27,6 @@ def _events(new_session, company: Company) -> list[AuditEvent]:
 
 
 @pytest.fixture
-def admin(client, session):
-    user = make_user(session, role="admin")
-    login(client, user)
-    return user
-
-
-@pytest.fixture
 def tokens(session):
     admin, admin_secret = auth.create_token(session, name="admin", role="admin")
     _, uni_secret = auth.create_token(session, name="u", role="university",
@@ -43,39 +37,38 @@ def tokens(session):
             "admin_actor": f"token:{admin.id}"}
 
 
-def test_admin_files_a_company_under_a_cluster(client, session, new_session, admin):
+def test_admin_files_a_company_under_a_cluster(session, new_session, admin):
     company = make_company(session, name="青岛海韵针织服饰有限公司", city_code="3702")
-    page = client.get(PAGE)
+    page = admin.get(PAGE)
     assert page.status_code == 200
     assert company.name in page.text and company.uscc in page.text and "青岛" in page.text
 
-    response = client.post(f"{PAGE}/{company.uscc}/cluster", data={
-        "csrf_token": csrf_of(client, PAGE), "cluster": "knitwear"}, follow_redirects=False)
+    response = admin.post(f"{PAGE}/{company.uscc}/cluster", data={
+        "csrf_token": admin.csrf(PAGE), "cluster": "knitwear"}, follow_redirects=False)
 
     assert response.status_code == 303
     assert response.headers["location"] == f"{PAGE}#c-{company.uscc}"
-    shown = client.get(response.headers["location"])
+    shown = admin.get(response.headers["location"])
     assert "产业集群已保存" in shown.text
     assert re.search(r'<option value="knitwear" selected>针织</option>', shown.text)
     assert _cluster_of(new_session, company.uscc) == "knitwear"
     [event] = _events(new_session, company)
-    assert event.actor == admin.actor and '"after": "knitwear"' in event.detail
+    assert event.actor == admin.user.actor and '"after": "knitwear"' in event.detail
 
 
-def test_not_set_clears_the_cluster(client, session, new_session, admin):
+def test_not_set_clears_the_cluster(session, new_session, admin):
     company = make_company(session, cluster="sweaters")
-    response = client.post(f"{PAGE}/{company.uscc}/cluster", data={
-        "csrf_token": csrf_of(client, PAGE), "cluster": ""})
+    response = admin.post(f"{PAGE}/{company.uscc}/cluster", data={
+        "csrf_token": admin.csrf(PAGE), "cluster": ""})
     assert response.status_code == 200 and _cluster_of(new_session, company.uscc) is None
 
 
-def test_a_cluster_not_on_the_list_shows_the_page_again_with_the_error(client, session,
-                                                                       new_session, admin):
+def test_a_cluster_not_on_the_list_shows_the_page_again_with_the_error(session, new_session, admin):
     company = make_company(session, cluster="sweaters")
     other = make_company(session)
 
-    response = client.post(f"{PAGE}/{company.uscc}/cluster", data={
-        "csrf_token": csrf_of(client, PAGE), "cluster": "silk"})
+    response = admin.post(f"{PAGE}/{company.uscc}/cluster", data={
+        "csrf_token": admin.csrf(PAGE), "cluster": "silk"})
 
     assert response.status_code == 422
     assert f'id="e-cluster-{company.uscc}"' in response.text
@@ -85,16 +78,16 @@ def test_a_cluster_not_on_the_list_shows_the_page_again_with_the_error(client, s
     assert _events(new_session, company) == []
 
 
-def test_an_unknown_uscc_is_404(client, session, admin):
-    token = csrf_of(client, PAGE)
-    response = client.post(f"{PAGE}/91370100MA3C0000XX/cluster",
+def test_an_unknown_uscc_is_404(session, admin):
+    token = admin.csrf(PAGE)
+    response = admin.post(f"{PAGE}/91370100MA3C0000XX/cluster",
                            data={"csrf_token": token, "cluster": "knitwear"})
     assert response.status_code == 404
 
 
-def test_a_post_without_the_csrf_token_is_refused(client, session, new_session, admin):
+def test_a_post_without_the_csrf_token_is_refused(session, new_session, admin):
     company = make_company(session)
-    response = client.post(f"{PAGE}/{company.uscc}/cluster", data={"cluster": "knitwear"})
+    response = admin.post(f"{PAGE}/{company.uscc}/cluster", data={"cluster": "knitwear"})
     assert response.status_code == 403
     assert _cluster_of(new_session, company.uscc) is None
 
@@ -184,3 +177,8 @@ def test_demo_companies_have_their_clusters(client, settings, session):
     filed = dict(session.exec(select(Company.name, Company.cluster)).all())
     assert filed == {name: cluster for name, _, cluster in demo.COMPANIES}
     assert set(filed.values()) == set(CLUSTERS)
+
+
+def test_the_administration_page_links_to_the_companies(admin):
+    link = page(admin.get("/admin")).select_one(f'main a[href="{PAGE}"]')
+    assert link is not None and link.get_text(strip=True) == "合作企业"
