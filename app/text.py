@@ -1,9 +1,11 @@
-"""Text as Chinese input methods and copy-paste deliver it, and the one way numbers are masked.
+"""Text as Chinese input methods and copy-paste deliver it; how numbers are masked and hours shown.
 
 Pure functions, shared by the validators of every domain (trainees, companies, certificates)
 and by the form fields, so a full-width digit or a pasted zero-width space means the same
 everywhere.
 """
+
+from decimal import Decimal
 
 # Chinese input methods type full-width ASCII (U+FF01..FF5E) and the ideographic space.
 HALF_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: " "}
@@ -43,3 +45,9 @@ class InvalidValue(ValueError):
         super().__init__(message)
         self.message = message
         self.params = params
+
+
+def hours_text(hours: Decimal | float | int) -> str:
+    """Course hours as pages and certificates print them: 32.0 is "32", 16.5 stays "16.5",
+    320 stays "320". str() first so a float 0.1 stays 0.1; ":f" keeps Decimal("4E+1") "40"."""
+    return f"{Decimal(str(hours)).normalize():f}"
