@@ -26,6 +26,7 @@ from app.errors import Conflict, Forbidden, Invalid, TooLarge
 from app.fields import has_control_chars, without_pasted_invisibles
 from app.i18n import N_, gettext
 from app.security import Keys
+from app.text import hours_text
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRF_COOKIE = "dandelion_csrf"
@@ -52,13 +53,7 @@ def _url_for(context, name: str, /, **path_params) -> str:
 templates.env.globals["url_for"] = _url_for
 
 
-def _hours(value) -> str:
-    """32.0 hours reads as "32"; 16.5 stays "16.5"; 320 stays "320"."""
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-templates.env.filters["hours"] = _hours
+templates.env.filters["hours"] = hours_text
 # Times are stored in UTC; people in Shandong read China Standard Time.
 templates.env.filters["local_time"] = lambda value: (
     value.astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M") if value else "—")

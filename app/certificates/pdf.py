@@ -27,6 +27,7 @@ from weasyprint.urls import URLFetcher
 
 from app.certificates.serials import format_serial
 from app.i18n import N_
+from app.text import hours_text
 
 DESIGNS_DIR = Path(__file__).resolve().parents[2] / "certificates"
 # Variation selectors and zero-width joiners have no glyph of their own; HarfBuzz hides them.
@@ -130,7 +131,7 @@ def _context(view: CertificateView) -> dict:
         "course_code": view.course_code,
         "university_name": view.university_name,
         "university_name_en": university_en,
-        "hours": _hours(view.hours),
+        "hours": hours_text(view.hours),
         "hours_unit_en": "hour" if Decimal(str(view.hours)) == 1 else "hours",
         "completed_zh": _date_zh(view.completed_on),
         "completed_en": _date_en(view.completed_on),
@@ -145,11 +146,6 @@ def _size_class(text: str, *, long: float, very_long: float) -> str:
     # Wide (CJK) characters take a full em, Latin letters about half of one.
     width = sum(1 if unicodedata.east_asian_width(c) in "WF" else 0.55 for c in text)
     return "very-long" if width > very_long else "long" if width > long else ""
-
-
-def _hours(hours: Decimal | float) -> str:
-    # str() first so 0.1 stays 0.1; ":f" keeps Decimal("40") from turning into "4E+1".
-    return f"{Decimal(str(hours)).normalize():f}"
 
 
 def _date_zh(day: date) -> str:
