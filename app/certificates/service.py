@@ -310,7 +310,7 @@ def find_for_trainee(session: Session, *, id_number: str, mobile: str) -> list[C
     if trainee is None:
         return None
     own = [e.id for e in session.exec(select(Enrollment).where(Enrollment.trainee_id == trainee.id))
-           if enrollments.mobile_of(e) == mobile]
+           if enrollments.mobile_of(session, e) == mobile]
     if not own:
         return None
     return list(session.exec(

@@ -14,7 +14,7 @@ from app.db import utcnow
 from app.enrollments.models import CONSENT_VERSION, Enrollment, EnrollmentCreate
 from app.errors import Conflict, NotFound
 from app.i18n import N_
-from app.security import keys
+from app.security import keys_of
 from app.trainees import service as trainees
 from app.trainees import validators
 from app.trainees.models import Trainee
@@ -51,7 +51,7 @@ def enroll(session: Session, data: EnrollmentCreate, *, channel: str, today: dat
         if _enrolled(session, trainee.id, course.id):
             raise AlreadyEnrolled(N_("This ID number is already enrolled in this course"))
     trainee = trainee or trainees.register(session, id_number=data.id_number, name=data.name)
-    k = keys()
+    k = keys_of(session)
     enrollment = Enrollment(
         enrollment_no=new_enrollment_no(today), course_id=course.id, trainee_id=trainee.id,
         company_id=company.id, consent_version=CONSENT_VERSION, consent_at=utcnow(),
@@ -65,8 +65,8 @@ def enroll(session: Session, data: EnrollmentCreate, *, channel: str, today: dat
     return enrollment
 
 
-def mobile_of(enrollment: Enrollment) -> str:
-    return keys().decrypt(enrollment.mobile_encrypted)
+def mobile_of(session: Session, enrollment: Enrollment) -> str:
+    return keys_of(session).decrypt(enrollment.mobile_encrypted)
 
 
 class AlreadyEnrolled(Conflict):
