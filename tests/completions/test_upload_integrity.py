@@ -1,46 +1,107 @@
-"""What an upload writes, refuses and leaves behind: races with a certificate press, orphans, names."""
+"""What an upload writes, refuses and leaves behind: one transaction whatever happens meanwhile
+(a certificate press, another upload), orphaned originals, names."""
 
+from contextlib import contextmanager
 from datetime import timedelta
 
+from sqlalchemy import event
 from sqlmodel import select
 
 from app import clock
+from app.audit.models import AuditEvent
 from app.certificates import service as certificates
 from app.certificates.models import Certificate
-from app.completions import originals, service
+from app.completions import originals
+from app.completions import service as completions
 from app.completions.models import Completion, CompletionBatch
 from app.security import keys_of
 from tests.completions.uploads import staff_upload
+from tests.html import text
 
 
 def _csv(course, id_number, day) -> bytes:
-    return f"身份证号,课程代码,结业日期\r\n{id_number},{course.code},{day.isoformat()}\r\n".encode()
+    return _rows(course, [(id_number, day)])
 
 
-def test_a_change_to_a_completion_certified_while_the_file_was_read_is_refused(
-        client, session, settings, web_app, campus, monkeypatch):
+def _rows(course, rows) -> bytes:
+    lines = [f"{number},{course.code},{day.isoformat()}\r\n" for number, day in rows]
+    return ("身份证号,课程代码,结业日期\r\n" + "".join(lines)).encode()
+
+
+@contextmanager
+def _meanwhile(engine, action):
+    """Runs action once, just before the first upload batch is inserted: after the file was read
+    and classified, before anything of it is written. A real statement, seen through
+    SQLAlchemy's public events; what action does, it does through its own connection."""
+    done = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("INSERT INTO completion_batch") and not done:
+            done.append(statement)
+            action()
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield done
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def _nothing_of_it_was_written(session, batches: int) -> None:
+    assert len(session.exec(select(CompletionBatch)).all()) == batches
+    uploads = session.exec(select(AuditEvent).where(AuditEvent.action == "completion.upload"))
+    assert len(uploads.all()) == batches
+
+
+def test_an_upload_refused_late_because_certificates_were_issued_meanwhile_writes_nothing(
+        client, session, settings, web_app, campus):
     first, later = clock.today() - timedelta(days=5), clock.today() - timedelta(days=2)
-    course, id_number = campus["course"], campus["ids"][0]
-    assert staff_upload(client, session, campus["a"], "a.csv", _csv(course, id_number, first)
+    course, (certified, newcomer, _) = campus["course"], campus["ids"]
+    assert staff_upload(client, session, campus["a"], "a.csv", _csv(course, certified, first)
                         ).status_code == 200
-    real_classify = service._classify
 
-    def classify_while_certificates_are_issued(*args, **kwargs):
-        plan = real_classify(*args, **kwargs)
-        with web_app.state.sessions() as press:  # another request, its own connection
-            certificates.issue_for_course(press, press.get(type(course), course.id), actor="t",
+    def press():  # another request, its own connection
+        with web_app.state.sessions() as other:
+            certificates.issue_for_course(other, other.get(type(course), course.id), actor="t",
                                           public_url="http://t", data_dir=settings.data_dir,
                                           today=clock.today())
-            press.commit()
-        return plan
+            other.commit()
 
-    monkeypatch.setattr(service, "_classify", classify_while_certificates_are_issued)
-    response = staff_upload(client, session, campus["a"], "b.csv", _csv(course, id_number, later))
-    assert response.status_code == 409 and "上传" in response.text
+    # The newcomer's completion is inserted, then the certified one is changed and refused.
+    content = _rows(course, [(newcomer, later), (certified, later)])
+    with _meanwhile(web_app.state.engine, press) as pressed:
+        response = staff_upload(client, session, campus["a"], "b.csv", content)
+    assert pressed and response.status_code == 409 and "上传" in response.text
     session.expire_all()
-    completion = session.exec(select(Completion)).one()
+    completion = session.exec(select(Completion)).one()  # the newcomer's is gone with the rest
     certificate = session.exec(select(Certificate)).one()
     assert completion.completed_on == certificate.completed_on == first
+    _nothing_of_it_was_written(session, batches=1)
+
+
+def test_of_two_uploads_at_once_with_the_same_new_row_the_later_writes_nothing(
+        client, session, web_app, campus):
+    done = clock.today() - timedelta(days=2)
+    course, (one, both, _) = campus["course"], campus["ids"]
+
+    def rival():  # another university staff member's upload, committed first
+        with web_app.state.sessions() as other:
+            completions.import_file(other, completions.Upload(
+                university=other.get(type(campus["a"]), campus["a"].id), filename="rival.csv",
+                data=_csv(course, both, done)), data_dir=web_app.state.settings.data_dir,
+                today=clock.today())
+            other.commit()
+
+    content = _rows(course, [(one, done), (both, done)])
+    with _meanwhile(web_app.state.engine, rival) as raced:
+        response = staff_upload(client, session, campus["a"], "b.csv", content)
+    assert raced and response.status_code == 409 and "同时" in response.text
+    session.expire_all()
+    rows = session.exec(select(Completion)).all()
+    assert len(rows) == 1 and rows[0].batch_id is not None  # the rival's, and only that
+    _nothing_of_it_was_written(session, batches=1)
+    again = staff_upload(client, session, campus["a"], "b.csv", content)  # as the message says
+    assert text(again, "#n-accepted") == "1" and text(again, "#n-unchanged") == "1"
 
 
 def test_originals_no_upload_names_are_swept(client, session, settings, campus):
