@@ -17,6 +17,11 @@ def _owned(course: Course, university_id: int | None) -> Course:
     return course
 
 
+def public_course(session: SessionDep, code: str) -> Course:
+    """Any course, by the code in its public address."""
+    return service.get_by_code(session, code)
+
+
 def own_course(session: SessionDep, user: StaffUser, code: str) -> Course:
     return _owned(service.get_by_code(session, code), user.university_id)
 
@@ -25,5 +30,6 @@ def api_own_course(session: SessionDep, principal: ApiUniversity, code: str) -> 
     return _owned(service.get_by_code(session, code), principal.university_id)
 
 
+PublicCourse = Annotated[Course, Depends(public_course)]
 OwnCourse = Annotated[Course, Depends(own_course)]
 ApiOwnCourse = Annotated[Course, Depends(api_own_course)]

@@ -6,8 +6,9 @@ from app.auth.deps import ApiUniversity, StaffUser, load_user
 from app.certificates import service as certificates
 from app.cities.models import City
 from app.courses import service
-from app.courses.deps import OwnCourse
+from app.courses.deps import OwnCourse, PublicCourse
 from app.courses.models import CourseCreate, CoursePublic
+from app.courses.pages import public_page
 from app.db import SessionDep
 from app.enrollments import service as enrollments
 from app.i18n import N_
@@ -21,6 +22,11 @@ api = APIRouter(tags=["courses"])
 @router.get("/courses", name="courses:list")
 def catalog(request: Request, session: SessionDep):
     return render(request, "courses/list.html", {"catalog": service.list_open(session, clock.today())})
+
+
+@router.get("/courses/{code}", name="courses:public")
+def public(request: Request, session: SessionDep, course: PublicCourse):
+    return public_page(request, session, course)
 
 
 @router.get("/staff", name="courses:staff")

@@ -18,6 +18,10 @@ def get_by_code(session: Session, code: str) -> Course:
     return course
 
 
+def university_of(session: Session, course: Course) -> University:
+    return session.get_one(University, course.university_id)
+
+
 def is_enrolling(course: Course, today: date) -> bool:
     closes = min(course.enroll_closes_on or course.ends_on, course.ends_on)
     return course.is_open and today <= closes

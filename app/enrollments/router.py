@@ -1,25 +1,22 @@
-
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+from starlette.datastructures import FormData
 
 from app import clock
 from app.auth import throttle
 from app.auth.deps import load_user
 from app.auth.throttle import Limit
-from app.companies import service as companies
-from app.courses import service as courses
-from app.courses.models import Course
+from app.courses.deps import PublicCourse
+from app.courses.pages import public_page
 from app.db import SessionDep
 from app.enrollments import service
 from app.enrollments.models import EnrollmentCreate
 from app.enrollments.service import AlreadyEnrolled
 from app.errors import AppError, Conflict, Invalid
 from app.i18n import N_, gettext
-from app.trainees.models import Trainee
 from app.trainees.service import NameMismatch
-from app.trainees.validators import mask_name
-from app.universities.models import University
 from app.web import FormDep, form_values, redirect, render, validate_form
 
 router = APIRouter(dependencies=[Depends(load_user)])
@@ -29,32 +26,23 @@ FIELDS = ["name", "id_number", "mobile", "email", "company_known", "company_uscc
           "consent", "share_with_employer"]
 
 
-def _course_page(request: Request, session, course: Course, values: dict, errors: dict,
-                 status_code: int = 200, notice: str | None = None):
-    return render(request, "enrollments/form.html", {
-        "course": course, "university": session.get(University, course.university_id),
-        "enrolling": courses.is_enrolling(course, clock.today()),
-        "companies": companies.list_confirmed(session), "values": values, "errors": errors,
-        "notice": notice}, status_code=status_code)
+def _as_submitted(values: dict[str, str], course_code: str) -> FormData:
+    """The form's fields as EnrollmentCreate names them: the employer chosen from the list or
+    typed, and each checkbox ticked ("yes") or not."""
+    return FormData({**values, "course_code": course_code,
+                     "company_uscc": values["company_uscc"] or values["company_known"],
+                     "consent": str(values["consent"] == "yes").lower(),
+                     "share_with_employer": str(values["share_with_employer"] == "yes").lower()})
 
 
-@router.get("/courses/{code}", name="enrollments:form")
-def course_page(request: Request, session: SessionDep, code: str):
-    course = courses.get_by_code(session, code)
-    return _course_page(request, session, course, {}, {})
-
-
+# The form is read (and its CSRF token checked) before the course is looked up.
 @router.post("/courses/{code}/enroll", name="enrollments:create")
-def enroll(request: Request, session: SessionDep, code: str, form: FormDep):
-    course = courses.get_by_code(session, code)
+def enroll(request: Request, session: SessionDep, form: FormDep, course: PublicCourse):
     values = form_values(form, FIELDS)
-    raw = {**values, "course_code": course.code,
-           "company_uscc": values["company_uscc"] or values["company_known"],
-           "consent": values["consent"] == "yes",
-           "share_with_employer": values["share_with_employer"] == "yes"}
-    data, errors = validate_form(EnrollmentCreate, raw, list(raw))
+    data, errors = validate_form(EnrollmentCreate, _as_submitted(values, course.code),
+                                 list(EnrollmentCreate.model_fields))
     if data is None:
-        return _course_page(request, session, course, values, errors, 422)
+        return public_page(request, session, course, values=values, errors=errors, status_code=422)
     _limit_guessing(request, session, data)
     try:
         enrollment = service.enroll(session, data, channel="web", today=clock.today())
@@ -63,23 +51,22 @@ def enroll(request: Request, session: SessionDep, code: str, form: FormDep):
         session.rollback()
         if isinstance(exc, NameMismatch):
             _count_name_mismatch(request, session, data.id_number)
-        return _course_page(request, session, course, values, exc.field_messages(), 422)
+        return public_page(request, session, course, values=values,
+                           errors=exc.field_messages(), status_code=422)
     except (Conflict, IntegrityError) as exc:
         session.rollback()
         message = exc.message if isinstance(exc, AppError) else N_(
             "This ID number is already enrolled in this course")
-        return _course_page(request, session, course, values, {}, 409, notice=gettext(message))
-    return redirect(request, str(request.url_for("enrollments:done", enrollment_no=enrollment.enrollment_no)))
+        return public_page(request, session, course, values=values, status_code=409,
+                           notice=gettext(message))
+    return redirect(request, str(request.url_for(
+        "enrollments:done", enrollment_no=enrollment.enrollment_no)))
 
 
 @router.get("/enrollments/{enrollment_no}", name="enrollments:done")
 def confirmation(request: Request, session: SessionDep, enrollment_no: str):
-    enrollment = service.get_by_no(session, enrollment_no)
-    course = session.get(Course, enrollment.course_id)
-    return render(request, "enrollments/done.html", {
-        "enrollment": enrollment, "course": course,
-        "university": session.get(University, course.university_id),
-        "holder": mask_name(session.get(Trainee, enrollment.trainee_id).name)})
+    return render(request, "enrollments/done.html",
+                  service.confirmation(session, enrollment_no)._asdict())
 
 
 class EnrollmentCreated(BaseModel):
@@ -103,7 +90,7 @@ ATTEMPTS_PER_COURSE_AND_ADDRESS = 60
 ATTEMPTS_PER_ADDRESS = 200
 
 
-def _limit_guessing(request: Request, session, data: EnrollmentCreate) -> None:
+def _limit_guessing(request: Request, session: Session, data: EnrollmentCreate) -> None:
     ip = throttle.client_address(request)
     throttle.refuse_when_reached(session, [
         ("name-mismatch-ip", ip, MISMATCHES_PER_ADDRESS),
@@ -115,7 +102,7 @@ def _limit_guessing(request: Request, session, data: EnrollmentCreate) -> None:
         ("enroll-ip", ip, ATTEMPTS_PER_ADDRESS)], source=ip)
 
 
-def _count_name_mismatch(request: Request, session, id_number: str) -> None:
+def _count_name_mismatch(request: Request, session: Session, id_number: str) -> None:
     ip = throttle.client_address(request)
     throttle.record(session, [("name-mismatch-ip", ip), ("name-mismatch-id", id_number)], source=ip)
 

@@ -1,5 +1,6 @@
 import secrets
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -18,6 +19,7 @@ from app.security import keys_of
 from app.trainees import service as trainees
 from app.trainees import validators
 from app.trainees.models import Trainee
+from app.universities.models import University
 
 _NO_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: easy to read out on the phone
 
@@ -26,13 +28,27 @@ def new_enrollment_no(today: date) -> str:
     return f"BM{today:%y}" + "".join(secrets.choice(_NO_ALPHABET) for _ in range(8))
 
 
-def get_by_no(session: Session, enrollment_no: str) -> Enrollment:
-    found = session.exec(
-        select(Enrollment).where(Enrollment.enrollment_no == enrollment_no.strip().upper())
+class Confirmation(NamedTuple):
+    """What the page after enrolling shows."""
+
+    enrollment: Enrollment
+    course: Course
+    university: University
+    holder: str  # the trainee's name, masked: the number alone must not reveal whose it is
+
+
+def confirmation(session: Session, enrollment_no: str) -> Confirmation:
+    row = session.exec(
+        select(Enrollment, Course, University, Trainee)
+        .join(Course, col(Enrollment.course_id) == Course.id)
+        .join(University, col(Course.university_id) == University.id)
+        .join(Trainee, col(Enrollment.trainee_id) == Trainee.id)
+        .where(Enrollment.enrollment_no == enrollment_no.strip().upper())
     ).first()
-    if found is None:
+    if row is None:
         raise NotFound(N_("No enrollment has this number"))
-    return found
+    enrollment, course, university, trainee = row
+    return Confirmation(enrollment, course, university, validators.mask_name(trainee.name))
 
 
 def enroll(session: Session, data: EnrollmentCreate, *, channel: str, today: date) -> Enrollment:

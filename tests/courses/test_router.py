@@ -45,3 +45,22 @@ def test_staff_course_page_masks_id_numbers(client, session):
     login(client, make_user(session, university=university))
     page = client.get(f"/staff/courses/{course.code}").text
     assert "𠮷田" in page and id_number not in page and id_number[-4:] in page
+
+
+def test_the_catalog_links_to_each_course_page_with_its_form(anonymous, session):
+    from tests.html import page, text
+
+    course = make_course(session, make_university(session, name="齐鲁工业大学"))
+    link = page(anonymous.get("/courses")).select_one("li.course h3 a")
+    assert link is not None and link["href"] == f"/courses/{course.code}"
+    response = anonymous.get(link["href"])
+    assert response.status_code == 200 and text(response, "h1") == course.title
+    assert "齐鲁工业大学" in text(response, "dl.facts")
+    form = page(response).select_one("form.form")
+    assert form is not None and form["action"] == f"/courses/{course.code}/enroll"
+
+
+def test_a_course_page_is_found_by_its_code_in_any_case(anonymous, session):
+    make_course(session, make_university(session), code="QLU-2026-07")
+    assert anonymous.get("/courses/qlu-2026-07").status_code == 200
+    assert anonymous.get("/courses/QLU-2026-08").status_code == 404

@@ -287,3 +287,18 @@ def test_an_unknown_employer_is_refused_alike_for_registered_and_unregistered_nu
         answers.append((response.status_code, response.json()))
     assert answers[0] == answers[1] and answers[0][0] == 422
     assert answers[0][1]["errors"][0]["field"] == "company_name"
+
+
+def test_the_confirmation_shows_the_course_its_university_and_the_masked_name(client, session):
+    from tests.html import text
+
+    course = make_course(session, make_university(session, name="齐鲁工业大学"))
+    company = make_company(session)
+    done = client.post(f"/courses/{course.code}/enroll", data=_form(
+        client, course, company_known=company.uscc))
+    facts = text(done, "dl.facts")
+    assert course.title in facts and "齐鲁工业大学" in facts and "李*" in facts
+    assert "李䶮" not in done.text
+    number = text(done, "#enrollment-no")
+    assert client.get(f"/enrollments/{number.lower()}").status_code == 200
+    assert client.get("/enrollments/BM26XXXXXXXX").status_code == 404
