@@ -77,12 +77,6 @@ def keys_for(secret: str) -> Keys:
     return Keys(secret)
 
 
-def keys() -> Keys:
-    from app.config import get_settings
-
-    return keys_for(get_settings().secret_key)
-
-
 def keys_of(session) -> Keys:
     """The keys of the installation a database session belongs to (app.db.session_factory puts
     them there): services find them beside the data they protect, never in a global."""

@@ -4,10 +4,10 @@ import pytest
 
 from app.auth import service as auth
 from tests.factories import csrf_of, make_university
+from tests.html import field_errors
 
 COURSE = {"code": "QLU-2026-01", "title": "数字化印染工艺", "hours": 8, "capacity": 10,
           "starts_on": "2026-12-01", "ends_on": "2026-12-31"}
-from tests.html import field_errors
 
 
 @pytest.fixture

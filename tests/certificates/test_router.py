@@ -15,9 +15,9 @@ from app.auth import service as auth
 from app.certificates.models import Certificate
 from tests import files
 from tests.factories import csrf_of, login, make_course, make_enrollment, make_university, make_user
+from tests.html import field_errors
 
 DONE = (clock.today() - timedelta(days=1)).isoformat()
-from tests.html import field_errors
 
 
 def _issue(client, course):
