@@ -87,7 +87,7 @@ class SharedStrings:
     """The table of shared strings, kept as one UTF-8 blob and its offsets: a million short
     strings as Python objects would take some 60 MB."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.depth = 0
         self._blob = bytearray()
         self._ends = array("Q", [0])
@@ -141,7 +141,7 @@ class SharedStrings:
 class NumberStyles:
     """Which cell styles show a date or a duration: a number in such a cell is a date."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.depth = 0
         self.dates: set[int] = set()
         self.durations: set[int] = set()

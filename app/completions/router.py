@@ -15,7 +15,7 @@ from app.completions.models import (
     ConvertedIdNumber,
     RowProblem,
 )
-from app.db import SessionDep
+from app.db import SessionDep, id_of
 from app.errors import Invalid, TooLarge
 from app.i18n import N_, gettext
 from app.universities.deps import ApiOwnUniversity, StaffUniversity
@@ -111,10 +111,9 @@ def batch_api(batch: ApiOwnBatch):
 
 
 def _public(batch: CompletionBatch) -> CompletionBatchPublic:
-    assert batch.id is not None  # a batch read or flushed has its id
     outcomes = service.outcomes(batch)
     return CompletionBatchPublic(
-        batch_id=batch.id, rows=batch.rows, accepted=batch.accepted, updated=batch.updated,
+        batch_id=id_of(batch), rows=batch.rows, accepted=batch.accepted, updated=batch.updated,
         unchanged=batch.unchanged, rejected=batch.rejected,
         errors=[RowProblem(row=o.line, field=o.field, message=gettext(o.message))
                 for o in outcomes if o.status == "error"],

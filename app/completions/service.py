@@ -17,7 +17,7 @@ from app.certificates.models import Certificate
 from app.completions import checks, originals, parsing
 from app.completions.models import Completion, CompletionBatch
 from app.courses.models import Course
-from app.db import utcnow
+from app.db import id_of, utcnow
 from app.enrollments.models import Enrollment
 from app.errors import Conflict, Invalid, NotFound
 from app.fields import has_control_chars
@@ -65,9 +65,11 @@ class _Plan:
     updates: list[dict] = field(default_factory=list)
 
 
-def import_file(session: Session, upload: Upload, *, data_dir: Path, today: date) -> CompletionBatch:
+def import_file(session: Session, upload: Upload, *, data_dir: Path, today: date
+                ) -> CompletionBatch:
     try:
-        parsed = parsing.parse_completion_file(upload.filename, upload.data, encoding=upload.encoding)
+        parsed = parsing.parse_completion_file(upload.filename, upload.data,
+                                               encoding=upload.encoding)
     except parsing.UploadRefused as exc:
         raise Invalid([("file", exc.message)], message=exc.message, params=exc.params) from exc
     sha256 = hashlib.sha256(upload.data).hexdigest()
@@ -75,13 +77,14 @@ def import_file(session: Session, upload: Upload, *, data_dir: Path, today: date
     plan = _classify(session, upload.university, parsed.rows, today)
     batch = _record_batch(session, upload, parsed, sha256, plan)
     try:
-        _write(session, plan, _id(batch))
+        _write(session, plan, id_of(batch))
     except IntegrityError as exc:
         # Another upload wrote some of the same completions since this one read them.
-        raise Conflict(N_("Another upload with some of the same rows was saved at the same time. "
-                          "Upload the file again: rows already saved will show as unchanged.")) from exc
-    audit.record(session, upload.actor, "completion.upload", "completion_batch", _id(batch), rows=batch.rows,
-                 accepted=batch.accepted, rejected=batch.rejected, sha256=sha256)
+        raise Conflict(N_(
+            "Another upload with some of the same rows was saved at the same time. "
+            "Upload the file again: rows already saved will show as unchanged.")) from exc
+    audit.record(session, upload.actor, "completion.upload", "completion_batch", id_of(batch),
+                 rows=batch.rows, accepted=batch.accepted, rejected=batch.rejected, sha256=sha256)
     return batch
 
 
@@ -99,7 +102,7 @@ def _classify(session: Session, university: University, rows: list[parsing.Row],
             passed.append((row.line, result))
     keys = keys_of(session)
     hashes = {n: keys.lookup_hash(n) for n in dict.fromkeys(c.id_number for _, c in passed)}
-    known = _load_state(session, list(hashes.values()), [_id(c) for c in courses.values()])
+    known = _load_state(session, list(hashes.values()), [id_of(c) for c in courses.values()])
     seen: dict[int, tuple] = {}
     for line, values in passed:
         plan.outcomes.append(_match(line, values, hashes, known, seen, plan))
@@ -188,10 +191,12 @@ def _printable(filename: str) -> str:
     return "".join(ch for ch in filename if not has_control_chars(ch)) or "upload"
 
 
-def _record_batch(session: Session, upload: Upload, parsed, sha256: str, plan: _Plan) -> CompletionBatch:
-    count = {s: sum(o.status == s for o in plan.outcomes) for s in ("new", "changed", "unchanged", "error")}
+def _record_batch(session: Session, upload: Upload, parsed: parsing.ParsedFile, sha256: str,
+                  plan: _Plan) -> CompletionBatch:
+    count = {s: sum(o.status == s for o in plan.outcomes)
+             for s in ("new", "changed", "unchanged", "error")}
     batch = CompletionBatch(
-        university_id=_id(upload.university), user_id=upload.user_id,
+        university_id=id_of(upload.university), user_id=upload.user_id,
         api_token_id=upload.api_token_id, filename=_printable(upload.filename)[:255], sha256=sha256,
         size=len(upload.data), format=parsed.format, encoding=parsed.encoding,
         rows=len(plan.outcomes), accepted=count["new"], updated=count["changed"],
@@ -206,7 +211,8 @@ def _write(session: Session, plan: _Plan, batch_id: int) -> None:
     """Core executemany, not one ORM object per row: about 15x faster for thousands of rows."""
     now = utcnow()
     if plan.inserts:
-        rows = [{**r, "batch_id": batch_id, "created_at": now, "updated_at": now} for r in plan.inserts]
+        rows = [{**r, "batch_id": batch_id, "created_at": now, "updated_at": now}
+                for r in plan.inserts]
         session.execute(insert(Completion), rows)
     if plan.updates:
         stmt = (update(Completion).where(col(Completion.id) == bindparam("b_id"))
@@ -240,9 +246,3 @@ def get_batch(session: Session, batch_id: int) -> CompletionBatch:
 
 def outcomes(batch: CompletionBatch) -> list[Outcome]:
     return [Outcome(**o) for o in json.loads(batch.report)]
-
-
-def _id(row: Course | University | CompletionBatch) -> int:
-    """The id of a row read from or flushed to the database, which always has one."""
-    assert row.id is not None
-    return row.id

@@ -157,7 +157,7 @@ def _workbook(archive: zipfile.ZipFile):
 class _Book:
     """workbook.xml: the sheets' relationship ids in order, and the date system."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.depth = 0
         self.sheets: list[str | None] = []
         self.date1904 = False
