@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette import datastructures
 
 from app import clock
@@ -35,16 +35,10 @@ def _read_capped(upload: datastructures.UploadFile, limit: int) -> bytes:
     return data
 
 
-def _recent(session: Session, university: University) -> list[CompletionBatch]:
-    return list(session.exec(select(CompletionBatch).where(
-        CompletionBatch.university_id == university.id)
-        .order_by(col(CompletionBatch.id).desc()).limit(20)))
-
-
 @router.get("/staff/uploads", name="completions:upload")
 def upload_page(request: Request, session: SessionDep, university: StaffUniversity):
     return render(request, "completions/upload.html",
-                  {"batches": _recent(session, university), "error": None})
+                  {"batches": service.recent_batches(session, university), "error": None})
 
 
 @router.post("/staff/uploads", name="completions:upload_post")
@@ -74,7 +68,7 @@ def upload(request: Request, session: SessionDep, user: StaffUser, university: S
 def _upload_error(request: Request, session: Session, university: University, message: str,
                   **params):
     return render(request, "completions/upload.html", {
-        "batches": _recent(session, university), "error": gettext(message, **params)},
+        "batches": service.recent_batches(session, university), "error": gettext(message, **params)},
         status_code=422)
 
 

@@ -244,5 +244,12 @@ def get_batch(session: Session, batch_id: int) -> CompletionBatch:
     return batch
 
 
+def recent_batches(session: Session, university: University, *, limit: int = 20
+                   ) -> list[CompletionBatch]:
+    return list(session.exec(select(CompletionBatch)
+                             .where(CompletionBatch.university_id == university.id)
+                             .order_by(col(CompletionBatch.id).desc()).limit(limit)))
+
+
 def outcomes(batch: CompletionBatch) -> list[Outcome]:
     return [Outcome(**o) for o in json.loads(batch.report)]
