@@ -9,7 +9,7 @@ from app.courses import service
 from app.courses.deps import OwnCourse, PublicCourse
 from app.courses.models import CourseCreate, CoursePublic
 from app.courses.pages import public_page
-from app.db import SessionDep
+from app.db import SessionDep, id_of
 from app.enrollments import service as enrollments
 from app.i18n import N_
 from app.universities.deps import ApiOwnUniversity, StaffUniversity
@@ -32,7 +32,7 @@ def public(request: Request, session: SessionDep, course: PublicCourse):
 @router.get("/staff", name="courses:staff")
 def staff_home(request: Request, session: SessionDep, university: StaffUniversity):
     return render(request, "courses/staff.html", {
-        "university": university, "courses": service.list_for_university(session, university.id)})
+        "university": university, "courses": service.list_for_university(session, id_of(university))})
 
 
 @router.get("/staff/courses/new", name="courses:new")
@@ -54,8 +54,8 @@ def create_course(request: Request, session: SessionDep, user: StaffUser,
 @router.get("/staff/courses/{code}", name="courses:staff_detail")
 def staff_course(request: Request, session: SessionDep, course: OwnCourse):
     return render(request, "courses/staff_detail.html", {
-        "course": course, "enrollments": enrollments.list_for_course(session, course.id),
-        "certificates": certificates.list_for_course(session, course.id)})
+        "course": course, "enrollments": enrollments.list_for_course(session, id_of(course)),
+        "certificates": certificates.list_for_course(session, id_of(course))})
 
 
 @api.get("/courses", response_model=list[CoursePublic])
@@ -70,6 +70,6 @@ def create_course_api(session: SessionDep, principal: ApiUniversity, university:
                       data: CourseCreate):
     course = service.create(session, university=university, data=data, actor=principal.actor)
     session.commit()
-    city = session.get(City, university.city_code)
+    city = session.get_one(City, university.city_code)
     return CoursePublic(**course.model_dump(), university_code=university.code,
                         university_name=university.name, city=city.name, seats_left=course.seats_left)

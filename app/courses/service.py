@@ -34,7 +34,7 @@ def list_open(session: Session, today: date) -> list[tuple[Course, University, C
         .join(University, col(Course.university_id) == University.id)
         .join(City, col(University.city_code) == City.code)
         .where(col(Course.is_open).is_(True), Course.ends_on >= today)
-        .order_by(Course.starts_on, Course.code)
+        .order_by(col(Course.starts_on), col(Course.code))
     )
     return [row for row in rows if is_enrolling(row[0], today)]
 

@@ -1,8 +1,8 @@
 import secrets
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
@@ -11,7 +11,7 @@ from app.companies.models import Company
 from app.completions.models import Completion
 from app.courses import service as courses
 from app.courses.models import Course
-from app.db import utcnow
+from app.db import id_of, utcnow
 from app.enrollments.models import CONSENT_VERSION, Enrollment, EnrollmentCreate
 from app.errors import Conflict, NotFound
 from app.i18n import N_
@@ -64,13 +64,13 @@ def enroll(session: Session, data: EnrollmentCreate, *, channel: str, today: dat
     trainee = trainees.get_by_id_number(session, data.id_number)
     if trainee is not None:
         trainees.check_name(trainee, data.name)
-        if _enrolled(session, trainee.id, course.id):
+        if _enrolled(session, id_of(trainee), id_of(course)):
             raise AlreadyEnrolled(N_("This ID number is already enrolled in this course"))
     trainee = trainee or trainees.register(session, id_number=data.id_number, name=data.name)
     k = keys_of(session)
     enrollment = Enrollment(
-        enrollment_no=new_enrollment_no(today), course_id=course.id, trainee_id=trainee.id,
-        company_id=company.id, consent_version=CONSENT_VERSION, consent_at=utcnow(),
+        enrollment_no=new_enrollment_no(today), course_id=id_of(course),
+        trainee_id=id_of(trainee), company_id=id_of(company), consent_version=CONSENT_VERSION, consent_at=utcnow(),
         consent_channel=channel, share_with_employer=data.share_with_employer,
         mobile_encrypted=k.encrypt(data.mobile), mobile_masked=validators.mask_mobile(data.mobile),
         email_encrypted=k.encrypt(data.email) if data.email else None)
@@ -96,16 +96,19 @@ def _enrolled(session: Session, trainee_id: int, course_id: int) -> bool:
 
 def _take_seat(session: Session, course: Course) -> None:
     """One atomic UPDATE, so two people cannot take the last seat at once."""
-    result = session.execute(
+    # An UPDATE answers with a CursorResult (rowcount), which Session.execute's type does not say.
+    result = cast(CursorResult[Any], session.execute(
         update(Course).where(col(Course.id) == course.id, col(Course.seats_taken) < Course.capacity)
         .values(seats_taken=Course.seats_taken + 1)
-    )
+    ))
     if result.rowcount != 1:
         raise Conflict(N_("This course is full"))
     session.refresh(course)
 
 
-def list_for_course(session: Session, course_id: int):
+def list_for_course(
+    session: Session, course_id: int
+) -> list[tuple[Enrollment, Trainee, Company, Completion | None]]:
     """(enrollment, trainee, company, completion or None) for the staff's course page."""
     return list(session.exec(
         select(Enrollment, Trainee, Company, Completion)
