@@ -24,7 +24,7 @@ class InvalidUscc(InvalidValue):
 def uscc_check_char(first17: str) -> str:
     if len(first17) != 17 or not set(first17) <= _VALUES.keys():
         raise ValueError("first17 must be 17 characters of the USCC alphabet")
-    total = sum(_VALUES[char] * weight for char, weight in zip(first17, _WEIGHTS))
+    total = sum(_VALUES[char] * weight for char, weight in zip(first17, _WEIGHTS, strict=True))
     return _ALPHABET[-total % 31]
 
 

@@ -14,7 +14,6 @@ from app import clock
 from app.i18n import N_
 from app.text import InvalidValue, half_width, masked, squeezed
 
-
 # --- ID numbers (GB 11643) ---------------------------------------------------------------
 
 _ID_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]  # ISO 7064 MOD 11-2, position i
@@ -44,7 +43,7 @@ class IdNumber:
 def id_check_char(first17: str) -> str:
     if len(first17) != 17 or not set(first17) <= _DIGITS:
         raise ValueError("first17 must be 17 ASCII digits")
-    return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS)) % 11]
+    return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
 
 
 def parse_id_number(raw: str, *, allow_15: bool = False) -> IdNumber:
