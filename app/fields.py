@@ -8,18 +8,10 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 from app.companies import validators as uscc_validators
 from app.i18n import N_
+from app.text import without_pasted_invisibles
 from app.trainees import validators
 
 _INVISIBLE = frozenset({"Cc", "Cf"})
-# Zero-width spaces and joiners, the word joiner and a byte-order mark come along when text is
-# pasted from WeChat or a web page; they are dropped, not held against the person typing.
-_PASTED = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
-
-
-def without_pasted_invisibles(text: str) -> str:
-    return text.translate(_PASTED)
-
-
 def has_control_chars(text: str) -> bool:
     """Control characters (NUL, DEL, C1) and invisible format characters (category Cf: bidi
     marks, overrides and isolates, zero-width spaces and joiners, the Arabic letter mark, a

@@ -23,10 +23,10 @@ from app import clock, i18n
 from app.auth.deps import SESSION_COOKIE, load_user
 from app.auth.models import User
 from app.errors import Conflict, Forbidden, Invalid, TooLarge
-from app.fields import has_control_chars, without_pasted_invisibles
+from app.fields import has_control_chars
 from app.i18n import N_, gettext
 from app.security import Keys
-from app.text import hours_text
+from app.text import hours_text, without_pasted_invisibles
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRF_COOKIE = "dandelion_csrf"

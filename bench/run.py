@@ -45,8 +45,9 @@ from app.enrollments.models import CONSENT_VERSION, Enrollment
 from app.goals import service as goals
 from app.main import create_app
 from app.security import Keys, keys_for
+from app.text import masked
 from app.trainees.models import Trainee
-from app.trainees.validators import fake_id_number, mask_id_number
+from app.trainees.validators import fake_id_number
 from app.universities import service as universities
 from app.universities.models import University, UniversityCreate
 
@@ -135,7 +136,7 @@ def trainee_row(i: int, id_number: str, rng: random.Random, k: Keys, *, encrypt:
     now = utcnow()
     return {"id": i, "id_hash": k.lookup_hash(id_number),
             "id_encrypted": k.encrypt(id_number) if encrypt else "placeholder",
-            "id_masked": mask_id_number(id_number), "name": name,
+            "id_masked": masked(id_number), "name": name,
             "created_at": now, "updated_at": now}
 
 

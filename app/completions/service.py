@@ -23,6 +23,7 @@ from app.errors import Conflict, Invalid, NotFound
 from app.fields import has_control_chars
 from app.i18n import N_
 from app.security import keys_of
+from app.text import masked
 from app.trainees import validators
 from app.trainees.models import Trainee
 from app.universities.models import University
@@ -138,7 +139,7 @@ def _match(line: int, values: checks.Checked, hashes: dict[str, str], known: dic
     course = values.course
     out = Outcome(line, "error", course_code=course.code)
     if values.converted_from_15:
-        out.converted = validators.mask_id_number(values.id_number)
+        out.converted = masked(values.id_number)
     found = known.get((hashes[values.id_number], course.id))
     if found is None:
         out.field, out.message = "id_number", N_("This ID number is not enrolled in this course")

@@ -16,6 +16,7 @@ from app.enrollments.models import CONSENT_VERSION, Enrollment, EnrollmentCreate
 from app.errors import Conflict, NotFound
 from app.i18n import N_
 from app.security import keys_of
+from app.text import masked
 from app.trainees import service as trainees
 from app.trainees import validators
 from app.trainees.models import Trainee
@@ -72,7 +73,7 @@ def enroll(session: Session, data: EnrollmentCreate, *, channel: str, today: dat
         enrollment_no=new_enrollment_no(today), course_id=id_of(course),
         trainee_id=id_of(trainee), company_id=id_of(company), consent_version=CONSENT_VERSION, consent_at=utcnow(),
         consent_channel=channel, share_with_employer=data.share_with_employer,
-        mobile_encrypted=k.encrypt(data.mobile), mobile_masked=validators.mask_mobile(data.mobile),
+        mobile_encrypted=k.encrypt(data.mobile), mobile_masked=masked(data.mobile),
         email_encrypted=k.encrypt(data.email) if data.email else None)
     session.add(enrollment)
     session.flush()

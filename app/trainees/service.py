@@ -5,7 +5,7 @@ from app.db import add_or_get
 from app.errors import Invalid
 from app.i18n import N_
 from app.security import keys_of
-from app.trainees import validators
+from app.text import masked
 from app.trainees.models import Trainee
 
 
@@ -33,7 +33,7 @@ def check_name(trainee: Trainee, name: str) -> None:
 def register(session: Session, *, id_number: str, name: str) -> Trainee:
     k = keys_of(session)
     trainee = Trainee(id_hash=k.lookup_hash(id_number), id_encrypted=k.encrypt(id_number),
-                      id_masked=validators.mask_id_number(id_number), name=name)
+                      id_masked=masked(id_number), name=name)
     return add_or_get(session, trainee, lambda: get_by_id_number(session, id_number))
 
 

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from app import clock
 from app.i18n import N_
-from app.text import InvalidValue, half_width, masked, squeezed
+from app.text import InvalidValue, half_width, squeezed
 
 # --- ID numbers (GB 11643) ---------------------------------------------------------------
 
@@ -107,9 +107,6 @@ def _id_warnings(number: str, kind: str) -> tuple[str, ...]:
     return ()
 
 
-mask_id_number = masked  # ID numbers and mobiles are masked alike (app.text.masked)
-
-
 def fake_id_number(rng: random.Random, *, region: str = "370102", birth: date | None = None) -> str:
     if birth is None:
         birth = date(1950, 1, 1) + timedelta(days=rng.randrange(20_000))
@@ -147,9 +144,6 @@ def _without_country_code(mobile: str) -> str:
     if len(mobile) == 13 and mobile.startswith("86"):
         return mobile[2:]
     return mobile
-
-
-mask_mobile = masked
 
 
 # --- Names -------------------------------------------------------------------------------

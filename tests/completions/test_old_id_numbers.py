@@ -8,7 +8,8 @@ from sqlmodel import select
 from app import clock
 from app.auth import service as auth
 from app.completions.models import Completion
-from app.trainees.validators import id_check_char, mask_id_number
+from app.text import masked
+from app.trainees.validators import id_check_char
 from tests import files
 from tests.completions.uploads import staff_upload
 from tests.factories import make_enrollment
@@ -36,7 +37,7 @@ def test_a_converted_number_is_noted_on_the_result_page(client, session, old_tim
     assert response.status_code == 200
     assert text(response, "#n-accepted") == "2" and text(response, "#n-converted") == "1"
     assert texts(response, "ul.converted li") == [
-        f"第 3 行：15 位旧身份证号已转换为 18 位（{mask_id_number(NEW)}）"]
+        f"第 3 行：15 位旧身份证号已转换为 18 位（{masked(NEW)}）"]
     assert OLD not in response.text and NEW not in response.text
     assert len(session.exec(select(Completion)).all()) == 2
 
@@ -59,7 +60,7 @@ def test_the_api_lists_converted_rows_masked(client, session, old_timer):
                            files={"file": ("a.xlsx", files.xlsx(rows))})
     body = response.json()
     assert response.status_code == 200 and body["accepted"] == 2
-    assert body["converted"] == [{"row": 2, "id_number": mask_id_number(NEW)}]
+    assert body["converted"] == [{"row": 2, "id_number": masked(NEW)}]
     assert OLD not in response.text and NEW not in response.text
     again = client.get(f"/api/v1/completions/batches/{body['batch_id']}", headers=headers)
     assert again.status_code == 200 and again.json() == body

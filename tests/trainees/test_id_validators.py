@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app import clock
+from app.text import masked
 from app.trainees import validators
 from app.trainees.validators import InvalidIdNumber, InvalidMobile, InvalidName
 
@@ -133,7 +134,7 @@ def test_foreign_permanent_ids_carry_a_mainland_province_code(province):
 
 
 def test_masking_keeps_three_and_four():
-    assert validators.mask_id_number("37010219900101002X") == "370***********002X"
+    assert masked("37010219900101002X") == "370***********002X"
 
 
 def test_fake_numbers_are_valid():
@@ -251,7 +252,7 @@ def test_mobile_refusals(raw, message):
 
 
 def test_mobile_mask():
-    assert validators.mask_mobile("13812345678") == "138****5678"
+    assert masked("13812345678") == "138****5678"
 
 
 # --- Names -----------------------------------------------------------------------------
