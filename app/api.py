@@ -50,6 +50,8 @@ _RULES = {
     ("POST", "/courses/{code}/certificates"): {404},
     ("GET", "/certificates/{serial}"): {404, 422},
     ("GET", "/certificates/{serial}/pdf"): {404, 422},
+    ("PATCH", "/companies/{uscc}"): {404},
+    ("GET", "/completions/batches/{batch_id}"): {404, 422},  # 422: an id out of range
 }
 
 

@@ -47,6 +47,8 @@ def test_enrolling_documents_its_errors_with_their_bodies(schema):
     ("/api/v1/certificates/{serial}/pdf", "get", {"401", "403", "404", "422"}),
     ("/api/v1/courses", "get", set()), ("/api/v1/goals", "get", set()),
     ("/api/v1/keys", "get", set()),
+    ("/api/v1/companies/{uscc}", "patch", {"401", "403", "404", "413", "422"}),
+    ("/api/v1/completions/batches/{batch_id}", "get", {"401", "403", "404", "422"}),
 ])
 def test_each_operation_documents_the_errors_it_can_give(schema, path, method, statuses):
     assert _statuses(schema, path, method) == statuses
