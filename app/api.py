@@ -77,8 +77,10 @@ def _statuses(route: APIRoute) -> set[int]:
 
 
 def _responses(route: APIRoute) -> dict:
-    responses: dict = {s: {"model": FieldErrors if s == 422 else Detail, "description": _MEANING[s]}
-                       for s in sorted(_statuses(route))}
+    responses: dict = {
+        s: {"model": FieldErrors if s == 422 else Detail, "description": _MEANING[s]}
+        for s in sorted(_statuses(route))
+    }
     # Any call can also fail unexpectedly (500). Saying so also stops FastAPI from adding its
     # own 422 schema, which is not what this API answers, to calls that cannot give one.
     responses["default"] = {"model": Detail, "description": "Any other error"}

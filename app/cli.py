@@ -5,7 +5,9 @@ import sys
 import typer
 from sqlmodel import Session
 
-app = typer.Typer(no_args_is_help=True, help="Dandelion (蒲公英): training, completions, certificates.")
+app = typer.Typer(
+    no_args_is_help=True, help="Dandelion (蒲公英): training, completions, certificates."
+)
 db_app = typer.Typer(help="The database schema.")
 admin_app = typer.Typer(help="Administrator accounts.")
 token_app = typer.Typer(help="API tokens.")
@@ -47,8 +49,12 @@ def db_upgrade(revision: str = "head") -> None:
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
-          upgrade: bool = typer.Option(True, help="Apply migrations first")) -> None:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    upgrade: bool = typer.Option(True, help="Apply migrations first"),
+) -> None:
     """Check the certificate fonts, apply migrations and start the web server."""
     import uvicorn
 
@@ -58,14 +64,23 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
         typer.secho(f"warning: {problem}", fg="yellow", err=True)
     public_url = _settings().public_url
     if "127.0.0.1" in public_url or "localhost" in public_url:
-        typer.secho(f"warning: certificate QR codes will point to {public_url}; set "
-                    "DANDELION_PUBLIC_URL to the address people reach this site at",
-                    fg="yellow", err=True)
+        typer.secho(
+            f"warning: certificate QR codes will point to {public_url}; set "
+            "DANDELION_PUBLIC_URL to the address people reach this site at",
+            fg="yellow",
+            err=True,
+        )
     if upgrade:
         db_upgrade()
     _sweep_orphans()
-    uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True,
-                forwarded_allow_ips=_settings().forwarded_allow_ips)
+    uvicorn.run(
+        "app.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        forwarded_allow_ips=_settings().forwarded_allow_ips,
+    )
 
 
 def _sweep_orphans() -> None:
@@ -89,8 +104,11 @@ def demo(trainees: int = 300) -> None:
 
     if _settings().environment == "production":
         # The demo accounts' passwords are published in the README.
-        typer.secho("error: demo data is never loaded in production (its passwords are public)",
-                    fg="red", err=True)
+        typer.secho(
+            "error: demo data is never loaded in production (its passwords are public)",
+            fg="red",
+            err=True,
+        )
         raise typer.Exit(1)
     db_upgrade()
     with _session() as session:
@@ -114,9 +132,11 @@ def admin_create(email: str = typer.Option(...), password: str = typer.Option(..
 
 
 @token_app.command("create")
-def token_create(admin: bool = typer.Option(False, "--admin", help="An administrator's token"),
-                 university: str = typer.Option("", "--university", help="A university's code"),
-                 name: str = typer.Option("cli", help="What the token is for")) -> None:
+def token_create(
+    admin: bool = typer.Option(False, "--admin", help="An administrator's token"),
+    university: str = typer.Option("", "--university", help="A university's code"),
+    name: str = typer.Option("cli", help="What the token is for"),
+) -> None:
     """Create an API token; it is printed once, as the last line."""
     from app.auth import service
     from app.errors import NotFound
@@ -133,8 +153,9 @@ def token_create(admin: bool = typer.Option(False, "--admin", help="An administr
             except NotFound as exc:
                 typer.secho(f"error: no university has the code {university}", fg="red", err=True)
                 raise typer.Exit(1) from exc
-        _, secret = service.create_token(session, name=name, role="admin" if admin else "university",
-                                         university_id=university_id)
+        _, secret = service.create_token(
+            session, name=name, role="admin" if admin else "university", university_id=university_id
+        )
         session.commit()
     typer.echo("token created; store it now, it cannot be shown again:", err=True)
     sys.stdout.write(secret + "\n")

@@ -39,14 +39,24 @@ STAFF_PASSWORD = "dandelion-staff"
 ACTOR = "cli"
 
 UNIVERSITIES = (
-    ("QLU", "齐鲁工业大学", "3701"), ("QDU", "青岛大学", "3702"), ("SDUT", "山东理工大学", "3703"),
-    ("WFU", "潍坊学院", "3707"), ("YTU", "烟台大学", "3706"), ("DZU", "德州学院", "3714"),
+    ("QLU", "齐鲁工业大学", "3701"),
+    ("QDU", "青岛大学", "3702"),
+    ("SDUT", "山东理工大学", "3703"),
+    ("WFU", "潍坊学院", "3707"),
+    ("YTU", "烟台大学", "3706"),
+    ("DZU", "德州学院", "3714"),
 )
 # (title, hours); each university offers two or three, the third one starting soon.
 TOPICS = (
-    ("数字化印染工艺", 32), ("服装智能制造与MES", 40), ("纺织品跨境电商运营", 24),
-    ("3D服装设计 (Style3D)", 32), ("工业互联网与数据分析", 48), ("智能针织装备运维", 32),
-    ("纺织品数字化检测与质量追溯", 24), ("家纺产品数字化设计", 32), ("服装直播电商实务", 16),
+    ("数字化印染工艺", 32),
+    ("服装智能制造与MES", 40),
+    ("纺织品跨境电商运营", 24),
+    ("3D服装设计 (Style3D)", 32),
+    ("工业互联网与数据分析", 48),
+    ("智能针织装备运维", 32),
+    ("纺织品数字化检测与质量追溯", 24),
+    ("家纺产品数字化设计", 32),
+    ("服装直播电商实务", 16),
 )
 # Fictional employers: (name, USCC region code, industry cluster).
 COMPANIES = (
@@ -81,15 +91,24 @@ COMPANIES = (
     ("威海海之星服饰有限公司", "371000", "other"),
     ("曹县锦绣汉服文化有限公司", "371721", "other"),
 )
-SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
-            "于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏付方白邹孟秦孔颜")
-GIVEN = ("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰飞鹏辉浩宇晨欣怡"
-         "子轩梓涵雨桐佳琪俊杰文博海燕建国志强春梅晓东丽娟红霞国庆")
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
+    "于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏付方白邹孟秦孔颜"
+)
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰飞鹏辉浩宇晨欣怡"
+    "子轩梓涵雨桐佳琪俊杰文博海燕建国志强春梅晓东丽娟红霞国庆"
+)
 # Names the system must handle well: extension-plane characters, minority names, and a
 # foreigner with a 2023 permanent residence ID (9, Shandong 37, Germany 276).
 SPECIAL_NAMES = (
-    ("李䶮", None), ("𠮷田", None), ("王𠮷", None), ("阿依古丽·买买提", "650102"),
-    ("买买提·艾力", "650103"), ("热依拉·艾买提", "652801"), ("Anna Schmidt", "937276"),
+    ("李䶮", None),
+    ("𠮷田", None),
+    ("王𠮷", None),
+    ("阿依古丽·买买提", "650102"),
+    ("买买提·艾力", "650103"),
+    ("热依拉·艾买提", "652801"),
+    ("Anna Schmidt", "937276"),
 )
 OUT_OF_PROVINCE = ("410102", "130102", "320102", "220102", "340102")
 
@@ -123,9 +142,12 @@ def load(session: Session, settings: Settings, *, trainees: int = 300) -> str:
 
 
 def _universities(session: Session) -> list[University]:
-    return [universities.create(session, UniversityCreate(code=code, name=name, city_code=city),
-                               actor="demo")
-            for code, name, city in UNIVERSITIES]
+    return [
+        universities.create(
+            session, UniversityCreate(code=code, name=name, city_code=city), actor="demo"
+        )
+        for code, name, city in UNIVERSITIES
+    ]
 
 
 def _accounts(session: Session, unis: list[University]) -> dict[int, User]:
@@ -135,8 +157,13 @@ def _accounts(session: Session, unis: list[University]) -> dict[int, User]:
     for u in unis:
         email = staff_email(u)
         staff[id_of(u)] = auth.get_by_email(session, email) or auth.create_user(
-            session, email=email, password=STAFF_PASSWORD, role="staff", university_id=u.id,
-            actor="demo")
+            session,
+            email=email,
+            password=STAFF_PASSWORD,
+            role="staff",
+            university_id=u.id,
+            actor="demo",
+        )
     return staff
 
 
@@ -144,8 +171,9 @@ def staff_email(university: University) -> str:
     return f"staff@{university.code.lower()}.edu.cn"
 
 
-def _courses(session: Session, rng: random.Random, university: University, today: date,
-             trainees: int) -> list[Course]:
+def _courses(
+    session: Session, rng: random.Random, university: University, today: date, trainees: int
+) -> list[Course]:
     index = [u[0] for u in UNIVERSITIES].index(university.code)
     count = 3 if index % 2 == 0 else 2
     scale = max(1, math.ceil(trainees / 300))
@@ -153,11 +181,17 @@ def _courses(session: Session, rng: random.Random, university: University, today
     for n in range(count):
         title, hours = TOPICS[(index * 2 + n) % len(TOPICS)]
         upcoming = n == 2  # enrolling now, starting in two weeks: no completions yet
-        starts = today + timedelta(days=14) if upcoming else today - timedelta(days=rng.randint(45, 75))
+        starts = (
+            today + timedelta(days=14) if upcoming else today - timedelta(days=rng.randint(45, 75))
+        )
         data = CourseCreate(
-            code=f"{university.code}-{today.year}-{n + 1:02d}", title=title, hours=Decimal(hours),
-            capacity=rng.choice((60, 80, 100, 120)) * scale, starts_on=starts,
-            ends_on=starts + timedelta(days=rng.randint(75, 105)))
+            code=f"{university.code}-{today.year}-{n + 1:02d}",
+            title=title,
+            hours=Decimal(hours),
+            capacity=rng.choice((60, 80, 100, 120)) * scale,
+            starts_on=starts,
+            ends_on=starts + timedelta(days=rng.randint(75, 105)),
+        )
         offered.append(courses.create(session, university=university, data=data, actor="demo"))
     return offered
 
@@ -167,14 +201,19 @@ def _companies(session: Session, rng: random.Random) -> list[Company]:
     for name, region, cluster in COMPANIES:
         # Registered the way a trainee names an employer, then filed as an administrator would.
         company = companies.find_or_create(session, uscc=fake_uscc(rng, region=region), name=name)
-        found.append(companies.set_cluster(session, company=company, cluster=cluster,
-                                           actor="demo"))
+        found.append(companies.set_cluster(session, company=company, cluster=cluster, actor="demo"))
     return found
 
 
-def _enroll_all(session: Session, rng: random.Random, unis: list[University],
-                offered: dict[int, list[Course]], employers: list[Company], trainees: int,
-                today: date) -> list[Person]:
+def _enroll_all(
+    session: Session,
+    rng: random.Random,
+    unis: list[University],
+    offered: dict[int, list[Course]],
+    employers: list[Company],
+    trainees: int,
+    today: date,
+) -> list[Person]:
     people: list[Person] = []
     used_ids: set[str] = set()
     for i in range(trainees):
@@ -192,12 +231,16 @@ def _enroll_all(session: Session, rng: random.Random, unis: list[University],
     return people
 
 
-def _person(rng: random.Random, i: int, home: University, employers: list[Company],
-            used_ids: set[str]) -> Person:
+def _person(
+    rng: random.Random, i: int, home: University, employers: list[Company], used_ids: set[str]
+) -> Person:
     name, region = SPECIAL_NAMES[i] if i < len(SPECIAL_NAMES) else (_chinese_name(rng), None)
     if region is None:
-        region = (rng.choice(OUT_OF_PROVINCE) if rng.random() < 0.1
-                  else f"{home.city_code}{rng.choice(('02', '03', '05', '11', '21', '81'))}")
+        region = (
+            rng.choice(OUT_OF_PROVINCE)
+            if rng.random() < 0.1
+            else f"{home.city_code}{rng.choice(('02', '03', '05', '11', '21', '81'))}"
+        )
     born = date(1975, 1, 1) + timedelta(days=rng.randrange(30 * 365))
     number = fake_id_number(rng, region=region, birth=born)
     while number in used_ids:
@@ -219,33 +262,50 @@ def _open_course(rng: random.Random, choices: list[Course], person: Person) -> C
     return rng.choice(left) if left else None
 
 
-def _enroll(session: Session, rng: random.Random, person: Person, course: Course,
-            today: date) -> None:
+def _enroll(
+    session: Session, rng: random.Random, person: Person, course: Course, today: date
+) -> None:
     data = EnrollmentCreate(
-        course_code=course.code, name=person.name, id_number=person.id_number,
-        mobile=person.mobile, company_uscc=person.company.uscc, consent=True,
-        share_with_employer=rng.random() < 0.7)
+        course_code=course.code,
+        name=person.name,
+        id_number=person.id_number,
+        mobile=person.mobile,
+        company_uscc=person.company.uscc,
+        consent=True,
+        share_with_employer=rng.random() < 0.7,
+    )
     enrollments.enroll(session, data, channel=rng.choice(("web", "web", "api")), today=today)
     person.courses.append(course)
 
 
-def _upload(session: Session, rng: random.Random, university: University, staff: User,
-            people: list[Person], settings: Settings, today: date):
+def _upload(
+    session: Session,
+    rng: random.Random,
+    university: University,
+    staff: User,
+    people: list[Person],
+    settings: Settings,
+    today: date,
+):
     """One CSV per university, as its staff would export it: about 60% of its enrollments."""
-    rows = [[person.name, person.id_number, course.code, _completed_on(rng, course, today),
-             _score(rng)]
-            for person in people for course in person.courses
-            if course.university_id == university.id and course.starts_on < today
-            and rng.random() < 0.6]
+    rows = [
+        [person.name, person.id_number, course.code, _completed_on(rng, course, today), _score(rng)]
+        for person in people
+        for course in person.courses
+        if course.university_id == university.id and course.starts_on < today and rng.random() < 0.6
+    ]
     if not rows:
         return None
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["姓名", "身份证号", "课程代码", "结业日期", "成绩"])
     writer.writerows(rows)
-    upload = completions.Upload(university=university, data=out.getvalue().encode("utf-8"),
-                                filename=f"{university.code}-结业名单-{today:%Y%m%d}.csv",
-                                user_id=staff.id)
+    upload = completions.Upload(
+        university=university,
+        data=out.getvalue().encode("utf-8"),
+        filename=f"{university.code}-结业名单-{today:%Y%m%d}.csv",
+        user_id=staff.id,
+    )
     return completions.import_file(session, upload, data_dir=settings.data_dir, today=today)
 
 
@@ -260,26 +320,45 @@ def _score(rng: random.Random) -> str:
     return str(rng.randint(60, 99)) if rng.random() < 0.7 else f"{rng.uniform(60, 100):.1f}"
 
 
-def _certify(session: Session, unis: list[University], offered: dict[int, list[Course]],
-             settings: Settings, today: date) -> tuple[int, int]:
+def _certify(
+    session: Session,
+    unis: list[University],
+    offered: dict[int, list[Course]],
+    settings: Settings,
+    today: date,
+) -> tuple[int, int]:
     """The first course of the first three universities gets its certificates."""
     issued = refused = 0
     for university in unis[:3]:
         done, no, _ = certificates.issue_for_course(
-            session, offered[id_of(university)][0], actor=ACTOR, public_url=settings.public_url,
-            data_dir=settings.data_dir, today=today)
+            session,
+            offered[id_of(university)][0],
+            actor=ACTOR,
+            public_url=settings.public_url,
+            data_dir=settings.data_dir,
+            today=today,
+        )
         issued, refused = issued + len(done), refused + len(no)
     return issued, refused
 
 
-def _summary(session: Session, unis: list[University], people: list[Person], batches: list,
-             issued: int, refused: int) -> str:
+def _summary(
+    session: Session,
+    unis: list[University],
+    people: list[Person],
+    batches: list,
+    issued: int,
+    refused: int,
+) -> str:
     n_companies = session.exec(select(func.count()).select_from(Company)).one()
     n_courses = session.exec(select(func.count()).select_from(Course)).one()
     enrolled = sum(len(p.courses) for p in people)
     accepted = sum(b.accepted for b in batches)
     staff = ", ".join(staff_email(u) for u in unis)
-    return (f"demo loaded: {len(unis)} universities, {n_companies} companies, {n_courses} courses, "
-            f"{len(people)} trainees, {enrolled} enrollments, {accepted} completions, "
-            f"{issued} certificates" + (f" ({refused} refused)" if refused else "")
-            + f"; log in as {ADMIN[0]} / {ADMIN[1]} (admin) or {staff} / {STAFF_PASSWORD} (staff)")
+    return (
+        f"demo loaded: {len(unis)} universities, {n_companies} companies, {n_courses} courses, "
+        f"{len(people)} trainees, {enrolled} enrollments, {accepted} completions, "
+        f"{issued} certificates"
+        + (f" ({refused} refused)" if refused else "")
+        + f"; log in as {ADMIN[0]} / {ADMIN[1]} (admin) or {staff} / {STAFF_PASSWORD} (staff)"
+    )

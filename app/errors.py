@@ -23,8 +23,9 @@ class Conflict(AppError):
 
     status = 409
 
-    def __init__(self, message: str, *, field: str | None = None,
-                 params: dict[str, Any] | None = None):
+    def __init__(
+        self, message: str, *, field: str | None = None, params: dict[str, Any] | None = None
+    ):
         super().__init__(message, params=params)
         self.field = field
 
@@ -46,8 +47,12 @@ class Invalid(AppError):
 
     status = 422
 
-    def __init__(self, errors: list[tuple[str, str]], message: str = N_("Invalid input"),
-                 params: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        errors: list[tuple[str, str]],
+        message: str = N_("Invalid input"),
+        params: dict[str, Any] | None = None,
+    ):
         super().__init__(message, params=params)
         self.errors = errors
 

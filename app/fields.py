@@ -12,6 +12,8 @@ from app.text import without_pasted_invisibles
 from app.trainees import validators
 
 _INVISIBLE = frozenset({"Cc", "Cf"})
+
+
 def has_control_chars(text: str) -> bool:
     """Control characters (NUL, DEL, C1) and invisible format characters (category Cf: bidi
     marks, overrides and isolates, zero-width spaces and joiners, the Arabic letter mark, a
@@ -31,8 +33,12 @@ def _plain(text: str) -> str:
 # Text typed by a person: surrounding spaces dropped before any length check, controls refused.
 PlainText = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_plain)]
 # A code (course, university): letters, digits, - and _, kept upper-case so "qlu" is "QLU".
-Code = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=2,
-                                        pattern=r"^[A-Za-z0-9_-]+$")]
+Code = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_upper=True, min_length=2, pattern=r"^[A-Za-z0-9_-]+$"
+    ),
+]
 
 # A row's id chosen from a list: bounded, since SQLite refuses ints past 2**63 and PostgreSQL's
 # INTEGER past 2**31 with an error instead of "no such row".
@@ -52,8 +58,12 @@ def _full_company_name(name: str) -> str:
 
 
 # A company's name as a trainee types it for an employer we do not know yet.
-CompanyName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100),
-                        AfterValidator(_plain), AfterValidator(_full_company_name)]
+CompanyName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=100),
+    AfterValidator(_plain),
+    AfterValidator(_full_company_name),
+]
 
 # Email addresses, checked by one rule everywhere (staff accounts, enrollments). Our own rule
 # rather than the email-validator package: the forms and the API must show our message ids,
@@ -67,31 +77,48 @@ _LOCAL_PART = re.compile(r"[^\s@\"(),:;<>\[\]\\]{1,64}")  # a dot-atom, as RFC 5
 def _is_label(label: str) -> bool:
     """One part of a domain: letters of any script (with their combining marks), digits and
     inner hyphens, at most 63 characters."""
+
     def letter_or_digit(ch: str) -> bool:
         return ch.isalnum() or unicodedata.category(ch).startswith("M")
 
-    return (0 < len(label) <= 63 and label[0].isalnum() and label[-1] != "-"
-            and all(ch == "-" or letter_or_digit(ch) for ch in label))
+    return (
+        0 < len(label) <= 63
+        and label[0].isalnum()
+        and label[-1] != "-"
+        and all(ch == "-" or letter_or_digit(ch) for ch in label)
+    )
 
 
 def _email(address: str) -> str:
     local, _, domain = address.rpartition("@")
     labels = domain.split(".")
-    if not (_LOCAL_PART.fullmatch(local) and ".." not in local
-            and not local.startswith(".") and not local.endswith(".")
-            and len(labels) >= 2 and all(map(_is_label, labels)) and not labels[-1].isdigit()):
+    if not (
+        _LOCAL_PART.fullmatch(local)
+        and ".." not in local
+        and not local.startswith(".")
+        and not local.endswith(".")
+        and len(labels) >= 2
+        and all(map(_is_label, labels))
+        and not labels[-1].isdigit()
+    ):
         raise ValueError(N_("Enter a valid email address"))
     # Domains are case-insensitive; the part before @ belongs to the mail server, kept as typed.
     return f"{local}@{domain.lower()}"
 
 
-Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254),
-                  AfterValidator(_plain), AfterValidator(_email)]
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254),
+    AfterValidator(_plain),
+    AfterValidator(_email),
+]
 
 
 def _blank_is_none(value: object) -> object:
     # An optional field left empty ("" from a form or a JSON client) was not given at all.
-    return None if isinstance(value, str) and not without_pasted_invisibles(value).strip() else value
+    return (
+        None if isinstance(value, str) and not without_pasted_invisibles(value).strip() else value
+    )
 
 
 OptionalEmail = Annotated[Email | None, BeforeValidator(_blank_is_none)]

@@ -18,8 +18,10 @@ from app.text import masked  # 3 and 4 kept, as pages show it
 # or dashes the way people type them (370102 19900101 1237, 138-0013-8000).
 _UNBROKEN = re.compile(r"(?<![0-9])[0-9]{11,}(?:[Xx](?![A-Za-z]))?")
 # Groups may be split by up to three of: spaces, tabs, dots, dashes, underscores, slashes.
-_GROUPED = re.compile(r"(?<![0-9])[0-9]{1,8}(?:[ \t.\-_/]{1,3}[0-9]{1,8}){1,8}"
-                      r"(?:[ \t.\-_/]{0,3}[Xx](?![A-Za-z]))?")
+_GROUPED = re.compile(
+    r"(?<![0-9])[0-9]{1,8}(?:[ \t.\-_/]{1,3}[0-9]{1,8}){1,8}"
+    r"(?:[ \t.\-_/]{0,3}[Xx](?![A-Za-z]))?"
+)
 _PERSONAL_LENGTHS = {11, 15, 18}  # a mobile, an old and a new ID number
 
 

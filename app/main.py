@@ -23,8 +23,11 @@ def create_app(settings: Settings) -> FastAPI:
     """Everything a request reads comes from here: app.state.settings, .keys and .sessions."""
     logs.install()  # before anything can log: no ID number or mobile in any line
     # The API docs serve Swagger UI from the package, not a CDN: the server may have no internet.
-    app = FastAPIOffline(title="Dandelion 蒲公英", version="0.1.0",
-                  description="Shandong textile and apparel digital-talent training: API twins of the pages.")
+    app = FastAPIOffline(
+        title="Dandelion 蒲公英",
+        version="0.1.0",
+        description="Shandong textile and apparel digital-talent training: API twins of the pages.",
+    )
     app.state.settings = settings
     app.state.keys = keys_for(settings.secret_key)
     app.state.engine = make_engine(settings.database_url)
@@ -38,10 +41,15 @@ def create_app(settings: Settings) -> FastAPI:
     def switch_language(request: Request, code: str):
         # Only the path of the referring page: never redirect off-site.
         back = urlsplit(request.headers.get("referer") or "/")
-        response = redirect(request, safe_path((back.path or "/") + (f"?{back.query}" if back.query else ""))
-                            or "/")
-        set_cookie(response, LANG_COOKIE, code if code in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE,
-                   max_age=365 * 86400)
+        response = redirect(
+            request, safe_path((back.path or "/") + (f"?{back.query}" if back.query else "")) or "/"
+        )
+        set_cookie(
+            response,
+            LANG_COOKIE,
+            code if code in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE,
+            max_age=365 * 86400,
+        )
         return response
 
     middleware.install(app, settings)
@@ -62,8 +70,18 @@ def _include_routers(app: FastAPI) -> None:
     from app.universities.router import router as universities
 
     # Pages are HTML for people: /openapi.json documents the API only.
-    for router in (goals, courses, enrollments, auth, admin, universities, trainees, completions,
-                   certificates, companies):
+    for router in (
+        goals,
+        courses,
+        enrollments,
+        auth,
+        admin,
+        universities,
+        trainees,
+        completions,
+        certificates,
+        companies,
+    ):
         app.include_router(router, include_in_schema=False)
     app.include_router(api, prefix="/api/v1")
 
@@ -90,31 +108,53 @@ def _install_error_handlers(app: FastAPI) -> None:
             return redirect(request, "/login?" + urlencode({"next": request.url.path}))
         if _wants_json(request):
             if isinstance(exc, Invalid):
-                return JSONResponse({"errors": [{"field": f, "message": gettext(m, **exc.params)}
-                                                for f, m in exc.errors]}, status_code=422)
-            return JSONResponse({"detail": gettext(exc.message, **exc.params)},
-                                status_code=exc.status, headers=_error_headers(exc, api=True))
+                return JSONResponse(
+                    {
+                        "errors": [
+                            {"field": f, "message": gettext(m, **exc.params)} for f, m in exc.errors
+                        ]
+                    },
+                    status_code=422,
+                )
+            return JSONResponse(
+                {"detail": gettext(exc.message, **exc.params)},
+                status_code=exc.status,
+                headers=_error_headers(exc, api=True),
+            )
         message = gettext(exc.message, **exc.params)
         if isinstance(exc, Invalid):  # the field's own reason says more than "invalid input"
             message = "; ".join(exc.field_messages().values()) or message
-        response = render(request, "error.html", {"status": exc.status, "message": message},
-                          status_code=exc.status)
+        response = render(
+            request,
+            "error.html",
+            {"status": exc.status, "message": message},
+            status_code=exc.status,
+        )
         response.headers.update(_error_headers(exc, api=False))
         return response
 
     @app.exception_handler(RequestValidationError)
     def validation_error(request: Request, exc: RequestValidationError):
-        errors = [{"field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query", "path"))
-                   or "body", "message": translate_error(e)} for e in exc.errors()]
+        errors = [
+            {
+                "field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query", "path"))
+                or "body",
+                "message": translate_error(e),
+            }
+            for e in exc.errors()
+        ]
         if _wants_json(request):
             return JSONResponse({"errors": errors}, status_code=422)
-        return render(request, "error.html", {"status": 422, "message": errors[0]["message"]},
-                      status_code=422)
+        return render(
+            request, "error.html", {"status": 422, "message": errors[0]["message"]}, status_code=422
+        )
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException):
         # Framework errors speak English; ours are translated, so users see their own language.
-        message = gettext(HTTP_MESSAGES.get(exc.status_code, N_("This request could not be handled")))
+        message = gettext(
+            HTTP_MESSAGES.get(exc.status_code, N_("This request could not be handled"))
+        )
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
@@ -124,16 +164,20 @@ def _install_error_handlers(app: FastAPI) -> None:
     # It runs outside RequestContext, in a thread of its own: the language is chosen again.
     @app.exception_handler(Exception)
     def server_error(request: Request, exc: Exception):
-        i18n.set_language(i18n.choose_language(request.cookies.get(LANG_COOKIE),
-                                               request.headers.get("accept-language")))
+        i18n.set_language(
+            i18n.choose_language(
+                request.cookies.get(LANG_COOKIE), request.headers.get("accept-language")
+            )
+        )
         return _http_response(request, 500, gettext(HTTP_MESSAGES[500]), {})
 
 
 def _http_response(request: Request, status: int, message: str, headers: dict[str, str]):
     if _wants_json(request):
         return JSONResponse({"detail": message}, status_code=status, headers=headers)
-    response = render(request, "error.html", {"status": status, "message": message},
-                      status_code=status)
+    response = render(
+        request, "error.html", {"status": status, "message": message}, status_code=status
+    )
     response.headers.update(headers)
     return response
 
@@ -153,5 +197,8 @@ def _allowed_methods(request: Request) -> str:
     """Every method some route of this path takes: Starlette names only the first route's.
     (Mounts are left out: they take any method and answer for themselves.)"""
     routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
-    return ", ".join(m for m in _METHODS if any(
-        r.matches({**request.scope, "method": m})[0] == Match.FULL for r in routes))
+    return ", ".join(
+        m
+        for m in _METHODS
+        if any(r.matches({**request.scope, "method": m})[0] == Match.FULL for r in routes)
+    )

@@ -18,12 +18,16 @@ from app.errors import TooLarge
 from app.i18n import N_, gettext
 
 # Pages use no script at all; styles allow inline for the progress bars' widths.
-CSP = ("default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+CSP = (
+    "default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
 # Swagger UI and ReDoc start from an inline script, and ReDoc runs a worker from a blob: URL.
-DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' "
-            "'unsafe-inline'; img-src 'self' data:; worker-src 'self' blob:; "
-            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' "
+    "'unsafe-inline'; img-src 'self' data:; worker-src 'self' blob:; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
 LOCAL_HOSTS = ["localhost", "127.0.0.1", "testserver"]
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 STATIC = ("/static/", "/static-offline-docs/")
@@ -35,8 +39,9 @@ PERSONAL_PAGES = ("/enrollments/", "/verify", "/api/v1/certificates/")
 def install(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(RequestContext, settings=settings)
     # Outside RequestContext: its early error pages are built with links from the Host header.
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings),
-                       www_redirect=False)
+    app.add_middleware(
+        TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings), www_redirect=False
+    )
     inner = app.build_middleware_stack
 
     def build_middleware_stack() -> ASGIApp:
@@ -76,8 +81,9 @@ def refusal(scope: Scope, status: int, message: str) -> Response:
     """An error answered before the app has run: the same page or JSON as any other error."""
     if scope["path"].startswith("/api/"):
         return JSONResponse({"detail": message}, status_code=status)
-    return web.render(Request(scope), "error.html", {"status": status, "message": message},
-                      status_code=status)
+    return web.render(
+        Request(scope), "error.html", {"status": status, "message": message}, status_code=status
+    )
 
 
 async def _no_body() -> Message:
@@ -96,8 +102,11 @@ class RequestContext:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         conn = HTTPConnection(scope)
-        language = i18n.set_language(i18n.choose_language(
-            conn.cookies.get(web.LANG_COOKIE), conn.headers.get("accept-language")))
+        language = i18n.set_language(
+            i18n.choose_language(
+                conn.cookies.get(web.LANG_COOKIE), conn.headers.get("accept-language")
+            )
+        )
         https = web.set_https(is_https(scope, self.settings))
         try:
             secret = conn.cookies.get(web.csrf_cookie_name())
@@ -107,7 +116,9 @@ class RequestContext:
                 return await refused(scope, receive, send)
             tripped: list[bool] = []
             send = self._with_csrf_cookie(scope, send, fresh=secret is None)
-            await self.app(scope, self._capped(receive, tripped), self._answer_413(scope, send, tripped))
+            await self.app(
+                scope, self._capped(receive, tripped), self._answer_413(scope, send, tripped)
+            )
         finally:
             web.reset_https(https)
             i18n.reset_language(language)
@@ -117,8 +128,16 @@ class RequestContext:
             # No URL of ours holds a NUL; PostgreSQL would refuse it as a parameter anyway.
             return refusal(scope, 404, gettext(N_("Page not found")))
         if self._cross_site(scope, conn):
-            return refusal(scope, 403, gettext(N_("Requests from other sites are refused. Open "
-                                                  "this site directly and try again.")))
+            return refusal(
+                scope,
+                403,
+                gettext(
+                    N_(
+                        "Requests from other sites are refused. Open "
+                        "this site directly and try again."
+                    )
+                ),
+            )
         length = conn.headers.get("content-length", "")
         if length.isdigit() and int(length) > self.max_body:
             # Refused before any byte of the body is read or spooled to disk.
@@ -131,7 +150,8 @@ class RequestContext:
         if scope["method"] not in UNSAFE_METHODS:
             return False
         if scope["path"].startswith("/api/") and conn.headers.get(
-                "authorization", "").lower().startswith("bearer "):
+            "authorization", ""
+        ).lower().startswith("bearer "):
             return False  # a browser never adds a bearer token on its own
         if conn.headers.get("sec-fetch-site") == "cross-site":
             return True
@@ -141,8 +161,11 @@ class RequestContext:
         return origin is not None and _origin(origin) not in ours
 
     def _too_large(self, scope: Scope) -> Response:
-        return refusal(scope, 413, gettext(N_("The file is larger than the %(mb)s MB limit"),
-                                           mb=self.max_body >> 20))
+        return refusal(
+            scope,
+            413,
+            gettext(N_("The file is larger than the %(mb)s MB limit"), mb=self.max_body >> 20),
+        )
 
     def _capped(self, receive: Receive, tripped: list[bool]) -> Receive:
         """Counts the body as it arrives: a chunked request has no Content-Length to check."""
@@ -154,8 +177,10 @@ class RequestContext:
             seen += len(message.get("body", b""))
             if seen > self.max_body:
                 tripped.append(True)
-                raise TooLarge(N_("The file is larger than the %(mb)s MB limit"),
-                               params={"mb": self.max_body >> 20})
+                raise TooLarge(
+                    N_("The file is larger than the %(mb)s MB limit"),
+                    params={"mb": self.max_body >> 20},
+                )
             return message
 
         return capped
@@ -177,7 +202,8 @@ class RequestContext:
 
         async def send_with_cookie(message):
             if message["type"] == "http.response.start" and (
-                    fresh or scope["state"].get("csrf_rotated")):
+                fresh or scope["state"].get("csrf_rotated")
+            ):
                 carrier = Response()
                 web.set_cookie(carrier, web.csrf_cookie_name(), scope["state"]["csrf_secret"])
                 MutableHeaders(scope=message).append("set-cookie", carrier.headers["set-cookie"])
@@ -225,7 +251,10 @@ class ResponseHeaders:
     def _personal(scope: Scope, response: MutableHeaders) -> bool:
         request = HTTPConnection(scope)
         # A stale session cookie counts too: telling it apart would take a database look-up.
-        return (scope["method"] not in ("GET", "HEAD") or "authorization" in request.headers
-                or scope["path"].startswith(PERSONAL_PAGES)
-                or SESSION_COOKIE in request.cookies
-                or any(v.startswith(f"{SESSION_COOKIE}=") for v in response.getlist("set-cookie")))
+        return (
+            scope["method"] not in ("GET", "HEAD")
+            or "authorization" in request.headers
+            or scope["path"].startswith(PERSONAL_PAGES)
+            or SESSION_COOKIE in request.cookies
+            or any(v.startswith(f"{SESSION_COOKIE}=") for v in response.getlist("set-cookie"))
+        )

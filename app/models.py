@@ -12,7 +12,18 @@ from app.trainees.models import Trainee
 from app.universities.models import University
 
 __all__ = [
-    "ApiToken", "AuditEvent", "Certificate", "City", "Company", "Completion", "CompletionBatch",
+    "ApiToken",
+    "AuditEvent",
+    "Certificate",
+    "City",
+    "Company",
+    "Completion",
+    "CompletionBatch",
     "ThrottleEvent",
-    "Course", "Enrollment", "Trainee", "University", "User", "UserSession",
+    "Course",
+    "Enrollment",
+    "Trainee",
+    "University",
+    "User",
+    "UserSession",
 ]

@@ -83,7 +83,9 @@ def keys_of(session) -> Keys:
     try:
         return session.info["keys"]
     except KeyError:
-        raise RuntimeError("this session has no keys: open it with app.db.session_factory") from None
+        raise RuntimeError(
+            "this session has no keys: open it with app.db.session_factory"
+        ) from None
 
 
 def token_digest(token: str) -> str:

@@ -35,12 +35,14 @@ LANG_COOKIE = "dandelion_lang"
 # Set per request by the middleware: reached over HTTPS (directly or through a trusted proxy).
 _https: ContextVar[bool] = ContextVar("https", default=False)
 
-_env = Environment(loader=FileSystemLoader(ROOT / "templates"), autoescape=True,
-                   extensions=["jinja2.ext.i18n"])
+_env = Environment(
+    loader=FileSystemLoader(ROOT / "templates"), autoescape=True, extensions=["jinja2.ext.i18n"]
+)
 templates = Jinja2Templates(env=_env)
 # jinja2.ext.i18n adds this method to the environment when it loads, which the types cannot see.
 templates.env.install_gettext_callables(  # type: ignore[attr-defined]
-    gettext=gettext, ngettext=i18n.ngettext, newstyle=True)
+    gettext=gettext, ngettext=i18n.ngettext, newstyle=True
+)
 templates.env.globals["current_language"] = i18n.current_language
 
 
@@ -56,7 +58,8 @@ templates.env.globals["url_for"] = _url_for
 templates.env.filters["hours"] = hours_text
 # Times are stored in UTC; people in Shandong read China Standard Time.
 templates.env.filters["local_time"] = lambda value: (
-    value.astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M") if value else "—")
+    value.astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M") if value else "—"
+)
 
 
 def app_keys(request: Request) -> Keys:
@@ -68,11 +71,16 @@ def _flash_signer(request: Request) -> URLSafeSerializer:
     return URLSafeSerializer(app_keys(request).flash_key.hex(), salt="flash")
 
 
-def render(request: Request, template: str, context: dict[str, Any] | None = None,
-           status_code: int = 200) -> HTMLResponse:
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
     flash = _read_flash(request)
-    ctx = {"user": getattr(request.state, "user", None), "flash": flash,
-           "csrf_token": csrf_token(request), **(context or {})}
+    ctx = {
+        "user": getattr(request.state, "user", None),
+        "flash": flash,
+        "csrf_token": csrf_token(request),
+        **(context or {}),
+    }
     response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
     if flash:
         delete_cookie(response, FLASH_COOKIE)
@@ -102,8 +110,9 @@ def reset_https(token: Token) -> None:
 def set_cookie(response: Response, name: str, value: str, max_age: int | None = None) -> None:
     """Every cookie of ours: never read by a script, never sent along by another site's post,
     and over HTTPS never sent over plain HTTP."""
-    response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="lax",
-                        secure=_https.get())
+    response.set_cookie(
+        name, value, max_age=max_age, path="/", httponly=True, samesite="lax", secure=_https.get()
+    )
 
 
 def delete_cookie(response: Response, name: str) -> None:
@@ -140,8 +149,9 @@ def csrf_token(request: Request) -> str:
     """The token a form carries: a keyed hash of the login session, or before login of the
     browser's CSRF cookie. A planted cookie, another session's token or one from before login
     does not fit (OWASP's signed double-submit, bound to the session when there is one)."""
-    session_token = request.cookies.get(SESSION_COOKIE) if getattr(
-        request.state, "user", None) else None
+    session_token = (
+        request.cookies.get(SESSION_COOKIE) if getattr(request.state, "user", None) else None
+    )
     # Without a secret (no middleware ran) the token is random, so it can never be accepted.
     secret = getattr(request.state, "csrf_secret", None) or new_csrf_secret()
     bound = f"session:{session_token}" if session_token else f"browser:{secret}"
@@ -154,22 +164,28 @@ def rotate_csrf(request: Request) -> None:
     request.state.csrf_rotated = True
 
 
-async def csrf_form(request: Request,
-                    _user: Annotated[User | None, Depends(load_user)]) -> FormData:
+async def csrf_form(
+    request: Request, _user: Annotated[User | None, Depends(load_user)]
+) -> FormData:
     """Every form POST carries the token of its page; a forged cross-site post cannot.
     (The user is loaded first: a signed-in user's token is bound to the session.)"""
     limit = request.app.state.settings.max_upload_bytes
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > limit + 64 * 1024:
-        raise TooLarge(N_("The file is larger than the %(mb)s MB limit"), params={"mb": limit >> 20})
+        raise TooLarge(
+            N_("The file is larger than the %(mb)s MB limit"), params={"mb": limit >> 20}
+        )
     form = await request.form(max_files=2, max_fields=200, max_part_size=limit + 1)
     sent = form.get("csrf_token", "")
     # Compared as bytes: compare_digest refuses str with non-ASCII characters (a 500).
-    if not isinstance(sent, str) or not hmac.compare_digest(csrf_token(request).encode(),
-                                                            sent.encode()):
+    if not isinstance(sent, str) or not hmac.compare_digest(
+        csrf_token(request).encode(), sent.encode()
+    ):
         raise Forbidden(N_("The form has expired. Reload the page and try again."))
-    items = [(name, without_pasted_invisibles(value) if isinstance(value, str) else value)
-             for name, value in form.multi_items()]
+    items = [
+        (name, without_pasted_invisibles(value) if isinstance(value, str) else value)
+        for name, value in form.multi_items()
+    ]
     for name, value in items:
         if isinstance(value, str) and has_control_chars(value):
             raise Invalid([(name, N_("This field contains invisible control characters"))])
@@ -228,15 +244,22 @@ def form_values(form: FormData, fields: list[str]) -> dict[str, str]:
     return {f: str(form.get(f) or "") for f in fields}
 
 
-
 Data = TypeVar("Data", bound=BaseModel)
 # Never typed back into a page, even beside an error: a password, an ID number (PIPL).
 NEVER_SHOWN_AGAIN = frozenset({"password", "id_number"})
 
 
-def submit(request: Request, session: Session, form: FormData, model: type[Data],
-           act: Callable[[Data], Any], *, again: Callable[[dict, dict], Response],
-           done: str | Callable[[Any], str], flash: str) -> Response:
+def submit(
+    request: Request,
+    session: Session,
+    form: FormData,
+    model: type[Data],
+    act: Callable[[Data], Any],
+    *,
+    again: Callable[[dict, dict], Response],
+    done: str | Callable[[Any], str],
+    flash: str,
+) -> Response:
     """One form's whole cycle. Valid and accepted by the service: commit, then redirect with a
     flash message (POST, redirect, GET). Otherwise roll back and show the page again, through
     again(values, errors), with every field error beside its field and what the user typed."""

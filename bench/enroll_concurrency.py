@@ -54,9 +54,13 @@ def _seed(env: dict) -> tuple[str, str]:
 
 
 def _start(env: dict, port: int) -> subprocess.Popen:
-    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port),
-                               "--no-upgrade"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--no-upgrade"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(120):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/keys", timeout=1)
@@ -85,8 +89,10 @@ def _load(clients: int, requests: int, call) -> tuple[float, list[float], dict[i
 
 def _print(label: str, wall: float, latencies: list[float], statuses: dict[int, int]) -> None:
     q = statistics.quantiles(latencies, n=20)
-    print(f"{label:<34} {len(latencies) / wall:7.1f} req/s   p50 {statistics.median(latencies) * 1e3:6.1f} ms"
-          f"   p95 {q[18] * 1e3:6.1f} ms   statuses {dict(sorted(statuses.items()))}")
+    print(
+        f"{label:<34} {len(latencies) / wall:7.1f} req/s   p50 {statistics.median(latencies) * 1e3:6.1f} ms"
+        f"   p95 {q[18] * 1e3:6.1f} ms   statuses {dict(sorted(statuses.items()))}"
+    )
 
 
 def main() -> None:
@@ -98,8 +104,12 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as data_dir:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DANDELION_")}
-        env.update(DANDELION_ENVIRONMENT="test", DANDELION_DATA_DIR=data_dir,
-                   DANDELION_SECRET_KEY="b" * 48, DANDELION_FORWARDED_ALLOW_IPS="127.0.0.1")
+        env.update(
+            DANDELION_ENVIRONMENT="test",
+            DANDELION_DATA_DIR=data_dir,
+            DANDELION_SECRET_KEY="b" * 48,
+            DANDELION_FORWARDED_ALLOW_IPS="127.0.0.1",
+        )
         if os.environ.get("DANDELION_BENCH_POSTGRES"):
             env["DANDELION_DATABASE_URL"] = os.environ["DANDELION_BENCH_POSTGRES"]
         code, uscc = _seed(env)
@@ -107,22 +117,35 @@ def main() -> None:
         env["DANDELION_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
         server = _start(env, port)
         database = "PostgreSQL" if "DANDELION_DATABASE_URL" in env else "SQLite"
-        print(f"{database}, {args.clients} clients, {args.requests} requests each row, "
-              f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
+        print(
+            f"{database}, {args.clients} clients, {args.requests} requests each row, "
+            f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}"
+        )
         rng = random.Random(7)
         ids = [fake_id_number(rng) for _ in range(args.requests)]
         try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60,
-                              limits=httpx.Limits(max_connections=args.clients)) as http:
+            with httpx.Client(
+                base_url=f"http://127.0.0.1:{port}",
+                timeout=60,
+                limits=httpx.Limits(max_connections=args.clients),
+            ) as http:
+
                 def keys(n: int) -> int:
                     return http.get("/api/v1/keys").status_code
 
                 def enroll(n: int) -> int:
-                    return http.post("/api/v1/enrollments", headers={
-                        "X-Forwarded-For": f"198.18.{n // 256 % 256}.{n % 256}"},
-                        json={"course_code": code, "name": "张三", "id_number": ids[n],
-                              "mobile": "13800138000", "company_uscc": uscc,
-                              "consent": True}).status_code
+                    return http.post(
+                        "/api/v1/enrollments",
+                        headers={"X-Forwarded-For": f"198.18.{n // 256 % 256}.{n % 256}"},
+                        json={
+                            "course_code": code,
+                            "name": "张三",
+                            "id_number": ids[n],
+                            "mobile": "13800138000",
+                            "company_uscc": uscc,
+                            "consent": True,
+                        },
+                    ).status_code
 
                 _print("GET /api/v1/keys (bare)", *_load(args.clients, args.requests, keys))
                 _print("POST /api/v1/enrollments", *_load(args.clients, args.requests, enroll))

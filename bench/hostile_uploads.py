@@ -41,13 +41,23 @@ def realistic(rows: int) -> bytes:
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.append(CHINESE_HEADER)
-    surnames, given = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗", "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超霞平刚"
+    surnames, given = (
+        "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗",
+        "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超霞平刚",
+    )
     start = date(2026, 3, 1)
     for line in range(2, rows + 2):
         name = rng.choice(surnames) + "".join(rng.choices(given, k=rng.choice((1, 2))))
         done = datetime.combine(start + timedelta(days=rng.randrange(60)), datetime.min.time())
-        sheet.append([name, fake_id_number(rng), f"QLU-DIG-{rng.randrange(1, 40):02d}", done,
-                      rng.randrange(60, 101)])
+        sheet.append(
+            [
+                name,
+                fake_id_number(rng),
+                f"QLU-DIG-{rng.randrange(1, 40):02d}",
+                done,
+                rng.randrange(60, 101),
+            ]
+        )
         sheet.cell(row=line, column=2).number_format = "@"
         sheet.cell(row=line, column=4).number_format = "yyyy-mm-dd"
     out = io.BytesIO()
@@ -107,12 +117,15 @@ def long_cells() -> bytes:
 
 def wide_row_of_cells() -> bytes:
     digits = random.Random(3).choices("0123456789", k=2_000_000)
-    return raw_xlsx(HEADER + '<row r="2">' + "".join(f"<c><v>{d}</v></c>" for d in digits)
-                    + "</row>")
+    return raw_xlsx(
+        HEADER + '<row r="2">' + "".join(f"<c><v>{d}</v></c>" for d in digits) + "</row>"
+    )
 
 
 def empty_rows() -> bytes:
-    return raw_xlsx(HEADER + inline_row(2, ROW) + "".join(f'<row r="{n}"/>' for n in range(3, 1_800_003)))
+    return raw_xlsx(
+        HEADER + inline_row(2, ROW) + "".join(f'<row r="{n}"/>' for n in range(3, 1_800_003))
+    )
 
 
 def csv_blank_lines() -> bytes:
@@ -144,14 +157,20 @@ def _noise(kib: int) -> str:
 def one_string_in_every_cell() -> bytes:
     strings = shared_strings(["x" * 32_000])
     row = "".join('<c t="s"><v>0</v></c>' for _ in range(64))
-    return raw_xlsx(_noise(16) + HEADER + "".join(f'<row r="{n}">{row}</row>'
-                                                  for n in range(2, 5002)), strings=strings)
+    return raw_xlsx(
+        _noise(16) + HEADER + "".join(f'<row r="{n}">{row}</row>' for n in range(2, 5002)),
+        strings=strings,
+    )
 
 
 def empty_cells_past_column_64() -> bytes:
     row = "<c/>" * 16_000
-    return raw_xlsx(_noise(800) + HEADER + inline_row(2, ROW)
-                    + "".join(f'<row r="{n}">{row}</row>' for n in range(3, 1203)))
+    return raw_xlsx(
+        _noise(800)
+        + HEADER
+        + inline_row(2, ROW)
+        + "".join(f'<row r="{n}">{row}</row>' for n in range(3, 1203))
+    )
 
 
 CASES = {
@@ -208,8 +227,10 @@ def unzipped(data: bytes) -> tuple[int, float]:
             members = archive.infolist()
     except zipfile.BadZipFile:
         return 0, 0.0
-    return (sum(m.file_size for m in members),
-            max(m.file_size / max(m.compress_size, 1) for m in members))
+    return (
+        sum(m.file_size for m in members),
+        max(m.file_size / max(m.compress_size, 1) for m in members),
+    )
 
 
 def main() -> None:
@@ -219,10 +240,14 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         return child(*args.child)
-    print(f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}, Python "
-          f"{sys.version.split()[0]}")
-    print(f"{'file':36} {'upload':>9} {'unzipped':>10} {'ratio':>6} {'seconds':>8} {'MiB':>7}  "
-          "outcome")
+    print(
+        f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}, Python "
+        f"{sys.version.split()[0]}"
+    )
+    print(
+        f"{'file':36} {'upload':>9} {'unzipped':>10} {'ratio':>6} {'seconds':>8} {'MiB':>7}  "
+        "outcome"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for name, build in CASES.items():
             if args.only and args.only not in name:
@@ -232,18 +257,28 @@ def main() -> None:
             path = Path(tmp) / filename
             path.write_bytes(data)
             try:
-                out = subprocess.run([sys.executable, __file__, "--child", str(path), filename],
-                                     capture_output=True, text=True, timeout=300, check=True)
+                out = subprocess.run(
+                    [sys.executable, __file__, "--child", str(path), filename],
+                    capture_output=True,
+                    text=True,
+                    timeout=300,
+                    check=True,
+                )
                 figures = json.loads(out.stdout.strip().splitlines()[-1])
             except subprocess.TimeoutExpired:
                 figures = {"seconds": 300, "mib": float("nan"), "outcome": "over 300 s"}
             except subprocess.CalledProcessError as exc:
-                figures = {"seconds": float("nan"), "mib": float("nan"),
-                           "outcome": "died: " + exc.stderr.strip()[-80:]}
+                figures = {
+                    "seconds": float("nan"),
+                    "mib": float("nan"),
+                    "outcome": "died: " + exc.stderr.strip()[-80:],
+                }
             size, ratio = unzipped(data)
-            print(f"{name:36} {len(data) / 1024:8,.0f}K {size / 2**20:9,.1f}M {ratio:6.0f} "
-                  f"{figures['seconds']:8.2f} {figures['mib']:7.0f}  {figures['outcome'][:90]}",
-                  flush=True)
+            print(
+                f"{name:36} {len(data) / 1024:8,.0f}K {size / 2**20:9,.1f}M {ratio:6.0f} "
+                f"{figures['seconds']:8.2f} {figures['mib']:7.0f}  {figures['outcome'][:90]}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -35,18 +35,34 @@ from app.courses.models import Course  # noqa: E402
 from app.trainees.validators import fake_id_number  # noqa: E402
 from tests.files import gbk_csv, xlsx  # noqa: E402
 
-SURNAMES, GIVEN = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗", "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超霞平刚"
-COURSE = Course(code="QLU-DIG-01", title="纺织服装数字化设计", hours=32, capacity=50,
-                starts_on=date(2026, 3, 1), ends_on=date(2026, 6, 30), university_id=1)
+SURNAMES, GIVEN = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗",
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超霞平刚",
+)
+COURSE = Course(
+    code="QLU-DIG-01",
+    title="纺织服装数字化设计",
+    hours=32,
+    capacity=50,
+    starts_on=date(2026, 3, 1),
+    ends_on=date(2026, 6, 30),
+    university_id=1,
+)
 TODAY = date(2026, 7, 1)
 
 
 def rows_of(count: int) -> list[list[str]]:
     rng = random.Random(count)
-    return [[rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.choice((1, 2)))),
-             fake_id_number(rng), COURSE.code,
-             (COURSE.starts_on + timedelta(days=rng.randrange(100))).isoformat(),
-             str(rng.randrange(600, 1001) / 10)] for _ in range(count)]
+    return [
+        [
+            rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.choice((1, 2)))),
+            fake_id_number(rng),
+            COURSE.code,
+            (COURSE.starts_on + timedelta(days=rng.randrange(100))).isoformat(),
+            str(rng.randrange(600, 1001) / 10),
+        ]
+        for _ in range(count)
+    ]
 
 
 def bare_csv(data: bytes) -> int:
@@ -68,8 +84,9 @@ def parse(filename: str, data: bytes) -> int:
 
 def parse_and_check(filename: str, data: bytes) -> int:
     courses = {COURSE.code: COURSE}
-    results = [checks.check_row(row, courses, TODAY)
-               for row in parse_completion_file(filename, data).rows]
+    results = [
+        checks.check_row(row, courses, TODAY) for row in parse_completion_file(filename, data).rows
+    ]
     refused = [r for r in results if isinstance(r, checks.Refusal)]
     if refused:
         raise SystemExit(f"{len(refused)} rows refused, e.g. {refused[0]}: the figures would lie")
@@ -91,22 +108,31 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     rows = rows_of(args.rows)
-    files = [("GBK CSV", "结业名单.csv", gbk_csv(rows), bare_csv),
-             ("XLSX", "结业名单.xlsx", xlsx(rows), bare_xlsx)]
-    print(f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}, Python "
-          f"{sys.version.split()[0]}; {args.rows:,} rows, median of {args.runs}")
+    files = [
+        ("GBK CSV", "结业名单.csv", gbk_csv(rows), bare_csv),
+        ("XLSX", "结业名单.xlsx", xlsx(rows), bare_xlsx),
+    ]
+    print(
+        f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}, Python "
+        f"{sys.version.split()[0]}; {args.rows:,} rows, median of {args.runs}"
+    )
     print(f"{'file':9} {'size':>7}  {'step':28} {'ms':>8} {'rows/s':>10} {'x baseline':>10}")
     for label, filename, data, bare in files:
         baseline = None
-        for step, fn in (("baseline: bare reader", partial(bare, data)),
-                         ("parse", partial(parse, filename, data)),
-                         ("parse + checks", partial(parse_and_check, filename, data))):
+        for step, fn in (
+            ("baseline: bare reader", partial(bare, data)),
+            ("parse", partial(parse, filename, data)),
+            ("parse + checks", partial(parse_and_check, filename, data)),
+        ):
             seconds, count = median_seconds(fn, args.runs)
             if count != args.rows:
                 raise SystemExit(f"{label} {step}: {count:,} rows, not {args.rows:,}")
             baseline = baseline or seconds
-            print(f"{label:9} {len(data) / 1024:6,.0f}K  {step:28} {seconds * 1000:8.1f} "
-                  f"{count / seconds:10,.0f} {seconds / baseline:10.2f}", flush=True)
+            print(
+                f"{label:9} {len(data) / 1024:6,.0f}K  {step:28} {seconds * 1000:8.1f} "
+                f"{count / seconds:10,.0f} {seconds / baseline:10.2f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

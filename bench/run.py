@@ -57,8 +57,24 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[1]
 TMP = Path(tempfile.mkdtemp(prefix="dandelion-bench-"))
 SECRET = "bench-secret-" + "k" * 40
-CITIES = ("3701", "3702", "3703", "3704", "3705", "3706", "3707", "3708", "3709", "3710",
-          "3711", "3713", "3714", "3715", "3716", "3717")
+CITIES = (
+    "3701",
+    "3702",
+    "3703",
+    "3704",
+    "3705",
+    "3706",
+    "3707",
+    "3708",
+    "3709",
+    "3710",
+    "3711",
+    "3713",
+    "3714",
+    "3715",
+    "3716",
+    "3717",
+)
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超霞平刚"
 TODAY = date.today()
@@ -82,13 +98,21 @@ class Result:
 
 def fresh_settings(backend: str, scenario: str) -> Settings:
     """An empty, migrated database for one benchmark, and the settings that point at it."""
-    url = os.environ.get("DANDELION_BENCH_POSTGRES", "") if backend == "postgresql" \
+    url = (
+        os.environ.get("DANDELION_BENCH_POSTGRES", "")
+        if backend == "postgresql"
         else f"sqlite:///{TMP / f'{scenario}.db'}"
+    )
     migrate.upgrade(url)
     if backend == "postgresql":
         _empty(url)
-    return Settings(environment="test", data_dir=TMP / f"var-{backend}-{scenario}",
-                    database_url=url, secret_key=SECRET, _env_file=None)
+    return Settings(
+        environment="test",
+        data_dir=TMP / f"var-{backend}-{scenario}",
+        database_url=url,
+        secret_key=SECRET,
+        _env_file=None,
+    )
 
 
 def _empty(url: str) -> None:
@@ -105,8 +129,12 @@ def _sync_sequences(conn) -> None:
     if conn.dialect.name != "postgresql":
         return
     for table in ("university", "course", "company", "trainee", "enrollment", "completion"):
-        conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                          f"(SELECT max(id) FROM {table}))"))
+        conn.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT max(id) FROM {table}))"
+            )
+        )
 
 
 def timed(fn) -> tuple[float, object]:
@@ -134,35 +162,65 @@ def trainee_row(i: int, id_number: str, rng: random.Random, k: Keys, *, encrypt:
     """Encrypting costs ~15 us a field; the goals benchmark, which never reads them, skips it."""
     name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
     now = utcnow()
-    return {"id": i, "id_hash": k.lookup_hash(id_number),
-            "id_encrypted": k.encrypt(id_number) if encrypt else "placeholder",
-            "id_masked": masked(id_number), "name": name,
-            "created_at": now, "updated_at": now}
+    return {
+        "id": i,
+        "id_hash": k.lookup_hash(id_number),
+        "id_encrypted": k.encrypt(id_number) if encrypt else "placeholder",
+        "id_masked": masked(id_number),
+        "name": name,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def enrollment_row(i: int, trainee_id: int, course_id: int, company_id: int) -> dict:
-    return {"id": i, "enrollment_no": f"BM{TODAY:%y}{i:08d}", "course_id": course_id,
-            "trainee_id": trainee_id, "company_id": company_id, "status": "enrolled",
-            "consent_version": CONSENT_VERSION, "consent_at": utcnow(),
-            "consent_channel": "web", "share_with_employer": False, "created_at": utcnow(),
-            # Contact details are never read by the benchmarks: a placeholder saves the encryption.
-            "mobile_encrypted": "placeholder", "mobile_masked": "138****0000",
-            "email_encrypted": None}
+    return {
+        "id": i,
+        "enrollment_no": f"BM{TODAY:%y}{i:08d}",
+        "course_id": course_id,
+        "trainee_id": trainee_id,
+        "company_id": company_id,
+        "status": "enrolled",
+        "consent_version": CONSENT_VERSION,
+        "consent_at": utcnow(),
+        "consent_channel": "web",
+        "share_with_employer": False,
+        "created_at": utcnow(),
+        # Contact details are never read by the benchmarks: a placeholder saves the encryption.
+        "mobile_encrypted": "placeholder",
+        "mobile_masked": "138****0000",
+        "email_encrypted": None,
+    }
 
 
 def completion_row(enrollment: dict, university_id: int, rng: random.Random) -> dict:
-    return {"enrollment_id": enrollment["id"], "course_id": enrollment["course_id"],
-            "university_id": university_id, "trainee_id": enrollment["trainee_id"],
-            "company_id": enrollment["company_id"],
-            "completed_on": TODAY - timedelta(days=rng.randint(0, 30)),
-            "hours": Decimal(32), "score": Decimal(rng.randint(60, 100)), "batch_id": None,
-            "created_at": utcnow(), "updated_at": utcnow()}
+    return {
+        "enrollment_id": enrollment["id"],
+        "course_id": enrollment["course_id"],
+        "university_id": university_id,
+        "trainee_id": enrollment["trainee_id"],
+        "company_id": enrollment["company_id"],
+        "completed_on": TODAY - timedelta(days=rng.randint(0, 30)),
+        "hours": Decimal(32),
+        "score": Decimal(rng.randint(60, 100)),
+        "batch_id": None,
+        "created_at": utcnow(),
+        "updated_at": utcnow(),
+    }
 
 
 def company_rows(count: int, rng: random.Random) -> list[dict]:
-    return [{"id": i, "uscc": fake_uscc(rng, region=f"{CITIES[i % 16]}00"),
-             "name": f"山东第{i}纺织有限公司", "city_code": CITIES[i % 16], "cluster": "other",
-             "created_at": utcnow()} for i in range(1, count + 1)]
+    return [
+        {
+            "id": i,
+            "uscc": fake_uscc(rng, region=f"{CITIES[i % 16]}00"),
+            "name": f"山东第{i}纺织有限公司",
+            "city_code": CITIES[i % 16],
+            "cluster": "other",
+            "created_at": utcnow(),
+        }
+        for i in range(1, count + 1)
+    ]
 
 
 # --- a. completion upload ------------------------------------------------------------------
@@ -173,43 +231,80 @@ def bench_upload(backend: str, n: int) -> list[Result]:
     engine = make_engine(settings.database_url)
     with Session(engine, expire_on_commit=False) as session:
         setup_s, (course, people) = timed(
-            lambda: upload_setup(session, n, keys_for(settings.secret_key)))
-        rows = [completion_row(e, course.university_id, random.Random(i))
-                for i, (_, _, e) in enumerate(people)]
-        orm_s = statistics.median(insert_then_delete(session, lambda: orm_insert(session, rows))
-                                  for _ in range(3))
-        core_s = statistics.median(insert_then_delete(
-            session, lambda: session.execute(insert(Completion), rows)) for _ in range(3))
-        _, secret = auth.create_token(session, name="bench", role="university",
-                                      university_id=course.university_id)
+            lambda: upload_setup(session, n, keys_for(settings.secret_key))
+        )
+        rows = [
+            completion_row(e, course.university_id, random.Random(i))
+            for i, (_, _, e) in enumerate(people)
+        ]
+        orm_s = statistics.median(
+            insert_then_delete(session, lambda: orm_insert(session, rows)) for _ in range(3)
+        )
+        core_s = statistics.median(
+            insert_then_delete(session, lambda: session.execute(insert(Completion), rows))
+            for _ in range(3)
+        )
+        _, secret = auth.create_token(
+            session, name="bench", role="university", university_id=course.university_id
+        )
         session.commit()
     # The baselines left 60,000 dead rows behind; a running server has autovacuum and fresh
     # statistics, so give the upload the same (without it PostgreSQL's upload takes 3x longer).
     with engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
-            "VACUUM ANALYZE" if backend == "postgresql" else "ANALYZE")
+            "VACUUM ANALYZE" if backend == "postgresql" else "ANALYZE"
+        )
     engine.dispose()
     data = completion_csv(course, people)
     first_s, first, again_s, again = post_twice(settings, secret, data)
     return [
         Result("a. setup: trainees + enrollments (Core, encrypted)", backend, n, setup_s),
-        Result("a. baseline: ORM session.add per completion", backend, n, orm_s,
-               "insert + commit only, median of 3"),
-        Result("a. baseline: Core executemany", backend, n, core_s,
-               "insert + commit only, median of 3"),
-        Result("a. upload CSV over HTTP, new rows", backend, n, first_s,
-               f"accepted {first['accepted']}, {len(data) >> 10} KiB, single run"),
-        Result("a. same file again, unchanged", backend, n, again_s,
-               f"unchanged {again['unchanged']}, single run"),
+        Result(
+            "a. baseline: ORM session.add per completion",
+            backend,
+            n,
+            orm_s,
+            "insert + commit only, median of 3",
+        ),
+        Result(
+            "a. baseline: Core executemany", backend, n, core_s, "insert + commit only, median of 3"
+        ),
+        Result(
+            "a. upload CSV over HTTP, new rows",
+            backend,
+            n,
+            first_s,
+            f"accepted {first['accepted']}, {len(data) >> 10} KiB, single run",
+        ),
+        Result(
+            "a. same file again, unchanged",
+            backend,
+            n,
+            again_s,
+            f"unchanged {again['unchanged']}, single run",
+        ),
     ]
 
 
 def upload_setup(session: Session, n: int, k: Keys):
-    university = universities.create(session, UniversityCreate(code="BENCH", name="山东纺织大学",
-                                                                city_code="3701"), actor="bench")
-    course = courses.create(session, university=university, data=CourseCreate(
-        code="BENCH-01", title="数字化印染工艺", hours=Decimal(32), capacity=n + 1,
-        starts_on=TODAY - timedelta(days=60), ends_on=TODAY + timedelta(days=30)), actor="bench")
+    university = universities.create(
+        session,
+        UniversityCreate(code="BENCH", name="山东纺织大学", city_code="3701"),
+        actor="bench",
+    )
+    course = courses.create(
+        session,
+        university=university,
+        data=CourseCreate(
+            code="BENCH-01",
+            title="数字化印染工艺",
+            hours=Decimal(32),
+            capacity=n + 1,
+            starts_on=TODAY - timedelta(days=60),
+            ends_on=TODAY + timedelta(days=30),
+        ),
+        actor="bench",
+    )
     rng = random.Random(1)
     companies = company_rows(50, rng)
     session.execute(insert(Company), companies)
@@ -250,8 +345,10 @@ def insert_then_delete(session: Session, write) -> float:
 
 def completion_csv(course: Course, people: list) -> bytes:
     lines = ["姓名,身份证号,课程代码,结业日期,成绩"]
-    lines += [f"{name},{number},{course.code},{TODAY - timedelta(days=i % 30):%Y-%m-%d},{60 + i % 41}"
-              for i, (name, number, _) in enumerate(people)]
+    lines += [
+        f"{name},{number},{course.code},{TODAY - timedelta(days=i % 30):%Y-%m-%d},{60 + i % 41}"
+        for i, (name, number, _) in enumerate(people)
+    ]
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
@@ -261,9 +358,13 @@ def post_twice(settings: Settings, secret: str, data: bytes):
     results = []
     with client_of(application) as client:
         for _ in range(2):
-            seconds, response = timed(lambda: client.post(
-                "/api/v1/completions", headers=headers,
-                files={"file": ("completions.csv", data, "text/csv")}))
+            seconds, response = timed(
+                lambda: client.post(
+                    "/api/v1/completions",
+                    headers=headers,
+                    files={"file": ("completions.csv", data, "text/csv")},
+                )
+            )
             if response.status_code != 200:
                 raise SystemExit(f"upload failed: {response.status_code} {response.text[:500]}")
             results += [seconds, response.json()]
@@ -277,8 +378,9 @@ def post_twice(settings: Settings, secret: str, data: bytes):
 def bench_goals(backend: str, n: int, n_universities: int, n_companies: int) -> list[Result]:
     settings = fresh_settings(backend, "goals")
     engine = make_engine(settings.database_url)
-    setup_s, totals = timed(lambda: goals_setup(engine, n, n_universities, n_companies,
-                                                keys_for(settings.secret_key)))
+    setup_s, totals = timed(
+        lambda: goals_setup(engine, n, n_universities, n_companies, keys_for(settings.secret_key))
+    )
     with Session(engine) as session:
         fast = goals.count_all(session, settings)
         naive = goals.recount(session)
@@ -287,29 +389,51 @@ def bench_goals(backend: str, n: int, n_universities: int, n_companies: int) -> 
     engine.dispose()
     agree = (fast["universities"].count, fast["companies"].count, fast["talents"].count) == naive
     api_s, home_s = http_medians(settings)
-    counted = (f"{naive[0]} universities, {naive[1]} companies, {naive[2]:,} talents; "
-               f"{'agrees' if agree else 'DISAGREES'} with the join")
+    counted = (
+        f"{naive[0]} universities, {naive[1]} companies, {naive[2]:,} talents; "
+        f"{'agrees' if agree else 'DISAGREES'} with the join"
+    )
     return [
-        Result("b. setup: trainees (Core, placeholder encryption)", backend, n, setup_s,
-               f"{totals['enrollments']:,} enrollments, {totals['completions']:,} completions"),
+        Result(
+            "b. setup: trainees (Core, placeholder encryption)",
+            backend,
+            n,
+            setup_s,
+            f"{totals['enrollments']:,} enrollments, {totals['completions']:,} completions",
+        ),
         Result("b. goals.count_all, 6 counters (median of 10)", backend, None, fast_s, counted),
-        Result("b. baseline: naive 4-table join, 3 goals (median of 10)", backend, None, naive_s,
-               f"{naive_s / fast_s:.1f}x count_all"),
+        Result(
+            "b. baseline: naive 4-table join, 3 goals (median of 10)",
+            backend,
+            None,
+            naive_s,
+            f"{naive_s / fast_s:.1f}x count_all",
+        ),
         Result("b. GET /api/v1/goals (median of 10)", backend, None, api_s),
         Result("b. GET / home page (median of 10)", backend, None, home_s),
     ]
 
 
-def goals_setup(engine, n: int, n_universities: int, n_companies: int,
-                k: Keys) -> dict[str, int]:
+def goals_setup(engine, n: int, n_universities: int, n_companies: int, k: Keys) -> dict[str, int]:
     rng = random.Random(2)
     totals = {"enrollments": 0, "completions": 0}
     with engine.begin() as conn:
-        conn.execute(insert(University), [
-            {"id": u, "code": f"U{u:03d}", "name": f"山东第{u}高校", "city_code": CITIES[u % 16],
-             "created_at": utcnow()} for u in range(1, n_universities + 1)])
-        conn.execute(insert(Course), [course_row(u, k) for u in range(1, n_universities + 1)
-                                      for k in (1, 2)])
+        conn.execute(
+            insert(University),
+            [
+                {
+                    "id": u,
+                    "code": f"U{u:03d}",
+                    "name": f"山东第{u}高校",
+                    "city_code": CITIES[u % 16],
+                    "created_at": utcnow(),
+                }
+                for u in range(1, n_universities + 1)
+            ],
+        )
+        conn.execute(
+            insert(Course), [course_row(u, k) for u in range(1, n_universities + 1) for k in (1, 2)]
+        )
         conn.execute(insert(Company), company_rows(n_companies, rng))
         for start in range(0, n, 10_000):
             chunk = range(start + 1, min(n, start + 10_000) + 1)
@@ -319,23 +443,42 @@ def goals_setup(engine, n: int, n_universities: int, n_companies: int,
 
 
 def course_row(university_id: int, k: int) -> dict:
-    return {"id": 2 * (university_id - 1) + k, "code": f"U{university_id:03d}-{k}",
-            "title": "服装智能制造与MES", "hours": Decimal(32), "capacity": 10_000, "seats_taken": 0,
-            "starts_on": TODAY - timedelta(days=60), "ends_on": TODAY + timedelta(days=30),
-            "enroll_closes_on": None, "is_open": True, "university_id": university_id,
-            "created_at": utcnow()}
+    return {
+        "id": 2 * (university_id - 1) + k,
+        "code": f"U{university_id:03d}-{k}",
+        "title": "服装智能制造与MES",
+        "hours": Decimal(32),
+        "capacity": 10_000,
+        "seats_taken": 0,
+        "starts_on": TODAY - timedelta(days=60),
+        "ends_on": TODAY + timedelta(days=30),
+        "enroll_closes_on": None,
+        "is_open": True,
+        "university_id": university_id,
+        "created_at": utcnow(),
+    }
 
 
-def insert_people(conn, rng: random.Random, ids: range, n_universities: int, n_companies: int,
-                  totals: dict[str, int], k: Keys) -> None:
+def insert_people(
+    conn,
+    rng: random.Random,
+    ids: range,
+    n_universities: int,
+    n_companies: int,
+    totals: dict[str, int],
+    k: Keys,
+) -> None:
     """Each trainee takes a course at home; 15% take a second one elsewhere; 60% complete."""
     trainees, enrollments, completions = [], [], []
     n_courses = 2 * n_universities
     for i in ids:
         trainees.append(trainee_row(i, f"bench-{i}", rng, k, encrypt=False))
         home = 2 * (i % n_universities) + rng.randint(1, 2)
-        picked = [home] + ([(home - 1 + rng.randrange(2, n_courses)) % n_courses + 1]
-                           if rng.random() < 0.15 and n_courses > 2 else [])
+        picked = [home] + (
+            [(home - 1 + rng.randrange(2, n_courses)) % n_courses + 1]
+            if rng.random() < 0.15 and n_courses > 2
+            else []
+        )
         company = rng.randint(1, n_companies)
         for course_id in picked:
             totals["enrollments"] += 1
@@ -368,8 +511,14 @@ def certificate_render(quick: bool) -> str:
     script = ROOT / "bench" / "certificate_render.py"
     if not script.exists():
         return "skipped: bench/certificate_render.py does not exist yet"
-    done = subprocess.run([sys.executable, str(script), "5" if quick else "20"], check=False,
-                          cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    done = subprocess.run(
+        [sys.executable, str(script), "5" if quick else "20"],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     if done.returncode:
         return f"failed (exit {done.returncode}):\n{done.stdout}{done.stderr[-3000:]}"
     return done.stdout.rstrip()
@@ -377,13 +526,17 @@ def certificate_render(quick: bool) -> str:
 
 def machine(backends: list[str]) -> list[str]:
     cpuinfo = Path("/proc/cpuinfo")
-    models = [line.split(":", 1)[1].strip() for line in
-              (cpuinfo.read_text().splitlines() if cpuinfo.exists() else [])
-              if line.startswith("model name")]
-    lines = [f"CPU: {os.cpu_count()} x {models[0] if models else platform.processor() or '?'}",
-             f"Python {platform.python_version()} on {platform.platform()}",
-             f"SQLite {sqlite3.sqlite_version} (WAL, synchronous=NORMAL)",
-             "load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg())]
+    models = [
+        line.split(":", 1)[1].strip()
+        for line in (cpuinfo.read_text().splitlines() if cpuinfo.exists() else [])
+        if line.startswith("model name")
+    ]
+    lines = [
+        f"CPU: {os.cpu_count()} x {models[0] if models else platform.processor() or '?'}",
+        f"Python {platform.python_version()} on {platform.platform()}",
+        f"SQLite {sqlite3.sqlite_version} (WAL, synchronous=NORMAL)",
+        "load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    ]
     if "postgresql" in backends:
         engine = make_engine(os.environ["DANDELION_BENCH_POSTGRES"])
         with engine.connect() as conn:
@@ -394,8 +547,10 @@ def machine(backends: list[str]) -> list[str]:
 
 def table(results: list[Result]) -> list[str]:
     width = max(len(r.name) for r in results)
-    lines = [f"{'benchmark':<{width}}  {'db':<10} {'rows':>7} {'time':>10} {'rate':>10}  note",
-             "-" * (width + 60)]
+    lines = [
+        f"{'benchmark':<{width}}  {'db':<10} {'rows':>7} {'time':>10} {'rate':>10}  note",
+        "-" * (width + 60),
+    ]
     for r in results:
         shown = f"{r.seconds * 1000:.1f} ms" if r.seconds < 1 else f"{r.seconds:.2f} s"
         rows = f"{r.rows:,}" if r.rows else ""

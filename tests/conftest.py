@@ -55,19 +55,27 @@ def settings(tmp_path, migrated) -> Settings:
     from it (create_app(settings)); nothing is read from the environment or a .env file."""
     data_dir = tmp_path / "var"
     data_dir.mkdir()
-    return Settings(environment="test", data_dir=data_dir,
-                    database_url=_fresh_database(migrated, data_dir), secret_key=SECRET,
-                    public_url="http://testserver", _env_file=None)
+    return Settings(
+        environment="test",
+        data_dir=data_dir,
+        database_url=_fresh_database(migrated, data_dir),
+        secret_key=SECRET,
+        public_url="http://testserver",
+        _env_file=None,
+    )
 
 
 def environment_of(settings: Settings) -> dict[str, str]:
     """For a child process (the CLI, a killed worker): these settings as its environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DANDELION_")}
-    return {**env, "DANDELION_ENVIRONMENT": settings.environment,
-            "DANDELION_DATA_DIR": str(settings.data_dir),
-            "DANDELION_DATABASE_URL": settings.database_url,
-            "DANDELION_SECRET_KEY": settings.secret_key,
-            "DANDELION_PUBLIC_URL": settings.public_url}
+    return {
+        **env,
+        "DANDELION_ENVIRONMENT": settings.environment,
+        "DANDELION_DATA_DIR": str(settings.data_dir),
+        "DANDELION_DATABASE_URL": settings.database_url,
+        "DANDELION_SECRET_KEY": settings.secret_key,
+        "DANDELION_PUBLIC_URL": settings.public_url,
+    }
 
 
 def run_cli(settings: Settings, args: list[str]):

@@ -22,8 +22,9 @@ rng = random.Random(20261128)
 
 def make_university(session: Session, **overrides) -> University:
     n = rng.randrange(10**6)
-    university = University(**{"code": f"U{n}", "name": f"山东第{n}大学", "city_code": "3701",
-                               **overrides})
+    university = University(
+        **{"code": f"U{n}", "name": f"山东第{n}大学", "city_code": "3701", **overrides}
+    )
     session.add(university)
     session.commit()
     return university
@@ -31,28 +32,48 @@ def make_university(session: Session, **overrides) -> University:
 
 def make_course(session: Session, university: University, **overrides) -> Course:
     today = clock.today()
-    course = Course(**{"code": f"C{rng.randrange(10**8)}", "title": "纺织服装数字化设计",
-                       "hours": 32, "capacity": 50, "starts_on": today - timedelta(days=30),
-                       "ends_on": today + timedelta(days=30), "university_id": university.id,
-                       **overrides})
+    course = Course(
+        **{
+            "code": f"C{rng.randrange(10**8)}",
+            "title": "纺织服装数字化设计",
+            "hours": 32,
+            "capacity": 50,
+            "starts_on": today - timedelta(days=30),
+            "ends_on": today + timedelta(days=30),
+            "university_id": university.id,
+            **overrides,
+        }
+    )
     session.add(course)
     session.commit()
     return course
 
 
 def make_company(session: Session, **overrides) -> Company:
-    company = Company(**{"uscc": fake_uscc(rng), "name": "山东某纺织有限公司", "city_code": "3701",
-                         **overrides})
+    company = Company(
+        **{"uscc": fake_uscc(rng), "name": "山东某纺织有限公司", "city_code": "3701", **overrides}
+    )
     session.add(company)
     session.commit()
     return company
 
 
-def make_user(session: Session, *, role: str = "staff", university: University | None = None,
-              email: str | None = None):
+def make_user(
+    session: Session,
+    *,
+    role: str = "staff",
+    university: University | None = None,
+    email: str | None = None,
+):
     email = email or f"{role}{rng.randrange(10**8)}@example.edu.cn"
-    user = auth.create_user(session, email=email, password=PASSWORD, role=role,
-                            university_id=university.id if university else None, actor="test")
+    user = auth.create_user(
+        session,
+        email=email,
+        password=PASSWORD,
+        role=role,
+        university_id=university.id if university else None,
+        actor="test",
+    )
     session.commit()
     return user
 
@@ -61,13 +82,24 @@ def new_id_number(**kw) -> str:
     return fake_id_number(rng, **kw)
 
 
-def make_enrollment(session: Session, course: Course, *, name: str = "张三",
-                    id_number: str | None = None, company: Company | None = None,
-                    mobile: str = "13800138000"):
+def make_enrollment(
+    session: Session,
+    course: Course,
+    *,
+    name: str = "张三",
+    id_number: str | None = None,
+    company: Company | None = None,
+    mobile: str = "13800138000",
+):
     company = company or make_company(session)
-    data = EnrollmentCreate(course_code=course.code, name=name,
-                            id_number=id_number or new_id_number(), mobile=mobile,
-                            company_uscc=company.uscc, consent=True)
+    data = EnrollmentCreate(
+        course_code=course.code,
+        name=name,
+        id_number=id_number or new_id_number(),
+        mobile=mobile,
+        company_uscc=company.uscc,
+        consent=True,
+    )
     enrollment = enrollments.enroll(session, data, channel="web", today=clock.today())
     session.commit()
     return enrollment, data.id_number
@@ -83,8 +115,11 @@ def csrf_of(client, path: str = "/login") -> str:
 
 def login(client, user, password: str = PASSWORD) -> None:
     token = csrf_of(client)
-    response = client.post("/login", data={"email": user.email, "password": password,
-                                           "csrf_token": token}, follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={"email": user.email, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text
 
 
@@ -95,8 +130,16 @@ def make_listed_company(session: Session, **overrides) -> Company:
     company = make_company(session, **overrides)
     course = make_course(session, make_university(session))
     enrollment, _ = make_enrollment(session, course, company=company)
-    session.add(Completion(enrollment_id=enrollment.id, course_id=course.id,
-                           university_id=course.university_id, trainee_id=enrollment.trainee_id,
-                           company_id=company.id, completed_on=course.starts_on, hours=course.hours))
+    session.add(
+        Completion(
+            enrollment_id=enrollment.id,
+            course_id=course.id,
+            university_id=course.university_id,
+            trainee_id=enrollment.trainee_id,
+            company_id=company.id,
+            completed_on=course.starts_on,
+            hours=course.hours,
+        )
+    )
     session.commit()
     return company

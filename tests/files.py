@@ -72,22 +72,34 @@ _PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
 _CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
 
 
-def raw_xlsx(sheet_data: str | bytes, *, strings: bytes | None = None, styles: bytes | None = None,
-             extra: dict[str, bytes] | None = None, date1904: bool = False) -> bytes:
+def raw_xlsx(
+    sheet_data: str | bytes,
+    *,
+    strings: bytes | None = None,
+    styles: bytes | None = None,
+    extra: dict[str, bytes] | None = None,
+    date1904: bool = False,
+) -> bytes:
     """A workbook zipped by hand, for what openpyxl never writes: rows numbered far down,
     cells in column XFD, giant shared-string tables. sheet_data is the inside of <sheetData>,
     or a whole sheet part when it starts with "<?xml"."""
     if isinstance(sheet_data, str):
         sheet_data = sheet_data.encode()
     if not sheet_data.startswith(b"<?xml"):
-        sheet_data = (f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{_MAIN}">'
-                      "<sheetData>").encode() + sheet_data + b"</sheetData></worksheet>"
+        sheet_data = (
+            (
+                f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{_MAIN}"><sheetData>'
+            ).encode()
+            + sheet_data
+            + b"</sheetData></worksheet>"
+        )
     rels = f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
     types = f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{_CT}.worksheet+xml"/>'
     if strings is not None:
         rels += f'<Relationship Id="rId2" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/>'
-        types += (f'<Override PartName="/xl/sharedStrings.xml" '
-                  f'ContentType="{_CT}.sharedStrings+xml"/>')
+        types += (
+            f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_CT}.sharedStrings+xml"/>'
+        )
     if styles is not None:
         rels += f'<Relationship Id="rId3" Type="{_REL}/styles" Target="styles.xml"/>'
         types += f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.styles+xml"/>'
@@ -98,18 +110,22 @@ def raw_xlsx(sheet_data: str | bytes, *, strings: bytes | None = None, styles: b
             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
             'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
             f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.sheet.main+xml"/>'
-            f"{types}</Types>").encode(),
+            f"{types}</Types>"
+        ).encode(),
         "_rels/.rels": (
             f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PKG}">'
             f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/>'
-            "</Relationships>").encode(),
+            "</Relationships>"
+        ).encode(),
         "xl/workbook.xml": (
             f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{_MAIN}" xmlns:r="{_REL}">'
             f'<workbookPr date1904="{int(date1904)}"/>'
-            '<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>').encode(),
+            '<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ).encode(),
         "xl/_rels/workbook.xml.rels": (
             f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PKG}">{rels}'
-            "</Relationships>").encode(),
+            "</Relationships>"
+        ).encode(),
         "xl/worksheets/sheet1.xml": sheet_data,
     }
     if strings is not None:
@@ -127,23 +143,35 @@ def raw_xlsx(sheet_data: str | bytes, *, strings: bytes | None = None, styles: b
 def inline_row(line: int, cells: list[str], first_column: str = "A") -> str:
     """One <row> of inline-string cells, as some generators write them."""
     start = ord(first_column) - ord("A")
-    return f'<row r="{line}">' + "".join(
-        f'<c r="{chr(ord("A") + start + i)}{line}" t="inlineStr"><is><t>{escape(text)}</t></is></c>'
-        for i, text in enumerate(cells)) + "</row>"
+    return (
+        f'<row r="{line}">'
+        + "".join(
+            f'<c r="{chr(ord("A") + start + i)}{line}" t="inlineStr"><is><t>{escape(text)}</t></is></c>'
+            for i, text in enumerate(cells)
+        )
+        + "</row>"
+    )
 
 
 def cell_styles(*number_formats: str) -> bytes:
     """A styles part whose cell style i+1 has number_formats[i] (style 0 stays General)."""
-    codes = "".join(f'<numFmt numFmtId="{164 + i}" formatCode="{escape(code, {chr(34): "&quot;"})}"/>'
-                    for i, code in enumerate(number_formats))
-    xfs = '<xf numFmtId="0"/>' + "".join(f'<xf numFmtId="{164 + i}" applyNumberFormat="1"/>'
-                                         for i in range(len(number_formats)))
-    return (f'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{_MAIN}">'
-            f'<numFmts count="{len(number_formats)}">{codes}</numFmts>'
-            f'<cellXfs count="{len(number_formats) + 1}">{xfs}</cellXfs></styleSheet>').encode()
+    codes = "".join(
+        f'<numFmt numFmtId="{164 + i}" formatCode="{escape(code, {chr(34): "&quot;"})}"/>'
+        for i, code in enumerate(number_formats)
+    )
+    xfs = '<xf numFmtId="0"/>' + "".join(
+        f'<xf numFmtId="{164 + i}" applyNumberFormat="1"/>' for i in range(len(number_formats))
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{_MAIN}">'
+        f'<numFmts count="{len(number_formats)}">{codes}</numFmts>'
+        f'<cellXfs count="{len(number_formats) + 1}">{xfs}</cellXfs></styleSheet>'
+    ).encode()
 
 
 def shared_strings(texts: list[str]) -> bytes:
     items = "".join(f"<si><t>{escape(text)}</t></si>" for text in texts)
-    return (f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{_MAIN}" count="{len(texts)}" '
-            f'uniqueCount="{len(texts)}">{items}</sst>').encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{_MAIN}" count="{len(texts)}" '
+        f'uniqueCount="{len(texts)}">{items}</sst>'
+    ).encode()

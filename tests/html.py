@@ -20,8 +20,10 @@ def texts(response, selector: str) -> list[str]:
 
 def field_errors(response) -> dict[str, str]:
     """The error shown beside each form field, by field name (forms.html's field macro)."""
-    return {e["id"].removeprefix("e-"): e.get_text(" ", strip=True)
-            for e in page(response).select("p.error[id^=e-]")}
+    return {
+        e["id"].removeprefix("e-"): e.get_text(" ", strip=True)
+        for e in page(response).select("p.error[id^=e-]")
+    }
 
 
 def flash(response) -> str | None:

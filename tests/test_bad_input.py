@@ -20,13 +20,22 @@ def test_nul_in_a_path_is_not_found(client):
 
 def test_control_characters_in_forms_and_json_are_field_errors(client, session):
     course = make_course(session, make_university(session))
-    response = client.post("/login", data={"email": "a\x00@b.cn", "password": "x",
-                                           "csrf_token": csrf_of(client)})
+    response = client.post(
+        "/login", data={"email": "a\x00@b.cn", "password": "x", "csrf_token": csrf_of(client)}
+    )
     assert response.status_code == 422
-    api = client.post("/api/v1/enrollments", json={
-        "course_code": course.code, "name": "张三", "id_number": "11010519491231002X",
-        "mobile": "13800138000", "company_uscc": make_company(session).uscc,
-        "company_name": "坏\x00公司", "consent": True})
+    api = client.post(
+        "/api/v1/enrollments",
+        json={
+            "course_code": course.code,
+            "name": "张三",
+            "id_number": "11010519491231002X",
+            "mobile": "13800138000",
+            "company_uscc": make_company(session).uscc,
+            "company_name": "坏\x00公司",
+            "consent": True,
+        },
+    )
     assert api.status_code == 422 and api.json()["errors"][0]["field"] == "company_name"
 
 
@@ -36,22 +45,33 @@ def test_upload_batch_ids_out_of_range_are_422_not_500(staff_a):
 
 
 def test_missing_columns_are_named_in_the_message(staff_a):
-    response = staff_a.post("/staff/uploads", data={"csrf_token": staff_a.csrf("/staff/uploads")},
-                           files={"file": ("a.csv", "foo,bar\r\n1,2\r\n".encode("gbk"))})
+    response = staff_a.post(
+        "/staff/uploads",
+        data={"csrf_token": staff_a.csrf("/staff/uploads")},
+        files={"file": ("a.csv", "foo,bar\r\n1,2\r\n".encode("gbk"))},
+    )
     assert response.status_code == 422 and "%(" not in response.text and "身份证号" in response.text
 
 
 def test_an_unknown_encoding_choice_is_refused(staff_a):
-    response = staff_a.post("/staff/uploads", data={"csrf_token": staff_a.csrf("/staff/uploads"),
-                                                   "encoding": "rot13"},
-                           files={"file": ("a.csv", files.gbk_csv([]))})
+    response = staff_a.post(
+        "/staff/uploads",
+        data={"csrf_token": staff_a.csrf("/staff/uploads"), "encoding": "rot13"},
+        files={"file": ("a.csv", files.gbk_csv([]))},
+    )
     assert response.status_code == 422
 
 
 def test_staff_account_for_a_missing_university(admin):
-    response = admin.post("/admin/users", data={
-        "csrf_token": admin.csrf("/admin"), "email": "t@x.edu.cn",
-        "password": "a-long-password", "university_id": "999999"})
+    response = admin.post(
+        "/admin/users",
+        data={
+            "csrf_token": admin.csrf("/admin"),
+            "email": "t@x.edu.cn",
+            "password": "a-long-password",
+            "university_id": "999999",
+        },
+    )
     assert response.status_code == 422 and "university_id" in field_errors(response)
 
 
@@ -73,27 +93,53 @@ def test_duplicate_course_code_is_shown_beside_the_field(client, session):
     university = make_university(session)
     make_course(session, university, code="DUP-01")
     login(client, make_user(session, university=university))
-    response = client.post("/staff/courses/new", data={
-        "csrf_token": csrf_of(client, "/staff/courses/new"), "code": "DUP-01", "title": "重复课程",
-        "hours": "8", "capacity": "10", "starts_on": "2026-12-01", "ends_on": "2026-12-31"})
+    response = client.post(
+        "/staff/courses/new",
+        data={
+            "csrf_token": csrf_of(client, "/staff/courses/new"),
+            "code": "DUP-01",
+            "title": "重复课程",
+            "hours": "8",
+            "capacity": "10",
+            "starts_on": "2026-12-01",
+            "ends_on": "2026-12-31",
+        },
+    )
     assert response.status_code == 422 and "code" in field_errors(response)
     assert 'value="重复课程"' in response.text
 
 
 def test_enrollment_cannot_close_after_the_course_ends(staff_a):
-    response = staff_a.post("/staff/courses/new", data={
-        "csrf_token": staff_a.csrf("/staff/courses/new"), "code": "LATE-01", "title": "课程",
-        "hours": "8", "capacity": "10", "starts_on": "2026-12-01", "ends_on": "2026-12-31",
-        "enroll_closes_on": "2027-01-15"})
+    response = staff_a.post(
+        "/staff/courses/new",
+        data={
+            "csrf_token": staff_a.csrf("/staff/courses/new"),
+            "code": "LATE-01",
+            "title": "课程",
+            "hours": "8",
+            "capacity": "10",
+            "starts_on": "2026-12-01",
+            "ends_on": "2026-12-31",
+            "enroll_closes_on": "2027-01-15",
+        },
+    )
     assert response.status_code == 422
 
 
 def test_chosen_company_is_kept_after_an_error(client, session):
     course = make_course(session, make_university(session))
     company = make_listed_company(session)
-    response = client.post(f"/courses/{course.code}/enroll", data={
-        "csrf_token": csrf_of(client), "name": "", "id_number": "", "mobile": "",
-        "company_known": company.uscc, "consent": "yes"})
+    response = client.post(
+        f"/courses/{course.code}/enroll",
+        data={
+            "csrf_token": csrf_of(client),
+            "name": "",
+            "id_number": "",
+            "mobile": "",
+            "company_known": company.uscc,
+            "consent": "yes",
+        },
+    )
     assert response.status_code == 422
     assert f'value="{company.uscc}" selected' in response.text
 
@@ -105,17 +151,27 @@ def test_codes_are_one_whatever_their_case_and_blank_titles_are_refused(client, 
     _, token = auth.create_token(session, name="t", role="university", university_id=university.id)
     session.commit()
     headers = {"Authorization": f"Bearer {token}"}
-    course = {"code": "qlu-2026-01", "title": "数字化印染工艺", "hours": 8, "capacity": 10,
-              "starts_on": "2026-12-01", "ends_on": "2026-12-31"}
+    course = {
+        "code": "qlu-2026-01",
+        "title": "数字化印染工艺",
+        "hours": 8,
+        "capacity": 10,
+        "starts_on": "2026-12-01",
+        "ends_on": "2026-12-31",
+    }
     created = client.post("/api/v1/courses", headers=headers, json=course)
     assert created.status_code == 201 and created.json()["code"] == "QLU-2026-01"
     again = client.post("/api/v1/courses", headers=headers, json={**course, "code": "QLU-2026-01"})
     assert again.status_code == 409
-    blank = client.post("/api/v1/courses", headers=headers, json={**course, "code": "X-1",
-                                                                  "title": "   "})
+    blank = client.post(
+        "/api/v1/courses", headers=headers, json={**course, "code": "X-1", "title": "   "}
+    )
     assert blank.status_code == 422 and blank.json()["errors"][0]["field"] == "title"
-    bidi = client.post("/api/v1/courses", headers=headers, json={**course, "code": "X-2",
-                                                                 "title": "课程\u202e反转"})
+    bidi = client.post(
+        "/api/v1/courses",
+        headers=headers,
+        json={**course, "code": "X-2", "title": "课程\u202e反转"},
+    )
     assert bidi.status_code == 422
     assert client.get("/courses/qlu-2026-01").status_code == 200
 
@@ -129,7 +185,16 @@ def test_only_companies_confirmed_by_a_completion_are_listed(client, session):
 
 
 def test_course_end_date_error_is_beside_the_end_date(staff_a):
-    response = staff_a.post("/staff/courses/new", data={
-        "csrf_token": staff_a.csrf("/staff/courses/new"), "code": "X-01", "title": "课程",
-        "hours": "8", "capacity": "10", "starts_on": "2026-12-01", "ends_on": "2026-11-01"})
+    response = staff_a.post(
+        "/staff/courses/new",
+        data={
+            "csrf_token": staff_a.csrf("/staff/courses/new"),
+            "code": "X-01",
+            "title": "课程",
+            "hours": "8",
+            "capacity": "10",
+            "starts_on": "2026-12-01",
+            "ends_on": "2026-11-01",
+        },
+    )
     assert response.status_code == 422 and "ends_on" in field_errors(response)

@@ -21,8 +21,9 @@ def half_past_eleven_utc(monkeypatch):
     assert clock.today() == BEIJING_DAY
 
 
-def test_a_completion_dated_today_in_beijing_is_not_in_the_future(client, session,
-                                                                 half_past_eleven_utc):
+def test_a_completion_dated_today_in_beijing_is_not_in_the_future(
+    client, session, half_past_eleven_utc
+):
     university = make_university(session)
     course = make_course(session, university, starts_on=UTC_DAY - timedelta(days=30))
     _, id_number = make_enrollment(session, course)
@@ -33,11 +34,20 @@ def test_a_completion_dated_today_in_beijing_is_not_in_the_future(client, sessio
 
 
 def test_enrollment_closes_at_the_end_of_beijing_s_day(client, session, half_past_eleven_utc):
-    course = make_course(session, make_university(session), ends_on=UTC_DAY,
-                         starts_on=UTC_DAY - timedelta(days=10))
-    response = client.post(f"/courses/{course.code}/enroll", data={
-        "csrf_token": csrf_of(client), "name": "李䶮", "id_number": "11010519491231002X",
-        "mobile": "13800138000", "company_uscc": make_company(session).uscc, "consent": "yes"})
+    course = make_course(
+        session, make_university(session), ends_on=UTC_DAY, starts_on=UTC_DAY - timedelta(days=10)
+    )
+    response = client.post(
+        f"/courses/{course.code}/enroll",
+        data={
+            "csrf_token": csrf_of(client),
+            "name": "李䶮",
+            "id_number": "11010519491231002X",
+            "mobile": "13800138000",
+            "company_uscc": make_company(session).uscc,
+            "consent": "yes",
+        },
+    )
     assert response.status_code == 409  # closed: its last day was yesterday in Beijing
 
 

@@ -12,8 +12,10 @@ from app.universities.models import University
 
 
 def _counts(session: Session) -> dict[str, int]:
-    return {table.name: session.exec(select(func.count()).select_from(table)).one()
-            for table in SQLModel.metadata.sorted_tables}
+    return {
+        table.name: session.exec(select(func.count()).select_from(table)).one()
+        for table in SQLModel.metadata.sorted_tables
+    }
 
 
 def _files(settings) -> list[str]:
@@ -37,11 +39,15 @@ def test_demo_loads_through_the_services(settings, session):
     issued = session.exec(select(Certificate)).all()
     assert len(issued) >= 3
     # The first course of each of the first three universities, where it has completions.
-    first_courses = [session.exec(select(Course).where(Course.university_id == u.id)
-                                  .order_by(Course.id)).first()
-                     for u in session.exec(select(University).order_by(University.id).limit(3))]
-    completed = {c.id for c in first_courses
-                 if session.exec(select(Completion).where(Completion.course_id == c.id)).first()}
+    first_courses = [
+        session.exec(select(Course).where(Course.university_id == u.id).order_by(Course.id)).first()
+        for u in session.exec(select(University).order_by(University.id).limit(3))
+    ]
+    completed = {
+        c.id
+        for c in first_courses
+        if session.exec(select(Completion).where(Completion.course_id == c.id)).first()
+    }
     assert len(completed) >= 2 and {c.course_id for c in issued} == completed
     for cert in issued:
         assert certificates.pdf_bytes(cert, settings.data_dir).startswith(b"%PDF")

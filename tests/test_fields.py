@@ -6,8 +6,14 @@ from app.auth import service as auth
 from tests.factories import csrf_of, make_university
 from tests.html import field_errors
 
-COURSE = {"code": "QLU-2026-01", "title": "数字化印染工艺", "hours": 8, "capacity": 10,
-          "starts_on": "2026-12-01", "ends_on": "2026-12-31"}
+COURSE = {
+    "code": "QLU-2026-01",
+    "title": "数字化印染工艺",
+    "hours": 8,
+    "capacity": 10,
+    "starts_on": "2026-12-01",
+    "ends_on": "2026-12-31",
+}
 
 
 @pytest.fixture
@@ -41,23 +47,37 @@ def test_a_form_with_a_pasted_zero_width_space_is_accepted(client, session):
 
     course = make_course(session, make_university(session))
     company = make_company(session)
-    response = client.post(f"/courses/{course.code}/enroll", data={
-        "csrf_token": csrf_of(client), "name": "李\u200b䶮", "id_number": new_id_number(),
-        "mobile": "\ufeff13800138000", "company_uscc": f"\u200b{company.uscc}",
-        "consent": "yes"}, follow_redirects=False)
+    response = client.post(
+        f"/courses/{course.code}/enroll",
+        data={
+            "csrf_token": csrf_of(client),
+            "name": "李\u200b䶮",
+            "id_number": new_id_number(),
+            "mobile": "\ufeff13800138000",
+            "company_uscc": f"\u200b{company.uscc}",
+            "consent": "yes",
+        },
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("starts_on", "0001-01-01"), ("ends_on", "9999-12-31"), ("enroll_closes_on", "0001-01-01"),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("starts_on", "0001-01-01"),
+        ("ends_on", "9999-12-31"),
+        ("enroll_closes_on", "0001-01-01"),
+    ],
+)
 def test_dates_outside_this_century_are_refused(api, field, value):
     assert field in _field_errors(api.post("/api/v1/courses", json={**COURSE, field: value}))
 
 
 def test_capacity_is_a_number_not_a_truth_value(api):
     assert _field_errors(api.post("/api/v1/courses", json={**COURSE, "capacity": True})) == {
-        "capacity"}
+        "capacity"
+    }
 
 
 def test_hours_in_exponent_notation_are_stored_plainly(api):
@@ -68,16 +88,23 @@ def test_hours_in_exponent_notation_are_stored_plainly(api):
 @pytest.mark.parametrize("university_id", ["9223372036854775808", "2147483648", "0", "-1"])
 def test_staff_for_an_impossible_university_id_is_a_field_error(admin, session, university_id):
     make_university(session)
-    response = admin.post("/admin/users", data={
-        "csrf_token": admin.csrf("/admin"), "email": "t@sdut.edu.cn",
-        "password": "a-long-password", "university_id": university_id})
+    response = admin.post(
+        "/admin/users",
+        data={
+            "csrf_token": admin.csrf("/admin"),
+            "email": "t@sdut.edu.cn",
+            "password": "a-long-password",
+            "university_id": university_id,
+        },
+    )
     assert response.status_code == 422 and "university_id" in field_errors(response)
 
 
 def test_a_librarys_own_english_message_is_not_shown(api):
     # A multipart part without a plain filename arrives as text, not as a file.
-    response = api.post("/api/v1/completions", files={"other": ("a.csv", b"x")},
-                        data={"file": "not a file"})
+    response = api.post(
+        "/api/v1/completions", files={"other": ("a.csv", b"x")}, data={"file": "not a file"}
+    )
     assert response.status_code == 422
     messages = [e["message"] for e in response.json()["errors"]]
     assert messages and not any("Expected" in m or "class" in m for m in messages), messages

@@ -21,12 +21,16 @@ def _all_cookies_of_a_visit(client, user) -> dict[str, str]:
     """Every cookie the site sets: CSRF, language, session and flash, and their deletions."""
     seen = _cookies(client.get("/login"))
     seen.update(_cookies(client.get("/lang/en", follow_redirects=False)))
-    logged_in = client.post("/login", data={"email": user.email, "password": PASSWORD,
-                                            "csrf_token": csrf_of(client)}, follow_redirects=False)
+    logged_in = client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_of(client)},
+        follow_redirects=False,
+    )
     seen.update(_cookies(logged_in))
     seen.update({f"shown {k}": v for k, v in _cookies(client.get("/staff")).items()})
-    logged_out = client.post("/logout", data={"csrf_token": csrf_of(client, "/staff")},
-                             follow_redirects=False)
+    logged_out = client.post(
+        "/logout", data={"csrf_token": csrf_of(client, "/staff")}, follow_redirects=False
+    )
     seen.update({f"out {k}": v for k, v in _cookies(logged_out).items()})
     return seen
 
@@ -69,8 +73,9 @@ def test_over_https_a_planted_cookie_without_the_prefix_is_ignored(https_app, se
         real = client.cookies.get("__Host-dandelion_csrf")
         client.cookies.clear()
         client.cookies.set("dandelion_csrf", real)  # what a sibling subdomain could set
-        response = client.post("/login", data={"email": user.email, "password": PASSWORD,
-                                               "csrf_token": token})
+        response = client.post(
+            "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+        )
     assert response.status_code == 403
 
 
@@ -86,10 +91,12 @@ def test_a_trusted_proxys_https_makes_cookies_secure(web_app, session):
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
         secret = csrf.split(";")[0].split("=", 1)[1]
         # The test client keeps Secure cookies for https addresses: send it as the browser would.
-        response = proxy.post("/login", data={"email": user.email, "password": PASSWORD,
-                                              "csrf_token": token, "next": "/staff"},
-                              headers={**https, "Cookie": f"__Host-dandelion_csrf={secret}"},
-                              follow_redirects=False)
+        response = proxy.post(
+            "/login",
+            data={"email": user.email, "password": PASSWORD, "csrf_token": token, "next": "/staff"},
+            headers={**https, "Cookie": f"__Host-dandelion_csrf={secret}"},
+            follow_redirects=False,
+        )
         assert response.status_code == 303
         assert all("secure" in _flags(h) for h in _cookies(response).values())
         assert response.headers["location"] == "/staff"
@@ -102,4 +109,3 @@ def test_an_untrusted_address_cannot_claim_https(web_app):
         page = c.get("/login", headers={"X-Forwarded-Proto": "https"})
     csrf = _cookies(page)["dandelion_csrf"]
     assert "secure" not in _flags(csrf) and "strict-transport-security" not in page.headers
-

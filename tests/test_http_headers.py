@@ -7,8 +7,12 @@ from fastapi.testclient import TestClient
 from app.auth import service as auth
 from tests.factories import csrf_of, make_university
 
-SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options",
-                    "referrer-policy")
+SECURITY_HEADERS = (
+    "content-security-policy",
+    "x-content-type-options",
+    "x-frame-options",
+    "referrer-policy",
+)
 TOO_BIG = b"a" * (11 * 1024 * 1024)
 
 
@@ -20,17 +24,31 @@ def _stored(response) -> bool:
     return "no-store" not in response.headers.get("cache-control", "")
 
 
-@pytest.mark.parametrize("method, path, status", [
-    ("GET", "/", 200), ("GET", "/no-such-page", 404), ("GET", "/api/v1/no-such", 404),
-    ("GET", "/courses/%00", 404), ("GET", "/api/v1/certificates/%00", 404),
-    ("GET", "/logout", 405), ("DELETE", "/api/v1/enrollments", 405),
-    ("POST", "/api/v1/enrollments", 422), ("GET", "/api/v1/certificates/not-a-serial", 422),
-    ("GET", "/enrollments/BM26AAAAAAAA", 404), ("POST", "/login", 403),
-    ("POST", "/api/v1/universities", 401), ("GET", "/static/style.css", 200),
-    ("GET", "/static/no-such.css", 404), ("POST", "/static/style.css", 405),
-    ("GET", "/openapi.json", 200), ("GET", "/docs", 200), ("GET", "/redoc", 200),
-    ("GET", "/static-offline-docs/swagger-ui-bundle.js", 200), ("GET", "/lang/en", 303),
-])
+@pytest.mark.parametrize(
+    "method, path, status",
+    [
+        ("GET", "/", 200),
+        ("GET", "/no-such-page", 404),
+        ("GET", "/api/v1/no-such", 404),
+        ("GET", "/courses/%00", 404),
+        ("GET", "/api/v1/certificates/%00", 404),
+        ("GET", "/logout", 405),
+        ("DELETE", "/api/v1/enrollments", 405),
+        ("POST", "/api/v1/enrollments", 422),
+        ("GET", "/api/v1/certificates/not-a-serial", 422),
+        ("GET", "/enrollments/BM26AAAAAAAA", 404),
+        ("POST", "/login", 403),
+        ("POST", "/api/v1/universities", 401),
+        ("GET", "/static/style.css", 200),
+        ("GET", "/static/no-such.css", 404),
+        ("POST", "/static/style.css", 405),
+        ("GET", "/openapi.json", 200),
+        ("GET", "/docs", 200),
+        ("GET", "/redoc", 200),
+        ("GET", "/static-offline-docs/swagger-ui-bundle.js", 200),
+        ("GET", "/lang/en", 303),
+    ],
+)
 def test_every_kind_of_response_carries_the_security_headers(client, method, path, status):
     response = client.request(method, path, follow_redirects=False)
     assert response.status_code == status and not _missing(response)
@@ -38,8 +56,9 @@ def test_every_kind_of_response_carries_the_security_headers(client, method, pat
 
 @pytest.mark.parametrize("path", ["/certificates/find", "/api/v1/enrollments"])
 def test_a_body_refused_by_its_length_carries_them(client, path):
-    response = client.post(path, content=TOO_BIG,
-                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = client.post(
+        path, content=TOO_BIG, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert response.status_code == 413 and not _missing(response)
 
 
@@ -75,9 +94,14 @@ def test_public_pages_and_files_stay_cacheable(client):
 
 
 def test_certificate_look_ups_are_not_stored(client):
-    response = client.post("/certificates/find", data={
-        "csrf_token": csrf_of(client, "/certificates/find"), "id_number": "11010519491231002X",
-        "mobile": "13800138000"})
+    response = client.post(
+        "/certificates/find",
+        data={
+            "csrf_token": csrf_of(client, "/certificates/find"),
+            "id_number": "11010519491231002X",
+            "mobile": "13800138000",
+        },
+    )
     assert response.status_code == 422 and not _stored(response)
 
 
@@ -102,9 +126,11 @@ def test_local_addresses_are_served_in_test_and_development(client):
 @pytest.fixture
 def production(app_with):
     """A production app at https://dandelion.example.cn, with extra settings if a test sets them."""
+
     def make(**changes) -> TestClient:
-        application = app_with(environment="production",
-                               public_url="https://dandelion.example.cn", **changes)
+        application = app_with(
+            environment="production", public_url="https://dandelion.example.cn", **changes
+        )
         return TestClient(application, base_url="https://dandelion.example.cn")
 
     return make
@@ -126,10 +152,20 @@ def test_production_serves_the_hosts_it_is_told_of_too(production):
 def test_links_and_redirects_do_not_depend_on_the_host(staff_a):
     page = staff_a.get("/courses", headers={"Host": "127.0.0.1:8000"})
     assert "127.0.0.1" not in page.text and 'href="/static/style.css"' in page.text
-    created = staff_a.post("/staff/courses/new", headers={"Host": "localhost:8000"}, data={
-        "csrf_token": staff_a.csrf("/staff/courses/new"), "code": "HOST-01", "title": "课程",
-        "hours": "8", "capacity": "10", "starts_on": "2026-12-01", "ends_on": "2026-12-31"},
-        follow_redirects=False)
+    created = staff_a.post(
+        "/staff/courses/new",
+        headers={"Host": "localhost:8000"},
+        data={
+            "csrf_token": staff_a.csrf("/staff/courses/new"),
+            "code": "HOST-01",
+            "title": "课程",
+            "hours": "8",
+            "capacity": "10",
+            "starts_on": "2026-12-01",
+            "ends_on": "2026-12-31",
+        },
+        follow_redirects=False,
+    )
     assert created.status_code == 303 and created.headers["location"] == "/staff/courses/HOST-01"
 
 
@@ -137,8 +173,11 @@ def test_pages_about_one_person_are_not_stored(client, session):
     from tests.factories import make_course, make_enrollment
 
     enrollment, _ = make_enrollment(session, make_course(session, make_university(session)))
-    for path in (f"/enrollments/{enrollment.enrollment_no}", "/verify/DL26-3PB0-AMYY-M",
-                 "/api/v1/certificates/DL26-3PB0-AMYY-M"):
+    for path in (
+        f"/enrollments/{enrollment.enrollment_no}",
+        "/verify/DL26-3PB0-AMYY-M",
+        "/api/v1/certificates/DL26-3PB0-AMYY-M",
+    ):
         assert not _stored(client.get(path)), path
 
 

@@ -50,28 +50,50 @@ def test_other_numbers_and_access_lines_keep_their_shape(masked):
 
     logging.getLogger("app.test").info("batch %d of %s rows, code %s", 7, "10000", "2026001")
     assert masked.records[-1].getMessage() == "batch 7 of 10000 rows, code 2026001"
-    logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET",
-                                             f"/verify?x={ID}", "1.1", 200)
+    logging.getLogger("uvicorn.access").info(
+        '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", f"/verify?x={ID}", "1.1", 200
+    )
     line = AccessFormatter("%(message)s", use_colors=False).format(masked.records[-1])
     assert ID not in line and '"GET /verify?x=370***********123X HTTP/1.1" 200' in line
 
 
-@pytest.mark.parametrize("spelt", [
-    "%20370102199001011237", "370102+1990+0101+1237", "370102%201990%200101%201237",
-    "370102 1990 0101 1237", "３７０１０２１９９００１０１１２３７", "%EF%BC%93%EF%BC%97%EF%BC%90102199001011237",
-    "370102++19900101++1237", "370102.19900101.1237", "370102_19900101_1237",
-    "370102%0919900101%091237", "370102%2F19900101%2F1237", "370+102+1990+0101+12+37",
-])
+@pytest.mark.parametrize(
+    "spelt",
+    [
+        "%20370102199001011237",
+        "370102+1990+0101+1237",
+        "370102%201990%200101%201237",
+        "370102 1990 0101 1237",
+        "３７０１０２１９９００１０１１２３７",
+        "%EF%BC%93%EF%BC%97%EF%BC%90102199001011237",
+        "370102++19900101++1237",
+        "370102.19900101.1237",
+        "370102_19900101_1237",
+        "370102%0919900101%091237",
+        "370102%2F19900101%2F1237",
+        "370+102+1990+0101+12+37",
+    ],
+)
 def test_id_numbers_however_spelt_in_a_request_line(masked, spelt):
-    logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET",
-                                             f"/verify?serial={spelt}", "1.1", 404)
+    logging.getLogger("uvicorn.access").info(
+        '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", f"/verify?serial={spelt}", "1.1", 404
+    )
     line = masked.records[-1].getMessage()
     assert "199001011237" not in line.replace(" ", "") and "370***********1237" in line
 
 
-@pytest.mark.parametrize("spelt", ["%2013800138000", "138-0013-8000", "+86 138 0013 8000",
-                                   "13800138000,13900139000", "138++0013++8000",
-                                   "13+800+138+000", "138.0013.8000"])
+@pytest.mark.parametrize(
+    "spelt",
+    [
+        "%2013800138000",
+        "138-0013-8000",
+        "+86 138 0013 8000",
+        "13800138000,13900139000",
+        "138++0013++8000",
+        "13+800+138+000",
+        "138.0013.8000",
+    ],
+)
 def test_mobiles_however_spelt(masked, spelt):
     logging.getLogger("app.test").warning("mobile %s", spelt)
     line = masked.records[-1].getMessage()
@@ -86,4 +108,7 @@ def test_lines_without_personal_data_are_left_exactly_as_they_were(masked):
     log.info("press CTRL+C to stop; %d%% done", 50)
     log.info("rows %s", "100 200 300 400")
     assert [r.getMessage() for r in masked.records[-3:]] == [
-        "  7 rows in 03 s, 16.5 hours", "press CTRL+C to stop; 50% done", "rows 100 200 300 400"]
+        "  7 rows in 03 s, 16.5 hours",
+        "press CTRL+C to stop; 50% done",
+        "rows 100 200 300 400",
+    ]

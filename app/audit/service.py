@@ -5,7 +5,9 @@ from sqlmodel import Session
 from app.audit.models import AuditEvent
 
 
-def record(session: Session, actor: str, action: str, object_type: str, object_id, **detail) -> None:
+def record(
+    session: Session, actor: str, action: str, object_type: str, object_id, **detail
+) -> None:
     session.add(
         AuditEvent(
             actor=actor,

@@ -69,9 +69,10 @@ class Principal:
         return f"token:{self.token.id}"
 
 
-def api_principal(session: SessionDep,
-                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-                  ) -> Principal:
+def api_principal(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
     if credentials is None:
         raise Unauthorized(N_("A bearer token is required"))
     token = service.token_for_secret(session, credentials.credentials)

@@ -34,15 +34,27 @@ def login(request: Request, session: SessionDep, form: FormDep):
     # Per account and address, so a stranger elsewhere cannot lock the real user out; per
     # account over all addresses it counts addresses (20 must try, never one), against
     # guessers with many.
-    throttle.attempt(session, [("login-account-ip", f"{account}|{ip}", 10),
-                               Limit("login-account", account, 20, by_address=True),
-                               ("login-ip", ip, 100)], source=ip)
+    throttle.attempt(
+        session,
+        [
+            ("login-account-ip", f"{account}|{ip}", 10),
+            Limit("login-account", account, 20, by_address=True),
+            ("login-ip", ip, 100),
+        ],
+        source=ip,
+    )
     user = service.authenticate(session, email, password)
     if user is None:
-        return render(request, "auth/login.html", {
-            "values": {"email": email}, "next": safe_path(str(form.get("next") or "")),
-            "error": gettext("Wrong email or password"),
-        }, status_code=400)
+        return render(
+            request,
+            "auth/login.html",
+            {
+                "values": {"email": email},
+                "next": safe_path(str(form.get("next") or "")),
+                "error": gettext("Wrong email or password"),
+            },
+            status_code=400,
+        )
     throttle.clear(session, "login-account-ip", f"{account}|{ip}")
     earlier = request.cookies.get(SESSION_COOKIE)
     if earlier:  # logging in again (perhaps as someone else) ends the login this browser had
@@ -51,8 +63,9 @@ def login(request: Request, session: SessionDep, form: FormDep):
     token = service.start_session(session, user, days)
     session.commit()
     default = "/admin" if user.is_admin else "/staff"
-    response = redirect(request, safe_path(str(form.get("next") or "")) or default,
-                        flash=N_("You are logged in"))
+    response = redirect(
+        request, safe_path(str(form.get("next") or "")) or default, flash=N_("You are logged in")
+    )
     set_cookie(response, SESSION_COOKIE, token, max_age=days * 86400)
     rotate_csrf(request)  # tokens of the anonymous pages before login no longer fit
     return response
@@ -72,8 +85,20 @@ def logout(request: Request, session: SessionDep, form: FormDep):
 
 @router.post("/admin/users", name="auth:create_staff")
 def create_staff(request: Request, session: SessionDep, user: AdminUser, form: FormDep):
-    return submit(request, session, form, StaffCreate, lambda data: service.create_user(
-        session, email=data.email, password=data.password, role="staff",
-        university_id=data.university_id, actor=user.actor),
-        again=shown_again(request, session, "staff_form"), done="/admin",
-        flash=N_("Staff account created"))
+    return submit(
+        request,
+        session,
+        form,
+        StaffCreate,
+        lambda data: service.create_user(
+            session,
+            email=data.email,
+            password=data.password,
+            role="staff",
+            university_id=data.university_id,
+            actor=user.actor,
+        ),
+        again=shown_again(request, session, "staff_form"),
+        done="/admin",
+        flash=N_("Staff account created"),
+    )

@@ -25,16 +25,29 @@ def get_by_email(session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == email.strip().lower())).first()
 
 
-def create_user(session: Session, *, email: str, password: str, role: str,
-                university_id: int | None = None, actor: str) -> User:
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    role: str,
+    university_id: int | None = None,
+    actor: str,
+) -> User:
     if len(password) < 10:
         raise Invalid([("password", N_("Use at least 10 characters"))])
     if get_by_email(session, email):
         raise Conflict(N_("An account with this email already exists"), field="email")
-    if role == "staff" and (university_id is None or session.get(University, university_id) is None):
+    if role == "staff" and (
+        university_id is None or session.get(University, university_id) is None
+    ):
         raise Invalid([("university_id", N_("Choose a university"))])
-    user = User(email=email.strip().lower(), password_hash=password_hash.hash(password),
-                role=role, university_id=university_id if role == "staff" else None)
+    user = User(
+        email=email.strip().lower(),
+        password_hash=password_hash.hash(password),
+        role=role,
+        university_id=university_id if role == "staff" else None,
+    )
     session.add(user)
     session.flush()
     audit.record(session, actor, "user.create", "user", user.id)
@@ -53,8 +66,13 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 
 def start_session(session: Session, user: User, days: int) -> str:
     token = secrets.token_urlsafe(32)
-    session.add(UserSession(token_hash=token_digest(token), user_id=id_of(user),
-                            expires_at=utcnow() + timedelta(days=days)))
+    session.add(
+        UserSession(
+            token_hash=token_digest(token),
+            user_id=id_of(user),
+            expires_at=utcnow() + timedelta(days=days),
+        )
+    )
     user.last_login_at = utcnow()
     session.add(user)
     audit.record(session, user.actor, "user.login", "user", user.id)
@@ -79,11 +97,13 @@ def end_session(session: Session, token: str) -> None:
         session.delete(row)
 
 
-def create_token(session: Session, *, name: str, role: str,
-                 university_id: int | None = None) -> tuple[ApiToken, str]:
+def create_token(
+    session: Session, *, name: str, role: str, university_id: int | None = None
+) -> tuple[ApiToken, str]:
     secret = "dl_" + secrets.token_urlsafe(32)
-    token = ApiToken(token_hash=token_digest(secret), name=name, role=role,
-                     university_id=university_id)
+    token = ApiToken(
+        token_hash=token_digest(secret), name=name, role=role, university_id=university_id
+    )
     session.add(token)
     session.flush()
     return token, secret
@@ -111,16 +131,22 @@ def _note_use(session: Session, token: ApiToken) -> None:
         return
     # A transaction of its own: a read-only call never commits, and a refused one rolls back,
     # yet both used the token. (Only a lookup has run on the request's session by now.)
-    stale = or_(col(ApiToken.last_used_at).is_(None),
-                col(ApiToken.last_used_at) < now - TOKEN_USE_PRECISION)
+    stale = or_(
+        col(ApiToken.last_used_at).is_(None), col(ApiToken.last_used_at) < now - TOKEN_USE_PRECISION
+    )
     with session.get_bind().engine.begin() as connection:
-        connection.execute(update(ApiToken).where(col(ApiToken.id) == token.id, stale)
-                           .values(last_used_at=now))
+        connection.execute(
+            update(ApiToken).where(col(ApiToken.id) == token.id, stale).values(last_used_at=now)
+        )
     set_committed_value(token, "last_used_at", now)
 
 
 def list_accounts(session: Session) -> list[tuple[User, University | None]]:
     """Every account with its university, administrators first."""
-    return list(session.exec(
-        select(User, University).outerjoin(University, col(User.university_id) == University.id)
-        .order_by(User.role, User.email)))
+    return list(
+        session.exec(
+            select(User, University)
+            .outerjoin(University, col(User.university_id) == University.id)
+            .order_by(User.role, User.email)
+        )
+    )

@@ -86,8 +86,11 @@ def refuse_when_reached(session: Session, limits: Sequence[tuple]) -> None:
 
 
 def clear(session: Session, scope: str, value: str) -> None:
-    session.execute(delete(ThrottleEvent).where(
-        col(ThrottleEvent.scope) == scope, col(ThrottleEvent.key_hash) == _key(session, value)))
+    session.execute(
+        delete(ThrottleEvent).where(
+            col(ThrottleEvent.scope) == scope, col(ThrottleEvent.key_hash) == _key(session, value)
+        )
+    )
 
 
 def _since():
@@ -95,26 +98,40 @@ def _since():
 
 
 def _too_many() -> TooManyRequests:
-    return TooManyRequests(N_("Too many attempts. Try again in %(minutes)s minutes."),
-                           params={"minutes": MINUTES})
+    return TooManyRequests(
+        N_("Too many attempts. Try again in %(minutes)s minutes."), params={"minutes": MINUTES}
+    )
 
 
 def _add_all(session: Session, limits: list[Limit], source: str) -> None:
     # Events older than the window are dropped as new ones come, so the table stays small:
     # one statement for all the scopes of this attempt.
-    session.execute(delete(ThrottleEvent).where(
-        col(ThrottleEvent.scope).in_({limit.scope for limit in limits}),
-        col(ThrottleEvent.at) < _since()))
+    session.execute(
+        delete(ThrottleEvent).where(
+            col(ThrottleEvent.scope).in_({limit.scope for limit in limits}),
+            col(ThrottleEvent.at) < _since(),
+        )
+    )
     source_hash = _key(session, source) if source else None
-    session.add_all([ThrottleEvent(scope=limit.scope, key_hash=_key(session, limit.value),
-                                   source_hash=source_hash) for limit in limits])
+    session.add_all(
+        [
+            ThrottleEvent(
+                scope=limit.scope, key_hash=_key(session, limit.value), source_hash=source_hash
+            )
+            for limit in limits
+        ]
+    )
     session.commit()
 
 
 def _count(session: Session, limit: Limit, since) -> int:
-    counted = (distinct(col(ThrottleEvent.source_hash)) if limit.by_address
-               else col(ThrottleEvent.id))
-    return session.exec(select(func.count(counted)).where(
-        col(ThrottleEvent.scope) == limit.scope,
-        col(ThrottleEvent.key_hash) == _key(session, limit.value),
-        col(ThrottleEvent.at) >= since)).one()
+    counted = (
+        distinct(col(ThrottleEvent.source_hash)) if limit.by_address else col(ThrottleEvent.id)
+    )
+    return session.exec(
+        select(func.count(counted)).where(
+            col(ThrottleEvent.scope) == limit.scope,
+            col(ThrottleEvent.key_hash) == _key(session, limit.value),
+            col(ThrottleEvent.at) >= since,
+        )
+    ).one()

@@ -20,8 +20,9 @@ def certificate(session: SessionDep, serial: str) -> Certificate:
         raise Invalid([("serial", str(exc))], message=str(exc)) from exc
 
 
-def api_own_certificate(principal: ApiPrincipal,
-                        cert: Annotated[Certificate, Depends(certificate)]) -> Certificate:
+def api_own_certificate(
+    principal: ApiPrincipal, cert: Annotated[Certificate, Depends(certificate)]
+) -> Certificate:
     # Another university's certificate is answered like a missing one, as courses are.
     if not principal.is_admin and principal.university_id != cert.university_id:
         raise NotFound(N_("No certificate has this serial number"))

@@ -12,9 +12,15 @@ class Certificate(SQLModel, table=True):
     """An issued certificate: what was printed is copied here, so it never changes afterwards."""
 
     # One valid certificate per completion, even when "issue" is pressed twice at once.
-    __table_args__ = (Index("uq_certificate_issued_completion", "completion_id", unique=True,
-                            sqlite_where=text("status = 'issued'"),
-                            postgresql_where=text("status = 'issued'")),)
+    __table_args__ = (
+        Index(
+            "uq_certificate_issued_completion",
+            "completion_id",
+            unique=True,
+            sqlite_where=text("status = 'issued'"),
+            postgresql_where=text("status = 'issued'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     serial: str = Field(max_length=20, unique=True, index=True)

@@ -58,8 +58,17 @@ class Refusal:
 
 def canonical_fields(c: Certificate) -> str:
     """What the signature covers: anyone holding the public key can check these exact fields."""
-    return "|".join([c.serial, c.holder_name, c.course_code, c.university_name,
-                     f"{c.hours:.1f}", c.completed_on.isoformat(), c.issued_on.isoformat()])
+    return "|".join(
+        [
+            c.serial,
+            c.holder_name,
+            c.course_code,
+            c.university_name,
+            f"{c.hours:.1f}",
+            c.completed_on.isoformat(),
+            c.issued_on.isoformat(),
+        ]
+    )
 
 
 def sign(c: Certificate, keys: Keys) -> str:
@@ -111,8 +120,9 @@ class Scan:
 def verdict(c: Certificate, scan: Scan | None, keys: Keys) -> str:
     """What the verification page says first. A code that does not check out comes before
     anything the record says: the paper in the reader's hand is what is being verified."""
-    if scan is not None and not signature_matches(c, key_id=scan.key_id,
-                                                  signature=scan.signature, keys=keys):
+    if scan is not None and not signature_matches(
+        c, key_id=scan.key_id, signature=scan.signature, keys=keys
+    ):
         return NOT_VALID_AS_SCANNED
     if not verify_signature(c, keys):
         return RECORD_MISMATCH
@@ -126,8 +136,16 @@ def verify_url(public_url: str, serial: str) -> str:
     return f"{public_url.rstrip('/')}/verify/{serial}"
 
 
-def issue_for_course(session: Session, course: Course, *, actor: str, public_url: str,
-                     data_dir: Path, today: date, limit: int = ISSUE_LIMIT) -> Issuance:
+def issue_for_course(
+    session: Session,
+    course: Course,
+    *,
+    actor: str,
+    public_url: str,
+    data_dir: Path,
+    today: date,
+    limit: int = ISSUE_LIMIT,
+) -> Issuance:
     """Every completion of the course without a certificate gets one; unprintable names are refused.
 
     All PDFs are rendered before the first write, so a transaction (and SQLite's write lock)
@@ -135,10 +153,14 @@ def issue_for_course(session: Session, course: Course, *, actor: str, public_url
     under their own names only when the caller commits (see storage)."""
     university = session.get_one(University, course.university_id)
     pending = session.exec(
-        select(Completion, Trainee).join(Trainee, col(Completion.trainee_id) == Trainee.id)
-        .where(Completion.course_id == course.id,
-               ~col(Completion.id).in_(select(Certificate.completion_id)
-                                       .where(Certificate.status == "issued")))
+        select(Completion, Trainee)
+        .join(Trainee, col(Completion.trainee_id) == Trainee.id)
+        .where(
+            Completion.course_id == course.id,
+            ~col(Completion.id).in_(
+                select(Certificate.completion_id).where(Certificate.status == "issued")
+            ),
+        )
         .order_by(col(Completion.id))
     ).all()
     # Names the fonts cannot print are set aside first, so they never use up the batch.
@@ -147,20 +169,37 @@ def issue_for_course(session: Session, course: Course, *, actor: str, public_url
     issued = []
     for completion, trainee in printable[:limit]:
         try:
-            cert = _render(completion, trainee.name, course, university, public_url=public_url,
-                           data_dir=data_dir, today=today, keys=keys_of(session))
+            cert = _render(
+                completion,
+                trainee.name,
+                course,
+                university,
+                public_url=public_url,
+                data_dir=data_dir,
+                today=today,
+                keys=keys_of(session),
+            )
         except pdf.UnprintableText as exc:  # a course or university name, not the holder's
             refused.append(Refusal(trainee.name, exc.message, exc.params))
             continue
         # Staged at once: from here, a rollback or a closed session deletes the PDF, and only
         # the caller's commit moves it into place.
-        storage.publish_on_commit(session, storage.temp_path(data_dir, cert.serial),
-                                  data_dir / cert.pdf_path)
+        storage.publish_on_commit(
+            session, storage.temp_path(data_dir, cert.serial), data_dir / cert.pdf_path
+        )
         issued.append(cert)
     issued, changed = _store(session, issued, data_dir)
     waiting = max(len(printable) - limit, 0) + changed
-    audit.record(session, actor, "certificate.issue", "course", course.id,
-                 issued=len(issued), refused=len(refused), waiting=waiting)
+    audit.record(
+        session,
+        actor,
+        "certificate.issue",
+        "course",
+        course.id,
+        issued=len(issued),
+        refused=len(refused),
+        waiting=waiting,
+    )
     return Issuance(issued, refused, waiting)
 
 
@@ -169,8 +208,9 @@ def _refusal(holder: str) -> Refusal:
     return Refusal(holder, exc.message, exc.params)
 
 
-def _store(session: Session, certs: list[Certificate], data_dir: Path
-           ) -> tuple[list[Certificate], int]:
+def _store(
+    session: Session, certs: list[Certificate], data_dir: Path
+) -> tuple[list[Certificate], int]:
     """Insert the certificates whose completions still say what was printed; returns them and
     how many were set aside because an upload changed their completion while they printed."""
     current = _lock_as_recorded(session, [c.completion_id for c in certs])
@@ -188,8 +228,12 @@ def _store(session: Session, certs: list[Certificate], data_dir: Path
         # Another request issued for the same completions first; its certificates stand.
         for cert in kept:
             storage.temp_path(data_dir, cert.serial).unlink(missing_ok=True)
-        raise Conflict(N_("Certificates for this course are being issued right now. "
-                          "Reload the page in a moment.")) from exc
+        raise Conflict(
+            N_(
+                "Certificates for this course are being issued right now. "
+                "Reload the page in a moment."
+            )
+        ) from exc
     return kept, len(certs) - len(kept)
 
 
@@ -204,49 +248,92 @@ def _lock_as_recorded(session: Session, completion_ids: list[int]) -> dict:
     ids = sorted(completion_ids)  # the order uploads update in too: no deadlock between them
     if session.get_bind().dialect.name == "sqlite":
         # SQLite has no row locks: any write takes the database's one write lock.
-        session.execute(update(Completion).where(col(Completion.id).in_(ids))
-                        .values(hours=Completion.hours))
+        session.execute(
+            update(Completion).where(col(Completion.id).in_(ids)).values(hours=Completion.hours)
+        )
     else:
-        session.execute(select(Completion.id).where(col(Completion.id).in_(ids))
-                        .order_by(col(Completion.id)).with_for_update())
+        session.execute(
+            select(Completion.id)
+            .where(col(Completion.id).in_(ids))
+            .order_by(col(Completion.id))
+            .with_for_update()
+        )
     rows = session.exec(
-        select(col(Completion.id), col(Completion.completed_on), col(Completion.hours),
-               col(Trainee.name))
+        select(
+            col(Completion.id),
+            col(Completion.completed_on),
+            col(Completion.hours),
+            col(Trainee.name),
+        )
         .join(Trainee, col(Completion.trainee_id) == Trainee.id)
-        .where(col(Completion.id).in_(ids)))
+        .where(col(Completion.id).in_(ids))
+    )
     return {cid: (completed_on, hours, name) for cid, completed_on, hours, name in rows}
 
 
-def _render(completion: Completion, holder: str, course: Course, university: University, *,
-            public_url: str, data_dir: Path, today: date, keys: Keys) -> Certificate:
+def _render(
+    completion: Completion,
+    holder: str,
+    course: Course,
+    university: University,
+    *,
+    public_url: str,
+    data_dir: Path,
+    today: date,
+    keys: Keys,
+) -> Certificate:
     cert = Certificate(
-        serial=serials.new_serial(today.year), completion_id=id_of(completion),
-        university_id=id_of(university), course_id=id_of(course), holder_name=holder,
-        course_code=course.code, course_title=course.title, university_name=university.name,
-        hours=completion.hours, completed_on=completion.completed_on, issued_on=today,
-        key_id=keys.key_id, signature="", pdf_path="", pdf_sha256="")
+        serial=serials.new_serial(today.year),
+        completion_id=id_of(completion),
+        university_id=id_of(university),
+        course_id=id_of(course),
+        holder_name=holder,
+        course_code=course.code,
+        course_title=course.title,
+        university_name=university.name,
+        hours=completion.hours,
+        completed_on=completion.completed_on,
+        issued_on=today,
+        key_id=keys.key_id,
+        signature="",
+        pdf_path="",
+        pdf_sha256="",
+    )
     cert.signature = sign(cert, keys)
-    content = pdf.render_pdf(pdf.CertificateView(
-        serial=cert.serial, holder_name=holder, course_title=course.title,
-        course_code=course.code, university_name=university.name, hours=completion.hours,
-        completed_on=completion.completed_on, issued_on=today,
-        verify_url=verify_url(public_url, cert.serial) + f"?k={cert.key_id}&s={cert.signature}"))
+    content = pdf.render_pdf(
+        pdf.CertificateView(
+            serial=cert.serial,
+            holder_name=holder,
+            course_title=course.title,
+            course_code=course.code,
+            university_name=university.name,
+            hours=completion.hours,
+            completed_on=completion.completed_on,
+            issued_on=today,
+            verify_url=verify_url(public_url, cert.serial) + f"?k={cert.key_id}&s={cert.signature}",
+        )
+    )
     storage.write_temp(data_dir, cert.serial, content)
     relative = storage.final_path(today.year, cert.serial)
     cert.pdf_path, cert.pdf_sha256 = str(relative), hashlib.sha256(content).hexdigest()
     return cert
 
 
-def sweep_orphans(session: Session, data_dir: Path, *,
-                  grace: timedelta = timedelta(hours=1)) -> int:
+def sweep_orphans(
+    session: Session, data_dir: Path, *, grace: timedelta = timedelta(hours=1)
+) -> int:
     """Delete every certificate PDF that no certificate row names, and the temporary files of
     processes that died (a kill -9 while issuing); returns how many files went. Run at start,
     with a session that has read nothing yet."""
     # Listed before the rows are read: a PDF gets its final name only after its row is
     # committed, so none listed here can belong to a row this query would miss.
     temps, finals = storage.listing(data_dir)
-    rows = {serial: (Path(path), sha) for serial, path, sha in session.exec(
-        select(Certificate.serial, Certificate.pdf_path, Certificate.pdf_sha256))}
+    rows = {
+        serial: (Path(path), sha)
+        for serial, path, sha in session.exec(
+            select(Certificate.serial, Certificate.pdf_path, Certificate.pdf_sha256)
+        )
+    }
     named = {path for path, _sha in rows.values()}
     removed = 0
     for temp in temps:
@@ -289,8 +376,13 @@ def pdf_bytes(cert: Certificate, data_dir: Path) -> bytes:
 
 
 def list_for_course(session: Session, course_id: int) -> list[Certificate]:
-    return list(session.exec(select(Certificate).where(Certificate.course_id == course_id)
-                             .order_by(col(Certificate.id))))
+    return list(
+        session.exec(
+            select(Certificate)
+            .where(Certificate.course_id == course_id)
+            .order_by(col(Certificate.id))
+        )
+    )
 
 
 def merged_pdf(certs: list[Certificate], data_dir: Path) -> bytes:
@@ -309,10 +401,18 @@ def find_for_trainee(session: Session, *, id_number: str, mobile: str) -> list[C
     trainee = trainees.get_by_id_number(session, id_number)
     if trainee is None:
         return None
-    own = [e.id for e in session.exec(select(Enrollment).where(Enrollment.trainee_id == trainee.id))
-           if enrollments.mobile_of(session, e) == mobile]
+    own = [
+        e.id
+        for e in session.exec(select(Enrollment).where(Enrollment.trainee_id == trainee.id))
+        if enrollments.mobile_of(session, e) == mobile
+    ]
     if not own:
         return None
-    return list(session.exec(
-        select(Certificate).join(Completion, col(Certificate.completion_id) == Completion.id)
-        .where(col(Completion.enrollment_id).in_(own)).order_by(col(Certificate.issued_at).desc())))
+    return list(
+        session.exec(
+            select(Certificate)
+            .join(Completion, col(Certificate.completion_id) == Completion.id)
+            .where(col(Completion.enrollment_id).in_(own))
+            .order_by(col(Certificate.issued_at).desc())
+        )
+    )

@@ -101,7 +101,7 @@ def serial_of(temp: Path) -> str:
 def abandoned(temp: Path, grace: timedelta) -> bool:
     """Whether the process that wrote temp is gone: dead on this host, or silent for too long
     (a process on another host sharing the data folder cannot be asked)."""
-    owner = temp.name[len(TEMP_PREFIX):].rsplit("-", 1)[0]
+    owner = temp.name[len(TEMP_PREFIX) :].rsplit("-", 1)[0]
     pid, _, owner_host = owner.partition("@")
     if owner_host == host() and pid.isdigit() and not _alive(int(pid)):
         return True

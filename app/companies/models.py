@@ -8,16 +8,29 @@ from app.db import utcnow
 from app.i18n import N_
 
 CLUSTERS = (
-    "children_clothing", "home_textiles", "knitwear", "sweaters", "cotton_textiles",
-    "rope_and_net", "printing_and_dyeing", "high_end_fibres", "industrial_textiles", "other",
+    "children_clothing",
+    "home_textiles",
+    "knitwear",
+    "sweaters",
+    "cotton_textiles",
+    "rope_and_net",
+    "printing_and_dyeing",
+    "high_end_fibres",
+    "industrial_textiles",
+    "other",
 )
 # What pages show for each cluster (message ids, translated when rendered).
 CLUSTER_NAMES = {
-    "children_clothing": N_("Children's clothing"), "home_textiles": N_("Home textiles"),
-    "knitwear": N_("Knitwear"), "sweaters": N_("Sweaters"),
-    "cotton_textiles": N_("Cotton textiles"), "rope_and_net": N_("Rope and net"),
-    "printing_and_dyeing": N_("Printing and dyeing"), "high_end_fibres": N_("High-end fibres"),
-    "industrial_textiles": N_("Industrial textiles"), "other": N_("Other"),
+    "children_clothing": N_("Children's clothing"),
+    "home_textiles": N_("Home textiles"),
+    "knitwear": N_("Knitwear"),
+    "sweaters": N_("Sweaters"),
+    "cotton_textiles": N_("Cotton textiles"),
+    "rope_and_net": N_("Rope and net"),
+    "printing_and_dyeing": N_("Printing and dyeing"),
+    "high_end_fibres": N_("High-end fibres"),
+    "industrial_textiles": N_("Industrial textiles"),
+    "other": N_("Other"),
 }
 NOT_A_CLUSTER = N_("Choose one of the industry clusters")
 
@@ -33,8 +46,11 @@ class Company(CompanyBase, table=True):
     """A trainee's employer, identified by its Unified Social Credit Code."""
 
     # The database refuses any other cluster too: counts by cluster must add up to the whole.
-    __table_args__ = (CheckConstraint(
-        "cluster IN (" + ", ".join(f"'{c}'" for c in CLUSTERS) + ")", name="cluster"),)
+    __table_args__ = (
+        CheckConstraint(
+            "cluster IN (" + ", ".join(f"'{c}'" for c in CLUSTERS) + ")", name="cluster"
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow)

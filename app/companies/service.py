@@ -23,8 +23,9 @@ def list_confirmed(session: Session) -> list[Company]:
     Anyone can register a company by typing a valid USCC; listing those for every visitor
     would let a stranger put any name into the public form."""
     confirmed = select(Completion.company_id).distinct()
-    return list(session.exec(select(Company).where(col(Company.id).in_(confirmed))
-                             .order_by(Company.name)))
+    return list(
+        session.exec(select(Company).where(col(Company.id).in_(confirmed)).order_by(Company.name))
+    )
 
 
 def find_or_create(session: Session, *, uscc: str, name: str | None) -> Company:
@@ -51,9 +52,13 @@ def city_of(session: Session, uscc: str) -> str | None:
 
 def list_all(session: Session) -> list[tuple[Company, City | None]]:
     """Every company with its city, by name: the administrator's list."""
-    return list(session.exec(
-        select(Company, City).outerjoin(City, col(Company.city_code) == City.code)
-        .order_by(Company.name, Company.uscc)))
+    return list(
+        session.exec(
+            select(Company, City)
+            .outerjoin(City, col(Company.city_code) == City.code)
+            .order_by(Company.name, Company.uscc)
+        )
+    )
 
 
 def set_cluster(session: Session, *, company: Company, cluster: str | None, actor: str) -> Company:
@@ -61,8 +66,15 @@ def set_cluster(session: Session, *, company: Company, cluster: str | None, acto
     if cluster is not None and cluster not in CLUSTERS:
         raise Invalid([("cluster", NOT_A_CLUSTER)])
     if cluster != company.cluster:
-        audit.record(session, actor, "company.cluster", "company", company.id,
-                     before=company.cluster, after=cluster)
+        audit.record(
+            session,
+            actor,
+            "company.cluster",
+            "company",
+            company.id,
+            before=company.cluster,
+            after=cluster,
+        )
         company.cluster = cluster
         session.add(company)
         session.flush()

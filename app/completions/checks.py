@@ -68,10 +68,10 @@ def check_row(row: Row, courses: dict[str, Course], today: date) -> Checked | Re
     if problem:
         return Refusal("name", problem)
     if completed_on > today or completed_on < course.starts_on:
-        return Refusal("completed_on",
-                       N_("The completion date must be between the course start and today"))
-    return Checked(id_number.number, id_number.converted_from_15, course, completed_on, score,
-                   name)
+        return Refusal(
+            "completed_on", N_("The completion date must be between the course start and today")
+        )
+    return Checked(id_number.number, id_number.converted_from_15, course, completed_on, score, name)
 
 
 def _name(raw: str) -> tuple[str, str | None]:
@@ -79,8 +79,7 @@ def _name(raw: str) -> tuple[str, str | None]:
         return "", None
     if "?" in raw or "\ufffd" in raw:
         # GBK has no room for rare characters such as 䶮: Excel's "CSV" writes "?" instead.
-        return "", N_("The name has lost characters (\"?\"): save the file as \"CSV UTF-8\" or "
-                      "XLSX")
+        return "", N_('The name has lost characters ("?"): save the file as "CSV UTF-8" or XLSX')
     try:
         return validators.normalize_name(raw), None
     except validators.InvalidName as exc:

@@ -22,13 +22,15 @@ def _owned(batch: CompletionBatch, university: University) -> CompletionBatch:
     return batch
 
 
-def own_batch(session: SessionDep, university: StaffUniversity, batch_id: BatchId
-              ) -> CompletionBatch:
+def own_batch(
+    session: SessionDep, university: StaffUniversity, batch_id: BatchId
+) -> CompletionBatch:
     return _owned(service.get_batch(session, batch_id), university)
 
 
-def api_own_batch(session: SessionDep, university: ApiOwnUniversity, batch_id: BatchId
-                  ) -> CompletionBatch:
+def api_own_batch(
+    session: SessionDep, university: ApiOwnUniversity, batch_id: BatchId
+) -> CompletionBatch:
     return _owned(service.get_batch(session, batch_id), university)
 
 

@@ -35,8 +35,9 @@ def keep(data_dir: Path, sha256: str, fmt: str, data: bytes, *, keys: Keys) -> N
         Path(f.name).replace(path)
 
 
-def sweep_orphans(session: Session, data_dir: Path, *, grace: timedelta = timedelta(hours=1)
-                  ) -> int:
+def sweep_orphans(
+    session: Session, data_dir: Path, *, grace: timedelta = timedelta(hours=1)
+) -> int:
     """Delete uploaded originals that no batch names (an upload refused or killed after the
     file was kept: it holds ID numbers) and half-written temporary files; returns how many.
     Files younger than grace are left alone: another instance may be about to commit them."""
@@ -46,8 +47,10 @@ def sweep_orphans(session: Session, data_dir: Path, *, grace: timedelta = timede
     cutoff = time.time() - grace.total_seconds()
     # Listed before the rows are read, so a batch committed meanwhile is seen by the query.
     files = [p for p in folder.rglob("*") if p.is_file() and _mtime(p) < cutoff]
-    named = {path_of(data_dir, sha, fmt) for sha, fmt in session.exec(
-        select(CompletionBatch.sha256, CompletionBatch.format))}
+    named = {
+        path_of(data_dir, sha, fmt)
+        for sha, fmt in session.exec(select(CompletionBatch.sha256, CompletionBatch.format))
+    }
     removed = 0
     for path in files:
         if path not in named:

@@ -94,8 +94,10 @@ _LABELS = {
 # Templates often mark columns: "身份证号*", "结业日期（yyyy-mm-dd）", "ID Number (required)".
 # Two "CSV UTF-8" files pasted together leave a byte-order mark inside a header cell; other
 # invisible format characters (zero-width spaces, bidi marks) come with copied text.
-_HEADER_NOISE = re.compile(r"[\s_\-*\ufeff\u200b-\u200f\u2060\u202a-\u202e\u2066-\u2069]"
-                           r"|[(（][^)）]*[)）]")
+_HEADER_NOISE = re.compile(
+    r"[\s_\-*\ufeff\u200b-\u200f\u2060\u202a-\u202e\u2066-\u2069]"
+    r"|[(（][^)）]*[)）]"
+)
 _HEADER_SEARCH = 10  # non-empty rows looked at for the header, to step over a title row
 
 
@@ -165,8 +167,10 @@ def _map_header(header: list[str]) -> dict[str, int]:
     missing = [_LABELS[name] for name in REQUIRED if name not in columns]
     if missing and len(header) >= MAX_COLUMNS:  # the column may be there, beyond what is read
         raise UploadRefused(
-            N_("Required columns are missing from the first %(max)s columns, the only ones "
-               "read: %(columns)s. Move them to the left"),
+            N_(
+                "Required columns are missing from the first %(max)s columns, the only ones "
+                "read: %(columns)s. Move them to the left"
+            ),
             {"columns": "; ".join(missing), "max": str(MAX_COLUMNS)},
         )
     if missing:
@@ -176,9 +180,7 @@ def _map_header(header: list[str]) -> dict[str, int]:
     return columns
 
 
-def _make_row(
-    line: int, cells: list[str], numeric: frozenset[int], columns: dict[str, int]
-) -> Row:
+def _make_row(line: int, cells: list[str], numeric: frozenset[int], columns: dict[str, int]) -> Row:
     values = {name: _value(cells, index) for name, index in columns.items()}
     return Row(line, values, cells, id_is_number=columns["id_number"] in numeric)
 

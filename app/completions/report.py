@@ -27,13 +27,15 @@ _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
 Translate = Callable[..., str]
 
 
-def rejected_rows_xlsx(session: Session, batch: CompletionBatch, *, data_dir: Path,
-                       reason: Translate) -> bytes:
+def rejected_rows_xlsx(
+    session: Session, batch: CompletionBatch, *, data_dir: Path, reason: Translate
+) -> bytes:
     return text_workbook(rejected_rows(session, batch, data_dir=data_dir, reason=reason))
 
 
-def rejected_rows(session: Session, batch: CompletionBatch, *, data_dir: Path,
-                  reason: Translate) -> list[list[str]]:
+def rejected_rows(
+    session: Session, batch: CompletionBatch, *, data_dir: Path, reason: Translate
+) -> list[list[str]]:
     """The rejected rows as the user sent them, plus a reason column, to fix and upload again."""
     try:
         data = originals.read(batch, data_dir, keys=keys_of(session))
@@ -50,9 +52,18 @@ def rejected_rows(session: Session, batch: CompletionBatch, *, data_dir: Path,
         padding = [""] * (len(header) - len(cells))  # so that the reason column lines up
         rows.append([*cells, *padding, str(o.line), reason(o.message)])
     if len(rejected) > REPORT_ROWS:
-        rows.append([""] * (len(header) + 1) + [reason(
-            N_("%(more)s more rejected rows are not listed: fix these, upload again, and the "
-               "next report lists the rest"), more=len(rejected) - REPORT_ROWS)])
+        rows.append(
+            [""] * (len(header) + 1)
+            + [
+                reason(
+                    N_(
+                        "%(more)s more rejected rows are not listed: fix these, upload again, and the "
+                        "next report lists the rest"
+                    ),
+                    more=len(rejected) - REPORT_ROWS,
+                )
+            ]
+        )
     return rows
 
 
@@ -68,7 +79,7 @@ def text_workbook(rows: list[list[str]]) -> bytes:
                 cells.append(None)  # left empty, as Excel leaves it
                 continue
             # Cut at Excel's cell size: Excel calls a workbook with a longer cell damaged.
-            cell = WriteOnlyCell(sheet, _NOT_IN_XML.sub("\ufffd", str(value))[:parsing.MAX_CELL])
+            cell = WriteOnlyCell(sheet, _NOT_IN_XML.sub("\ufffd", str(value))[: parsing.MAX_CELL])
             cell.data_type, cell.number_format = "s", "@"
             cells.append(cell)
         sheet.append(cells)

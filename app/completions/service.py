@@ -66,11 +66,13 @@ class _Plan:
     updates: list[dict] = field(default_factory=list)
 
 
-def import_file(session: Session, upload: Upload, *, data_dir: Path, today: date
-                ) -> CompletionBatch:
+def import_file(
+    session: Session, upload: Upload, *, data_dir: Path, today: date
+) -> CompletionBatch:
     try:
-        parsed = parsing.parse_completion_file(upload.filename, upload.data,
-                                               encoding=upload.encoding)
+        parsed = parsing.parse_completion_file(
+            upload.filename, upload.data, encoding=upload.encoding
+        )
     except parsing.UploadRefused as exc:
         raise Invalid([("file", exc.message)], message=exc.message, params=exc.params) from exc
     sha256 = hashlib.sha256(upload.data).hexdigest()
@@ -81,18 +83,32 @@ def import_file(session: Session, upload: Upload, *, data_dir: Path, today: date
         _write(session, plan, id_of(batch))
     except IntegrityError as exc:
         # Another upload wrote some of the same completions since this one read them.
-        raise Conflict(N_(
-            "Another upload with some of the same rows was saved at the same time. "
-            "Upload the file again: rows already saved will show as unchanged.")) from exc
-    audit.record(session, upload.actor, "completion.upload", "completion_batch", id_of(batch),
-                 rows=batch.rows, accepted=batch.accepted, rejected=batch.rejected, sha256=sha256)
+        raise Conflict(
+            N_(
+                "Another upload with some of the same rows was saved at the same time. "
+                "Upload the file again: rows already saved will show as unchanged."
+            )
+        ) from exc
+    audit.record(
+        session,
+        upload.actor,
+        "completion.upload",
+        "completion_batch",
+        id_of(batch),
+        rows=batch.rows,
+        accepted=batch.accepted,
+        rejected=batch.rejected,
+        sha256=sha256,
+    )
     return batch
 
 
-def _classify(session: Session, university: University, rows: list[parsing.Row],
-              today: date) -> _Plan:
-    courses = {c.code: c for c in session.exec(
-        select(Course).where(Course.university_id == university.id))}
+def _classify(
+    session: Session, university: University, rows: list[parsing.Row], today: date
+) -> _Plan:
+    courses = {
+        c.code: c for c in session.exec(select(Course).where(Course.university_id == university.id))
+    }
     plan = _Plan()
     passed: list[tuple[int, checks.Checked]] = []
     for row in rows:
@@ -118,23 +134,40 @@ def _load_state(session: Session, hashes: list[str], course_ids: list[int]) -> d
     for i in range(0, len(hashes), CHUNK):
         # SQLAlchemy's select: SQLModel's is typed for at most four columns.
         query: Select = (
-            sa_select(col(Trainee.id_hash), col(Trainee.name), col(Enrollment.course_id),
-                      col(Enrollment.trainee_id), col(Enrollment.company_id),
-                      col(Enrollment.status), col(Enrollment.id).label("enrollment_id"),
-                      col(Completion.id).label("completion_id"), col(Completion.completed_on),
-                      col(Completion.score), col(Certificate.id).label("certificate_id"))
+            sa_select(
+                col(Trainee.id_hash),
+                col(Trainee.name),
+                col(Enrollment.course_id),
+                col(Enrollment.trainee_id),
+                col(Enrollment.company_id),
+                col(Enrollment.status),
+                col(Enrollment.id).label("enrollment_id"),
+                col(Completion.id).label("completion_id"),
+                col(Completion.completed_on),
+                col(Completion.score),
+                col(Certificate.id).label("certificate_id"),
+            )
             .join(Enrollment, col(Enrollment.trainee_id) == Trainee.id)
             .outerjoin(Completion, col(Completion.enrollment_id) == Enrollment.id)
             .outerjoin(Certificate, col(Certificate.completion_id) == Completion.id)
-            .where(col(Trainee.id_hash).in_(hashes[i:i + CHUNK]),
-                   col(Enrollment.course_id).in_(course_ids)))
+            .where(
+                col(Trainee.id_hash).in_(hashes[i : i + CHUNK]),
+                col(Enrollment.course_id).in_(course_ids),
+            )
+        )
         for row in session.execute(query):
             known[(row.id_hash, row.course_id)] = row
     return known
 
 
-def _match(line: int, values: checks.Checked, hashes: dict[str, str], known: dict,
-           seen: dict[int, tuple], plan: _Plan) -> Outcome:
+def _match(
+    line: int,
+    values: checks.Checked,
+    hashes: dict[str, str],
+    known: dict,
+    seen: dict[int, tuple],
+    plan: _Plan,
+) -> Outcome:
     """The checks that need the database, on a row whose own fields passed checks.check_row."""
     course = values.course
     out = Outcome(line, "error", course_code=course.code)
@@ -167,10 +200,17 @@ def _plan_write(out: Outcome, found, values: checks.Checked, plan: _Plan) -> Out
     course = values.course
     fields = {"completed_on": values.completed_on, "score": values.score}
     if found.completion_id is None:
-        plan.inserts.append({
-            "enrollment_id": found.enrollment_id, "course_id": course.id,
-            "university_id": course.university_id, "trainee_id": found.trainee_id,
-            "company_id": found.company_id, "hours": course.hours, **fields})
+        plan.inserts.append(
+            {
+                "enrollment_id": found.enrollment_id,
+                "course_id": course.id,
+                "university_id": course.university_id,
+                "trainee_id": found.trainee_id,
+                "company_id": found.company_id,
+                "hours": course.hours,
+                **fields,
+            }
+        )
         out.status = "new"
     elif (found.completed_on, _dec(found.score)) == (fields["completed_on"], _dec(fields["score"])):
         out.status = "unchanged"
@@ -192,17 +232,29 @@ def _printable(filename: str) -> str:
     return "".join(ch for ch in filename if not has_control_chars(ch)) or "upload"
 
 
-def _record_batch(session: Session, upload: Upload, parsed: parsing.ParsedFile, sha256: str,
-                  plan: _Plan) -> CompletionBatch:
-    count = {s: sum(o.status == s for o in plan.outcomes)
-             for s in ("new", "changed", "unchanged", "error")}
+def _record_batch(
+    session: Session, upload: Upload, parsed: parsing.ParsedFile, sha256: str, plan: _Plan
+) -> CompletionBatch:
+    count = {
+        s: sum(o.status == s for o in plan.outcomes)
+        for s in ("new", "changed", "unchanged", "error")
+    }
     batch = CompletionBatch(
-        university_id=id_of(upload.university), user_id=upload.user_id,
-        api_token_id=upload.api_token_id, filename=_printable(upload.filename)[:255], sha256=sha256,
-        size=len(upload.data), format=parsed.format, encoding=parsed.encoding,
-        rows=len(plan.outcomes), accepted=count["new"], updated=count["changed"],
-        unchanged=count["unchanged"], rejected=count["error"],
-        report=json.dumps([o.__dict__ for o in plan.outcomes], ensure_ascii=False))
+        university_id=id_of(upload.university),
+        user_id=upload.user_id,
+        api_token_id=upload.api_token_id,
+        filename=_printable(upload.filename)[:255],
+        sha256=sha256,
+        size=len(upload.data),
+        format=parsed.format,
+        encoding=parsed.encoding,
+        rows=len(plan.outcomes),
+        accepted=count["new"],
+        updated=count["changed"],
+        unchanged=count["unchanged"],
+        rejected=count["error"],
+        report=json.dumps([o.__dict__ for o in plan.outcomes], ensure_ascii=False),
+    )
     session.add(batch)
     session.flush()
     return batch
@@ -212,13 +264,21 @@ def _write(session: Session, plan: _Plan, batch_id: int) -> None:
     """Core executemany, not one ORM object per row: about 15x faster for thousands of rows."""
     now = utcnow()
     if plan.inserts:
-        rows = [{**r, "batch_id": batch_id, "created_at": now, "updated_at": now}
-                for r in plan.inserts]
+        rows = [
+            {**r, "batch_id": batch_id, "created_at": now, "updated_at": now} for r in plan.inserts
+        ]
         session.execute(insert(Completion), rows)
     if plan.updates:
-        stmt = (update(Completion).where(col(Completion.id) == bindparam("b_id"))
-                .values(completed_on=bindparam("completed_on"), score=bindparam("score"),
-                        batch_id=batch_id, updated_at=now))
+        stmt = (
+            update(Completion)
+            .where(col(Completion.id) == bindparam("b_id"))
+            .values(
+                completed_on=bindparam("completed_on"),
+                score=bindparam("score"),
+                batch_id=batch_id,
+                updated_at=now,
+            )
+        )
         # In id order, as certificate issuing locks them: two lock orders could deadlock.
         plan.updates.sort(key=lambda u: u["b_id"])
         session.connection().execute(stmt, plan.updates)
@@ -229,13 +289,22 @@ def _refuse_if_certified(session: Session, completion_ids: list[int]) -> None:
     """Checked after the update holds the row locks (and SQLite's write lock): a certificate
     issued since the file was read would otherwise be contradicted by the changed row."""
     for start in range(0, len(completion_ids), CHUNK):
-        chunk = completion_ids[start:start + CHUNK]
-        if session.exec(select(Certificate.id).where(
-                col(Certificate.completion_id).in_(chunk), Certificate.status == "issued")
-                .limit(1)).first() is not None:
-            raise Conflict(N_("Certificates were issued for some of these completions while the "
-                              "file was read. Upload it again: those rows will show why they "
-                              "cannot change."))
+        chunk = completion_ids[start : start + CHUNK]
+        if (
+            session.exec(
+                select(Certificate.id)
+                .where(col(Certificate.completion_id).in_(chunk), Certificate.status == "issued")
+                .limit(1)
+            ).first()
+            is not None
+        ):
+            raise Conflict(
+                N_(
+                    "Certificates were issued for some of these completions while the "
+                    "file was read. Upload it again: those rows will show why they "
+                    "cannot change."
+                )
+            )
 
 
 def get_batch(session: Session, batch_id: int) -> CompletionBatch:
@@ -245,11 +314,17 @@ def get_batch(session: Session, batch_id: int) -> CompletionBatch:
     return batch
 
 
-def recent_batches(session: Session, university: University, *, limit: int = 20
-                   ) -> list[CompletionBatch]:
-    return list(session.exec(select(CompletionBatch)
-                             .where(CompletionBatch.university_id == university.id)
-                             .order_by(col(CompletionBatch.id).desc()).limit(limit)))
+def recent_batches(
+    session: Session, university: University, *, limit: int = 20
+) -> list[CompletionBatch]:
+    return list(
+        session.exec(
+            select(CompletionBatch)
+            .where(CompletionBatch.university_id == university.id)
+            .order_by(col(CompletionBatch.id).desc())
+            .limit(limit)
+        )
+    )
 
 
 def outcomes(batch: CompletionBatch) -> list[Outcome]:

@@ -95,18 +95,30 @@ def read_records(data: bytes) -> Iterator[Record]:
 
 
 # What a damaged or hand-made archive raises on the way; all mean the same to the user.
-_DAMAGED = (expat.ExpatError, zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError,
-            IndexError, ValueError, OverflowError, struct.error,
-            AttributeError, TypeError,  # elements where no spreadsheet puts them
-            NotImplementedError)  # a compression method zipfile lacks, such as Deflate64
+_DAMAGED = (
+    expat.ExpatError,
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    KeyError,
+    IndexError,
+    ValueError,
+    OverflowError,
+    struct.error,
+    AttributeError,
+    TypeError,  # elements where no spreadsheet puts them
+    NotImplementedError,
+)  # a compression method zipfile lacks, such as Deflate64
 
 
 def _records(data: bytes) -> Iterator[Record]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             sheet, cell_value = _workbook(archive)
-            rows = ooxml.SheetRows(cell_value, max_columns=parsing.MAX_COLUMNS,
-                                   last_line=parsing.EXCEL_ROWS)
+            rows = ooxml.SheetRows(
+                cell_value, max_columns=parsing.MAX_COLUMNS, last_line=parsing.EXCEL_ROWS
+            )
             with archive.open(sheet) as member:
                 for _ in ooxml.feed(member, rows):
                     for line, cells, numeric in rows.done:
@@ -136,8 +148,14 @@ def _workbook(archive: zipfile.ZipFile):
         rels = ooxml.read_whole(member, _Relationships(set(book.sheets)))
     parts = set(archive.namelist())
     # As openpyxl counts worksheets: chart sheets and sheets without a part are passed over.
-    sheet = next((path for kind, path in map(rels.targets.get, book.sheets)
-                  if kind.endswith("/worksheet") and path in parts), None)
+    sheet = next(
+        (
+            path
+            for kind, path in map(rels.targets.get, book.sheets)
+            if kind.endswith("/worksheet") and path in parts
+        ),
+        None,
+    )
     if sheet is None:
         raise UploadRefused(N_("The workbook has no worksheet"))
     named = [part for part in (sheet, rels.strings, rels.styles) if part]
@@ -232,8 +250,9 @@ class _CellValues:
             number = float(value) if "." in value or "e" in value or "E" in value else int(value)
             if style and int(style) in self.dates:
                 try:
-                    return _text(from_excel(number, self.epoch,
-                                            timedelta=int(style) in self.durations)), False
+                    return _text(
+                        from_excel(number, self.epoch, timedelta=int(style) in self.durations)
+                    ), False
                 except (OverflowError, ValueError):
                     return "#VALUE!", False  # what openpyxl gives a date out of range
             return _text(number), True

@@ -1,4 +1,3 @@
-
 from fastapi import APIRouter, Depends, Request, status
 
 from app import clock
@@ -21,7 +20,9 @@ api = APIRouter(tags=["courses"])
 
 @router.get("/courses", name="courses:list")
 def catalog(request: Request, session: SessionDep):
-    return render(request, "courses/list.html", {"catalog": service.list_open(session, clock.today())})
+    return render(
+        request, "courses/list.html", {"catalog": service.list_open(session, clock.today())}
+    )
 
 
 @router.get("/courses/{code}", name="courses:public")
@@ -31,8 +32,14 @@ def public(request: Request, session: SessionDep, course: PublicCourse):
 
 @router.get("/staff", name="courses:staff")
 def staff_home(request: Request, session: SessionDep, university: StaffUniversity):
-    return render(request, "courses/staff.html", {
-        "university": university, "courses": service.list_for_university(session, id_of(university))})
+    return render(
+        request,
+        "courses/staff.html",
+        {
+            "university": university,
+            "courses": service.list_for_university(session, id_of(university)),
+        },
+    )
 
 
 @router.get("/staff/courses/new", name="courses:new")
@@ -41,35 +48,65 @@ def new_course(request: Request, user: StaffUser):
 
 
 @router.post("/staff/courses/new", name="courses:create")
-def create_course(request: Request, session: SessionDep, user: StaffUser,
-                  university: StaffUniversity, form: FormDep):
-    return submit(request, session, form, CourseCreate, lambda data: service.create(
-        session, university=university, data=data, actor=user.actor),
-        again=lambda values, errors: render(request, "courses/form.html", {
-            "values": values, "errors": errors}, status_code=422),
+def create_course(
+    request: Request,
+    session: SessionDep,
+    user: StaffUser,
+    university: StaffUniversity,
+    form: FormDep,
+):
+    return submit(
+        request,
+        session,
+        form,
+        CourseCreate,
+        lambda data: service.create(session, university=university, data=data, actor=user.actor),
+        again=lambda values, errors: render(
+            request, "courses/form.html", {"values": values, "errors": errors}, status_code=422
+        ),
         done=lambda course: str(request.url_for("courses:staff_detail", code=course.code)),
-        flash=N_("Course created"))
+        flash=N_("Course created"),
+    )
 
 
 @router.get("/staff/courses/{code}", name="courses:staff_detail")
 def staff_course(request: Request, session: SessionDep, course: OwnCourse):
-    return render(request, "courses/staff_detail.html", {
-        "course": course, "enrollments": enrollments.list_for_course(session, id_of(course)),
-        "certificates": certificates.list_for_course(session, id_of(course))})
+    return render(
+        request,
+        "courses/staff_detail.html",
+        {
+            "course": course,
+            "enrollments": enrollments.list_for_course(session, id_of(course)),
+            "certificates": certificates.list_for_course(session, id_of(course)),
+        },
+    )
 
 
 @api.get("/courses", response_model=list[CoursePublic])
 def list_courses(session: SessionDep):
-    return [CoursePublic(**c.model_dump(), university_code=u.code, university_name=u.name,
-                         city=city.name, seats_left=c.seats_left)
-            for c, u, city in service.list_open(session, clock.today())]
+    return [
+        CoursePublic(
+            **c.model_dump(),
+            university_code=u.code,
+            university_name=u.name,
+            city=city.name,
+            seats_left=c.seats_left,
+        )
+        for c, u, city in service.list_open(session, clock.today())
+    ]
 
 
 @api.post("/courses", status_code=status.HTTP_201_CREATED, response_model=CoursePublic)
-def create_course_api(session: SessionDep, principal: ApiUniversity, university: ApiOwnUniversity,
-                      data: CourseCreate):
+def create_course_api(
+    session: SessionDep, principal: ApiUniversity, university: ApiOwnUniversity, data: CourseCreate
+):
     course = service.create(session, university=university, data=data, actor=principal.actor)
     session.commit()
     city = session.get_one(City, university.city_code)
-    return CoursePublic(**course.model_dump(), university_code=university.code,
-                        university_name=university.name, city=city.name, seats_left=course.seats_left)
+    return CoursePublic(
+        **course.model_dump(),
+        university_code=university.code,
+        university_name=university.name,
+        city=city.name,
+        seats_left=course.seats_left,
+    )

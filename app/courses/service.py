@@ -40,10 +40,13 @@ def list_open(session: Session, today: date) -> list[tuple[Course, University, C
 
 
 def list_for_university(session: Session, university_id: int) -> list[Course]:
-    return list(session.exec(
-        select(Course).where(Course.university_id == university_id)
-        .order_by(col(Course.starts_on).desc())
-    ))
+    return list(
+        session.exec(
+            select(Course)
+            .where(Course.university_id == university_id)
+            .order_by(col(Course.starts_on).desc())
+        )
+    )
 
 
 def create(session: Session, *, university: University, data: CourseCreate, actor: str) -> Course:

@@ -22,25 +22,40 @@ from app.web import FormDep, form_values, redirect, render, validate_form
 router = APIRouter(dependencies=[Depends(load_user)])
 api = APIRouter(tags=["enrollments"])
 
-FIELDS = ["name", "id_number", "mobile", "email", "company_known", "company_uscc", "company_name",
-          "consent", "share_with_employer"]
+FIELDS = [
+    "name",
+    "id_number",
+    "mobile",
+    "email",
+    "company_known",
+    "company_uscc",
+    "company_name",
+    "consent",
+    "share_with_employer",
+]
 
 
 def _as_submitted(values: dict[str, str], course_code: str) -> FormData:
     """The form's fields as EnrollmentCreate names them: the employer chosen from the list or
     typed, and each checkbox ticked ("yes") or not."""
-    return FormData({**values, "course_code": course_code,
-                     "company_uscc": values["company_uscc"] or values["company_known"],
-                     "consent": str(values["consent"] == "yes").lower(),
-                     "share_with_employer": str(values["share_with_employer"] == "yes").lower()})
+    return FormData(
+        {
+            **values,
+            "course_code": course_code,
+            "company_uscc": values["company_uscc"] or values["company_known"],
+            "consent": str(values["consent"] == "yes").lower(),
+            "share_with_employer": str(values["share_with_employer"] == "yes").lower(),
+        }
+    )
 
 
 # The form is read (and its CSRF token checked) before the course is looked up.
 @router.post("/courses/{code}/enroll", name="enrollments:create")
 def enroll(request: Request, session: SessionDep, form: FormDep, course: PublicCourse):
     values = form_values(form, FIELDS)
-    data, errors = validate_form(EnrollmentCreate, _as_submitted(values, course.code),
-                                 list(EnrollmentCreate.model_fields))
+    data, errors = validate_form(
+        EnrollmentCreate, _as_submitted(values, course.code), list(EnrollmentCreate.model_fields)
+    )
     if data is None:
         return public_page(request, session, course, values=values, errors=errors, status_code=422)
     _limit_guessing(request, session, data)
@@ -51,22 +66,29 @@ def enroll(request: Request, session: SessionDep, form: FormDep, course: PublicC
         session.rollback()
         if isinstance(exc, NameMismatch):
             _count_name_mismatch(request, session, data.id_number)
-        return public_page(request, session, course, values=values,
-                           errors=exc.field_messages(), status_code=422)
+        return public_page(
+            request, session, course, values=values, errors=exc.field_messages(), status_code=422
+        )
     except (Conflict, IntegrityError) as exc:
         session.rollback()
-        message = exc.message if isinstance(exc, AppError) else N_(
-            "This ID number is already enrolled in this course")
-        return public_page(request, session, course, values=values, status_code=409,
-                           notice=gettext(message))
-    return redirect(request, str(request.url_for(
-        "enrollments:done", enrollment_no=enrollment.enrollment_no)))
+        message = (
+            exc.message
+            if isinstance(exc, AppError)
+            else N_("This ID number is already enrolled in this course")
+        )
+        return public_page(
+            request, session, course, values=values, status_code=409, notice=gettext(message)
+        )
+    return redirect(
+        request, str(request.url_for("enrollments:done", enrollment_no=enrollment.enrollment_no))
+    )
 
 
 @router.get("/enrollments/{enrollment_no}", name="enrollments:done")
 def confirmation(request: Request, session: SessionDep, enrollment_no: str):
-    return render(request, "enrollments/done.html",
-                  service.confirmation(session, enrollment_no)._asdict())
+    return render(
+        request, "enrollments/done.html", service.confirmation(session, enrollment_no)._asdict()
+    )
 
 
 class EnrollmentCreated(BaseModel):
@@ -92,14 +114,31 @@ ATTEMPTS_PER_ADDRESS = 200
 
 def _limit_guessing(request: Request, session: Session, data: EnrollmentCreate) -> None:
     ip = throttle.client_address(request)
-    throttle.refuse_when_reached(session, [
-        ("name-mismatch-ip", ip, MISMATCHES_PER_ADDRESS),
-        Limit("name-mismatch-id", data.id_number, ADDRESSES_WITH_MISMATCHES_PER_ID, by_address=True)])
-    throttle.attempt(session, [
-        ("enroll-ip-id", f"{ip}|{data.id_number}", ATTEMPTS_PER_ID_AND_ADDRESS),
-        ("enroll-ip-course", f"{ip}|{data.course_code.strip().upper()}",
-         ATTEMPTS_PER_COURSE_AND_ADDRESS),
-        ("enroll-ip", ip, ATTEMPTS_PER_ADDRESS)], source=ip)
+    throttle.refuse_when_reached(
+        session,
+        [
+            ("name-mismatch-ip", ip, MISMATCHES_PER_ADDRESS),
+            Limit(
+                "name-mismatch-id",
+                data.id_number,
+                ADDRESSES_WITH_MISMATCHES_PER_ID,
+                by_address=True,
+            ),
+        ],
+    )
+    throttle.attempt(
+        session,
+        [
+            ("enroll-ip-id", f"{ip}|{data.id_number}", ATTEMPTS_PER_ID_AND_ADDRESS),
+            (
+                "enroll-ip-course",
+                f"{ip}|{data.course_code.strip().upper()}",
+                ATTEMPTS_PER_COURSE_AND_ADDRESS,
+            ),
+            ("enroll-ip", ip, ATTEMPTS_PER_ADDRESS),
+        ],
+        source=ip,
+    )
 
 
 def _count_name_mismatch(request: Request, session: Session, id_number: str) -> None:

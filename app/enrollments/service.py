@@ -70,15 +70,29 @@ def enroll(session: Session, data: EnrollmentCreate, *, channel: str, today: dat
     trainee = trainee or trainees.register(session, id_number=data.id_number, name=data.name)
     k = keys_of(session)
     enrollment = Enrollment(
-        enrollment_no=new_enrollment_no(today), course_id=id_of(course),
-        trainee_id=id_of(trainee), company_id=id_of(company), consent_version=CONSENT_VERSION, consent_at=utcnow(),
-        consent_channel=channel, share_with_employer=data.share_with_employer,
-        mobile_encrypted=k.encrypt(data.mobile), mobile_masked=masked(data.mobile),
-        email_encrypted=k.encrypt(data.email) if data.email else None)
+        enrollment_no=new_enrollment_no(today),
+        course_id=id_of(course),
+        trainee_id=id_of(trainee),
+        company_id=id_of(company),
+        consent_version=CONSENT_VERSION,
+        consent_at=utcnow(),
+        consent_channel=channel,
+        share_with_employer=data.share_with_employer,
+        mobile_encrypted=k.encrypt(data.mobile),
+        mobile_masked=masked(data.mobile),
+        email_encrypted=k.encrypt(data.email) if data.email else None,
+    )
     session.add(enrollment)
     session.flush()
-    audit.record(session, "public", "enrollment.create", "enrollment", enrollment.id,
-                 course=course.code, channel=channel)
+    audit.record(
+        session,
+        "public",
+        "enrollment.create",
+        "enrollment",
+        enrollment.id,
+        course=course.code,
+        channel=channel,
+    )
     return enrollment
 
 
@@ -91,17 +105,27 @@ class AlreadyEnrolled(Conflict):
 
 
 def _enrolled(session: Session, trainee_id: int, course_id: int) -> bool:
-    return session.exec(select(Enrollment.id).where(
-        Enrollment.trainee_id == trainee_id, Enrollment.course_id == course_id)).first() is not None
+    return (
+        session.exec(
+            select(Enrollment.id).where(
+                Enrollment.trainee_id == trainee_id, Enrollment.course_id == course_id
+            )
+        ).first()
+        is not None
+    )
 
 
 def _take_seat(session: Session, course: Course) -> None:
     """One atomic UPDATE, so two people cannot take the last seat at once."""
     # An UPDATE answers with a CursorResult (rowcount), which Session.execute's type does not say.
-    result = cast(CursorResult[Any], session.execute(
-        update(Course).where(col(Course.id) == course.id, col(Course.seats_taken) < Course.capacity)
-        .values(seats_taken=Course.seats_taken + 1)
-    ))
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Course)
+            .where(col(Course.id) == course.id, col(Course.seats_taken) < Course.capacity)
+            .values(seats_taken=Course.seats_taken + 1)
+        ),
+    )
     if result.rowcount != 1:
         raise Conflict(N_("This course is full"))
     session.refresh(course)
@@ -111,11 +135,13 @@ def list_for_course(
     session: Session, course_id: int
 ) -> list[tuple[Enrollment, Trainee, Company, Completion | None]]:
     """(enrollment, trainee, company, completion or None) for the staff's course page."""
-    return list(session.exec(
-        select(Enrollment, Trainee, Company, Completion)
-        .join(Trainee, col(Enrollment.trainee_id) == Trainee.id)
-        .join(Company, col(Enrollment.company_id) == Company.id)
-        .outerjoin(Completion, col(Completion.enrollment_id) == Enrollment.id)
-        .where(Enrollment.course_id == course_id).order_by(col(Enrollment.id))
-    ))
-
+    return list(
+        session.exec(
+            select(Enrollment, Trainee, Company, Completion)
+            .join(Trainee, col(Enrollment.trainee_id) == Trainee.id)
+            .join(Company, col(Enrollment.company_id) == Company.id)
+            .outerjoin(Completion, col(Completion.enrollment_id) == Enrollment.id)
+            .where(Enrollment.course_id == course_id)
+            .order_by(col(Enrollment.id))
+        )
+    )

@@ -1,4 +1,3 @@
-
 from fastapi import APIRouter, Depends, Request
 
 from app import clock
@@ -16,15 +15,21 @@ api = APIRouter(tags=["goals"])
 def home(request: Request, session: SessionDep):
     goals = service.count_all(session, request.app.state.settings)
     catalog = courses.list_open(session, clock.today())[:6]
-    return render(request, "goals/home.html",
-                  {"goals": goals, "catalog": catalog, "city_progress": service.by_city(session)})
+    return render(
+        request,
+        "goals/home.html",
+        {"goals": goals, "catalog": catalog, "city_progress": service.by_city(session)},
+    )
 
 
 @api.get("/goals")
 def goals_json(request: Request, session: SessionDep):
     goals = service.count_all(session, request.app.state.settings)
     return {
-        "universities": {"count": goals["universities"].count, "target": goals["universities"].target},
+        "universities": {
+            "count": goals["universities"].count,
+            "target": goals["universities"].target,
+        },
         "companies": {"count": goals["companies"].count, "target": goals["companies"].target},
         "talents": {"count": goals["talents"].count, "target": goals["talents"].target},
         "enrolled": {"count": goals["enrolled"].count},
@@ -34,5 +39,13 @@ def goals_json(request: Request, session: SessionDep):
 @api.get("/goals/cities")
 def goals_by_city(session: SessionDep):
     """The three goals per city (a company's trained staff count in the company's city)."""
-    return [{"city_code": r.code, "city": r.name, "universities": r.universities,
-             "companies": r.companies, "talents": r.talents} for r in service.by_city(session)]
+    return [
+        {
+            "city_code": r.code,
+            "city": r.name,
+            "universities": r.universities,
+            "companies": r.companies,
+            "talents": r.talents,
+        }
+        for r in service.by_city(session)
+    ]

@@ -13,7 +13,9 @@ def run_migrations() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(context.config.get_main_option("sqlalchemy.url") or get_settings().database_url)
+    engine = make_engine(
+        context.config.get_main_option("sqlalchemy.url") or get_settings().database_url
+    )
     with engine.connect() as conn:
         if conn.dialect.name == "sqlite":
             # Batch mode rebuilds a table by copy, drop and rename; SQLite's foreign keys would

@@ -14,8 +14,9 @@ def lookup_hash(session: Session, id_number: str) -> str:
 
 
 def get_by_id_number(session: Session, id_number: str) -> Trainee | None:
-    return session.exec(select(Trainee).where(
-        col(Trainee.id_hash) == lookup_hash(session, id_number))).first()
+    return session.exec(
+        select(Trainee).where(col(Trainee.id_hash) == lookup_hash(session, id_number))
+    ).first()
 
 
 class NameMismatch(Invalid):
@@ -26,14 +27,27 @@ def check_name(trainee: Trainee, name: str) -> None:
     """Someone who knows an ID number must not be able to rename its holder."""
     # casefold: "Wang Xiaoming" and "wang xiaoming" are one person; Chinese has no case.
     if trainee.name.casefold() != name.casefold():
-        raise NameMismatch([("name", N_("This ID number is registered under another name. If your "
-                                   "name has changed, contact the university."))])
+        raise NameMismatch(
+            [
+                (
+                    "name",
+                    N_(
+                        "This ID number is registered under another name. If your "
+                        "name has changed, contact the university."
+                    ),
+                )
+            ]
+        )
 
 
 def register(session: Session, *, id_number: str, name: str) -> Trainee:
     k = keys_of(session)
-    trainee = Trainee(id_hash=k.lookup_hash(id_number), id_encrypted=k.encrypt(id_number),
-                      id_masked=masked(id_number), name=name)
+    trainee = Trainee(
+        id_hash=k.lookup_hash(id_number),
+        id_encrypted=k.encrypt(id_number),
+        id_masked=masked(id_number),
+        name=name,
+    )
     return add_or_get(session, trainee, lambda: get_by_id_number(session, id_number))
 
 

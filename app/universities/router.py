@@ -14,10 +14,16 @@ api = APIRouter(tags=["universities"])
 
 @router.post("/admin/universities", name="universities:create")
 def create_university(request: Request, session: SessionDep, user: AdminUser, form: FormDep):
-    return submit(request, session, form, UniversityCreate,
-                  lambda data: service.create(session, data, actor=user.actor),
-                  again=shown_again(request, session, "university_form"), done="/admin",
-                  flash=N_("University added"))
+    return submit(
+        request,
+        session,
+        form,
+        UniversityCreate,
+        lambda data: service.create(session, data, actor=user.actor),
+        again=shown_again(request, session, "university_form"),
+        done="/admin",
+        flash=N_("University added"),
+    )
 
 
 @api.post("/universities", status_code=status.HTTP_201_CREATED, response_model=UniversityPublic)

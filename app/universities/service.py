@@ -8,7 +8,9 @@ from app.universities.models import University, UniversityCreate
 
 
 def get_by_code(session: Session, code: str) -> University:
-    university = session.exec(select(University).where(University.code == code.strip().upper())).first()
+    university = session.exec(
+        select(University).where(University.code == code.strip().upper())
+    ).first()
     if university is None:
         raise NotFound(N_("No university has this code"))
     return university

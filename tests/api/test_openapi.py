@@ -26,8 +26,14 @@ def test_pages_are_left_out_of_the_schema(schema):
 
 def test_enrolling_documents_its_errors_with_their_bodies(schema):
     responses = schema["paths"]["/api/v1/enrollments"]["post"]["responses"]
-    assert _statuses(schema, "/api/v1/enrollments", "post") == {"403", "404", "409", "413", "422",
-                                                                 "429"}
+    assert _statuses(schema, "/api/v1/enrollments", "post") == {
+        "403",
+        "404",
+        "409",
+        "413",
+        "422",
+        "429",
+    }
     invalid = _resolve(schema, responses["422"])
     item = invalid["properties"]["errors"]["items"]
     item = schema["components"]["schemas"][item["$ref"].rsplit("/", 1)[-1]]
@@ -38,18 +44,22 @@ def test_enrolling_documents_its_errors_with_their_bodies(schema):
     assert "HTTPValidationError" not in schema["components"]["schemas"]
 
 
-@pytest.mark.parametrize("path, method, statuses", [
-    ("/api/v1/universities", "post", {"401", "403", "409", "413", "422"}),
-    ("/api/v1/courses", "post", {"401", "403", "409", "413", "422"}),
-    ("/api/v1/completions", "post", {"401", "403", "409", "413", "422"}),
-    ("/api/v1/courses/{code}/certificates", "post", {"401", "403", "404"}),
-    ("/api/v1/certificates/{serial}", "get", {"404", "422"}),
-    ("/api/v1/certificates/{serial}/pdf", "get", {"401", "403", "404", "422"}),
-    ("/api/v1/courses", "get", set()), ("/api/v1/goals", "get", set()),
-    ("/api/v1/keys", "get", set()),
-    ("/api/v1/companies/{uscc}", "patch", {"401", "403", "404", "413", "422"}),
-    ("/api/v1/completions/batches/{batch_id}", "get", {"401", "403", "404", "422"}),
-])
+@pytest.mark.parametrize(
+    "path, method, statuses",
+    [
+        ("/api/v1/universities", "post", {"401", "403", "409", "413", "422"}),
+        ("/api/v1/courses", "post", {"401", "403", "409", "413", "422"}),
+        ("/api/v1/completions", "post", {"401", "403", "409", "413", "422"}),
+        ("/api/v1/courses/{code}/certificates", "post", {"401", "403", "404"}),
+        ("/api/v1/certificates/{serial}", "get", {"404", "422"}),
+        ("/api/v1/certificates/{serial}/pdf", "get", {"401", "403", "404", "422"}),
+        ("/api/v1/courses", "get", set()),
+        ("/api/v1/goals", "get", set()),
+        ("/api/v1/keys", "get", set()),
+        ("/api/v1/companies/{uscc}", "patch", {"401", "403", "404", "413", "422"}),
+        ("/api/v1/completions/batches/{batch_id}", "get", {"401", "403", "404", "422"}),
+    ],
+)
 def test_each_operation_documents_the_errors_it_can_give(schema, path, method, statuses):
     assert _statuses(schema, path, method) == statuses
 
@@ -62,13 +72,16 @@ def test_the_documented_errors_are_the_real_shapes(client):
     assert invalid.status_code == 422 and set(invalid.json()["errors"][0]) == {"field", "message"}
 
 
-@pytest.mark.parametrize("method, path, allowed", [
-    ("DELETE", "/api/v1/enrollments", {"POST"}),
-    ("PUT", "/api/v1/courses", {"GET", "POST"}),
-    ("PUT", "/login", {"GET", "POST"}),
-    ("GET", "/logout", {"POST"}),
-    ("POST", "/static/style.css", {"GET", "HEAD"}),
-])
+@pytest.mark.parametrize(
+    "method, path, allowed",
+    [
+        ("DELETE", "/api/v1/enrollments", {"POST"}),
+        ("PUT", "/api/v1/courses", {"GET", "POST"}),
+        ("PUT", "/login", {"GET", "POST"}),
+        ("GET", "/logout", {"POST"}),
+        ("POST", "/static/style.css", {"GET", "HEAD"}),
+    ],
+)
 def test_a_wrong_method_gets_405_with_allow(client, method, path, allowed):
     response = client.request(method, path)
     assert response.status_code == 405

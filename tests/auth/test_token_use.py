@@ -15,8 +15,9 @@ from tests.factories import make_university
 @pytest.fixture
 def token(session):
     university = make_university(session)
-    token, secret = auth.create_token(session, name="import script", role="university",
-                                      university_id=university.id)
+    token, secret = auth.create_token(
+        session, name="import script", role="university", university_id=university.id
+    )
     session.commit()
     return token.id, {"Authorization": f"Bearer {secret}"}
 

@@ -10,8 +10,14 @@ OFF_SITE = re.compile(r"'https?://(?!127\.0\.0\.1[:/])")
 
 def _watch_for_refusals(page) -> list[str]:
     refused: list[str] = []
-    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text
-            and not OFF_SITE.search(m.text) else None)
+    page.on(
+        "console",
+        lambda m: (
+            refused.append(m.text)
+            if "Content Security Policy" in m.text and not OFF_SITE.search(m.text)
+            else None
+        ),
+    )
     return refused
 
 

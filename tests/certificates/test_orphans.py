@@ -73,8 +73,12 @@ def _text(path: Path) -> str:
 
 def _issue_in_a_child_and_kill_it(settings, course, stall_at: str, tmp_path: Path) -> None:
     marker = tmp_path / "stalled"
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(marker), str(course.id), stall_at],
-                             cwd=ROOT, env=environment_of(settings), stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(marker), str(course.id), stall_at],
+        cwd=ROOT,
+        env=environment_of(settings),
+        stderr=subprocess.PIPE,
+    )
     try:
         while not marker.exists():  # waits for the child, however slow; asserts no timing
             if child.poll() is not None:
@@ -90,8 +94,9 @@ def _issue_in_a_child_and_kill_it(settings, course, stall_at: str, tmp_path: Pat
 
 
 @pytest.mark.parametrize("stall_at", ["second-render", "before-commit"])
-def test_an_issue_killed_midway_leaves_no_pdf_after_the_sweep(settings, new_session, completed,
-                                                              tmp_path, stall_at):
+def test_an_issue_killed_midway_leaves_no_pdf_after_the_sweep(
+    settings, new_session, completed, tmp_path, stall_at
+):
     _issue_in_a_child_and_kill_it(settings, completed["course"], stall_at, tmp_path)
     with new_session() as fresh:
         assert fresh.exec(select(Certificate)).all() == []
@@ -105,8 +110,14 @@ def test_an_issue_killed_midway_leaves_no_pdf_after_the_sweep(settings, new_sess
 
 
 def _issue(session, settings, course):
-    result = service.issue_for_course(session, course, actor="test", public_url="http://t",
-                                      data_dir=settings.data_dir, today=clock.today())
+    result = service.issue_for_course(
+        session,
+        course,
+        actor="test",
+        public_url="http://t",
+        data_dir=settings.data_dir,
+        today=clock.today(),
+    )
     return result.issued
 
 
@@ -134,14 +145,16 @@ def _reaped_pid() -> int:
 def _as_temp_of(pid: int, data_dir: Path, cert: Certificate) -> Path:
     """Moves a published PDF back to the temporary name process pid would have given it."""
     temp = storage.temp_path(data_dir, cert.serial)
-    temp = temp.with_name(temp.name.replace(f"{storage.TEMP_PREFIX}{os.getpid()}@",
-                                            f"{storage.TEMP_PREFIX}{pid}@"))
+    temp = temp.with_name(
+        temp.name.replace(f"{storage.TEMP_PREFIX}{os.getpid()}@", f"{storage.TEMP_PREFIX}{pid}@")
+    )
     os.replace(data_dir / cert.pdf_path, temp)
     return temp
 
 
-def test_the_sweep_keeps_what_rows_name_and_removes_the_rest(settings, session, new_session,
-                                                             completed):
+def test_the_sweep_keeps_what_rows_name_and_removes_the_rest(
+    settings, session, new_session, completed
+):
     kept, moved = _issue(session, settings, completed["course"])
     session.commit()
     data_dir = settings.data_dir

@@ -11,7 +11,8 @@ from app.completions.models import Completion
 
 
 def test_a_completion_changed_while_printing_is_left_for_the_next_press(
-        session, settings, web_app, completed, monkeypatch):
+    session, settings, web_app, completed, monkeypatch
+):
     changed_on = clock.today() - timedelta(days=3)
     real_render = pdf.render_pdf
     calls = []
@@ -27,9 +28,14 @@ def test_a_completion_changed_while_printing_is_left_for_the_next_press(
         return real_render(view)
 
     monkeypatch.setattr(pdf, "render_pdf", render_while_an_upload_changes_a_date)
-    result = service.issue_for_course(session, completed["course"], actor="t",
-                                      public_url="http://t", data_dir=settings.data_dir,
-                                      today=clock.today())
+    result = service.issue_for_course(
+        session,
+        completed["course"],
+        actor="t",
+        public_url="http://t",
+        data_dir=settings.data_dir,
+        today=clock.today(),
+    )
     session.commit()
     assert (len(result.issued), result.waiting) == (1, 1)
     certificates = session.exec(select(Certificate)).all()
@@ -39,8 +45,13 @@ def test_a_completion_changed_while_printing_is_left_for_the_next_press(
     assert len(pdfs) == 1  # the stale print was discarded, not left on disk
 
     monkeypatch.setattr(pdf, "render_pdf", real_render)
-    again = service.issue_for_course(session, completed["course"], actor="t",
-                                     public_url="http://t", data_dir=settings.data_dir,
-                                     today=clock.today())
+    again = service.issue_for_course(
+        session,
+        completed["course"],
+        actor="t",
+        public_url="http://t",
+        data_dir=settings.data_dir,
+        today=clock.today(),
+    )
     session.commit()
     assert len(again.issued) == 1 and again.issued[0].completed_on == changed_on

@@ -21,9 +21,11 @@ DONE = (clock.today() - timedelta(days=1)).isoformat()
 
 
 def _issue(client, course):
-    return client.post(f"/staff/courses/{course.code}/certificates",
-                       data={"csrf_token": csrf_of(client, f"/staff/courses/{course.code}")},
-                       follow_redirects=True)
+    return client.post(
+        f"/staff/courses/{course.code}/certificates",
+        data={"csrf_token": csrf_of(client, f"/staff/courses/{course.code}")},
+        follow_redirects=True,
+    )
 
 
 def _text(pdf: bytes) -> str:
@@ -82,11 +84,18 @@ def test_trainee_finds_and_downloads_own_certificate(client, new_client, session
     _issue(client, completed["course"])
     trainee = new_client()
     name, id_number = completed["people"][0]
-    page = trainee.post("/certificates/find", data={
-        "csrf_token": csrf_of(trainee, "/certificates/find"), "id_number": id_number.lower(),
-        "mobile": "+86 139 1234 5678"})
+    page = trainee.post(
+        "/certificates/find",
+        data={
+            "csrf_token": csrf_of(trainee, "/certificates/find"),
+            "id_number": id_number.lower(),
+            "mobile": "+86 139 1234 5678",
+        },
+    )
     assert page.status_code == 200 and id_number not in page.text
-    link = re.search(r'href="(?:http://testserver)?(/certificates/[^"]+\.pdf\?t=[^"]+)"', page.text).group(1)
+    link = re.search(
+        r'href="(?:http://testserver)?(/certificates/[^"]+\.pdf\?t=[^"]+)"', page.text
+    ).group(1)
     pdf = trainee.get(link.replace("&amp;", "&"))
     assert pdf.status_code == 200 and name in _text(pdf.content)
     # Without the signed link, a stranger gets nothing.
@@ -97,9 +106,14 @@ def test_trainee_finds_and_downloads_own_certificate(client, new_client, session
 def test_wrong_mobile_finds_nothing(client, new_client, session, completed):
     _issue(client, completed["course"])
     trainee = new_client()
-    page = trainee.post("/certificates/find", data={
-        "csrf_token": csrf_of(trainee, "/certificates/find"),
-        "id_number": completed["people"][0][1], "mobile": "13700000000"})
+    page = trainee.post(
+        "/certificates/find",
+        data={
+            "csrf_token": csrf_of(trainee, "/certificates/find"),
+            "id_number": completed["people"][0][1],
+            "mobile": "13700000000",
+        },
+    )
     assert page.status_code == 422 and ".pdf?t=" not in page.text
 
 
@@ -109,26 +123,33 @@ def test_other_university_cannot_issue_or_download(client, new_client, session, 
     other = new_client()
     login(other, make_user(session, university=make_university(session)))
     assert other.get(f"/certificates/{cert.serial}.pdf").status_code == 403
-    assert other.get(f"/staff/courses/{completed['course'].code}/certificates.pdf").status_code == 404
+    assert (
+        other.get(f"/staff/courses/{completed['course'].code}/certificates.pdf").status_code == 404
+    )
 
 
 def test_api_issue_and_pdf_scoped_to_the_issuing_university(client, session, completed):
-    _, token_a = auth.create_token(session, name="a", role="university",
-                                   university_id=completed["a"].id)
-    _, token_b = auth.create_token(session, name="b", role="university",
-                                   university_id=make_university(session).id)
+    _, token_a = auth.create_token(
+        session, name="a", role="university", university_id=completed["a"].id
+    )
+    _, token_b = auth.create_token(
+        session, name="b", role="university", university_id=make_university(session).id
+    )
     _, admin = auth.create_token(session, name="admin", role="admin")
     session.commit()
     code = completed["course"].code
-    denied = client.post(f"/api/v1/courses/{code}/certificates",
-                         headers={"Authorization": f"Bearer {token_b}"})
+    denied = client.post(
+        f"/api/v1/courses/{code}/certificates", headers={"Authorization": f"Bearer {token_b}"}
+    )
     assert denied.status_code == 404
-    issued = client.post(f"/api/v1/courses/{code}/certificates",
-                         headers={"Authorization": f"Bearer {token_a}"}).json()["issued"]
+    issued = client.post(
+        f"/api/v1/courses/{code}/certificates", headers={"Authorization": f"Bearer {token_a}"}
+    ).json()["issued"]
     assert len(issued) == 2
     for token, expected in ((token_a, 200), (admin, 200), (token_b, 404)):
-        response = client.get(f"/api/v1/certificates/{issued[0]}/pdf",
-                               headers={"Authorization": f"Bearer {token}"})
+        response = client.get(
+            f"/api/v1/certificates/{issued[0]}/pdf", headers={"Authorization": f"Bearer {token}"}
+        )
         assert response.status_code == expected
     assert client.get(f"/api/v1/certificates/{issued[0]}/pdf").status_code == 401
 
@@ -144,20 +165,28 @@ def test_signature_verifies_with_the_published_key(client, session, completed):
     cert = session.exec(select(Certificate)).first()
     published = client.get("/api/v1/keys").json()["keys"][0]
     assert published["key_id"] == cert.key_id
-    key = Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(published["public_key"] + "="))
+    key = Ed25519PublicKey.from_public_bytes(
+        base64.urlsafe_b64decode(published["public_key"] + "=")
+    )
     key.verify(base64.urlsafe_b64decode(cert.signature + "=="), canonical_fields(cert).encode())
 
 
-def test_guessing_mobiles_for_one_id_number_is_throttled(client, new_client, web_app, session,
-                                                         completed):
+def test_guessing_mobiles_for_one_id_number_is_throttled(
+    client, new_client, web_app, session, completed
+):
     _issue(client, completed["course"])
     guesser = new_client()
     id_number = completed["people"][0][1]
 
     def look(mobile):
-        return guesser.post("/certificates/find", data={
-            "csrf_token": csrf_of(guesser, "/certificates/find"), "id_number": id_number,
-            "mobile": mobile})
+        return guesser.post(
+            "/certificates/find",
+            data={
+                "csrf_token": csrf_of(guesser, "/certificates/find"),
+                "id_number": id_number,
+                "mobile": mobile,
+            },
+        )
 
     for n in range(10):
         assert look(f"137000000{n:02d}").status_code == 422
@@ -165,35 +194,61 @@ def test_guessing_mobiles_for_one_id_number_is_throttled(client, new_client, web
     assert look("13912345678").status_code == 429
     # ... from that address only: one address cannot lock the holder out of their certificates.
     holder = TestClient(web_app, base_url="http://testserver", client=("192.0.2.78", 5000))
-    assert holder.post("/certificates/find", data={
-        "csrf_token": csrf_of(holder, "/certificates/find"), "id_number": id_number,
-        "mobile": "13912345678"}).status_code != 429
+    assert (
+        holder.post(
+            "/certificates/find",
+            data={
+                "csrf_token": csrf_of(holder, "/certificates/find"),
+                "id_number": id_number,
+                "mobile": "13912345678",
+            },
+        ).status_code
+        != 429
+    )
 
 
-def test_knowing_an_id_number_does_not_give_away_its_certificates(client, new_client, session,
-                                                                   completed):
+def test_knowing_an_id_number_does_not_give_away_its_certificates(
+    client, new_client, session, completed
+):
     _issue(client, completed["course"])
     name, id_number = completed["people"][0]
     other_course = make_course(session, make_university(session))
     attacker = new_client()
 
     def enroll(as_name):
-        return attacker.post(f"/courses/{other_course.code}/enroll", data={
-            "csrf_token": csrf_of(attacker), "name": as_name, "id_number": id_number,
-            "mobile": "13911112222", "company_uscc": completed_company_uscc(session),
-            "consent": "yes"})
+        return attacker.post(
+            f"/courses/{other_course.code}/enroll",
+            data={
+                "csrf_token": csrf_of(attacker),
+                "name": as_name,
+                "id_number": id_number,
+                "mobile": "13911112222",
+                "company_uscc": completed_company_uscc(session),
+                "consent": "yes",
+            },
+        )
 
     renamed = enroll("Mallory")
     assert renamed.status_code == 422 and "name" in field_errors(renamed)
     assert enroll(name).status_code == 200  # the real name, but the attacker's own mobile
-    found = attacker.post("/certificates/find", data={
-        "csrf_token": csrf_of(attacker, "/certificates/find"), "id_number": id_number,
-        "mobile": "13911112222"})
+    found = attacker.post(
+        "/certificates/find",
+        data={
+            "csrf_token": csrf_of(attacker, "/certificates/find"),
+            "id_number": id_number,
+            "mobile": "13911112222",
+        },
+    )
     assert ".pdf?t=" not in found.text
     owner = new_client()
-    mine = owner.post("/certificates/find", data={
-        "csrf_token": csrf_of(owner, "/certificates/find"), "id_number": id_number,
-        "mobile": "13912345678"})
+    mine = owner.post(
+        "/certificates/find",
+        data={
+            "csrf_token": csrf_of(owner, "/certificates/find"),
+            "id_number": id_number,
+            "mobile": "13912345678",
+        },
+    )
     assert ".pdf?t=" in mine.text
     # The attacker's enrollment earned nothing, and the certificates still name their holders.
     held = session.exec(select(Certificate.holder_name, Certificate.course_id)).all()
@@ -206,8 +261,9 @@ def completed_company_uscc(session):
     return session.exec(select(Company)).first().uscc
 
 
-def test_issuing_twice_at_once_gives_one_certificate_per_completion(session, new_session, settings,
-                                                                     completed, monkeypatch):
+def test_issuing_twice_at_once_gives_one_certificate_per_completion(
+    session, new_session, settings, completed, monkeypatch
+):
     """A press that rendered its certificates before another press committed the same
     completions is refused whole, and its PDFs are removed."""
     from app.certificates import pdf, service
@@ -221,7 +277,8 @@ def test_issuing_twice_at_once_gives_one_certificate_per_completion(session, new
             pressed.append(view.serial)
             with new_session() as other:
                 other_issued = service.issue_for_course(
-                    other, other.get(type(completed["course"]), completed["course"].id), **args)
+                    other, other.get(type(completed["course"]), completed["course"].id), **args
+                )
                 other.commit()
             assert len(other_issued.issued) == 2
         return real_render(view, *a, **kw)
@@ -237,12 +294,20 @@ def test_issuing_twice_at_once_gives_one_certificate_per_completion(session, new
     assert on_disk == sorted(f"{c.serial}.pdf" for c in kept)
 
 
-def test_one_press_issues_at_most_the_limit_and_says_how_many_wait(client, session, settings,
-                                                                    completed):
+def test_one_press_issues_at_most_the_limit_and_says_how_many_wait(
+    client, session, settings, completed
+):
     from app.certificates import service
 
-    first = service.issue_for_course(session, completed["course"], actor="t", public_url="http://t",
-                                     data_dir=settings.data_dir, today=clock.today(), limit=1)
+    first = service.issue_for_course(
+        session,
+        completed["course"],
+        actor="t",
+        public_url="http://t",
+        data_dir=settings.data_dir,
+        today=clock.today(),
+        limit=1,
+    )
     session.commit()
     assert (len(first.issued), first.waiting) == (1, 1)
     page = _issue(client, completed["course"])
@@ -256,14 +321,25 @@ def test_unprintable_names_never_use_up_the_batch(client, session, settings):
     university = make_university(session)
     course = make_course(session, university)
     rare = "王\U00031350"  # CJK Extension H: a valid name that no installed font can print
-    people = [(rare, make_enrollment(session, course, name=rare)[1]),
-              ("张三", make_enrollment(session, course, name="张三")[1])]
+    people = [
+        (rare, make_enrollment(session, course, name=rare)[1]),
+        ("张三", make_enrollment(session, course, name="张三")[1]),
+    ]
     login(client, make_user(session, university=university))
-    client.post("/staff/uploads", data={"csrf_token": csrf_of(client, "/staff/uploads")},
-                files={"file": ("a.xlsx", files.xlsx([[n, i, course.code, DONE, ""]
-                                                       for n, i in people]))})
-    result = service.issue_for_course(session, course, actor="t", public_url="http://t",
-                                      data_dir=settings.data_dir, today=clock.today(), limit=1)
+    client.post(
+        "/staff/uploads",
+        data={"csrf_token": csrf_of(client, "/staff/uploads")},
+        files={"file": ("a.xlsx", files.xlsx([[n, i, course.code, DONE, ""] for n, i in people]))},
+    )
+    result = service.issue_for_course(
+        session,
+        course,
+        actor="t",
+        public_url="http://t",
+        data_dir=settings.data_dir,
+        today=clock.today(),
+        limit=1,
+    )
     assert [c.holder_name for c in result.issued] == ["张三"] and result.waiting == 0
     assert [r.holder for r in result.refused] == [rare]
     assert "U+31350" in result.refused[0].params["chars"]

@@ -16,8 +16,10 @@ NOT_AS_SCANNED = "Not valid as scanned: contact the issuer"
 
 @pytest.fixture
 def certs(client, session, completed):
-    client.post(f"/staff/courses/{completed['course'].code}/certificates",
-                data={"csrf_token": csrf_of(client, f"/staff/courses/{completed['course'].code}")})
+    client.post(
+        f"/staff/courses/{completed['course'].code}/certificates",
+        data={"csrf_token": csrf_of(client, f"/staff/courses/{completed['course'].code}")},
+    )
     found = {c.holder_name: c for c in session.exec(select(Certificate))}
     assert len(found) == 2
     return found
@@ -32,8 +34,10 @@ def public(new_client):
 
 def _qr(cert: Certificate) -> dict:
     """The query a printed QR code carries, as the issuing code builds it."""
-    url = service.verify_url("http://testserver", cert.serial) + \
-        f"?k={cert.key_id}&s={cert.signature}"
+    url = (
+        service.verify_url("http://testserver", cert.serial)
+        + f"?k={cert.key_id}&s={cert.signature}"
+    )
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
@@ -68,10 +72,20 @@ def _spare_bits(s: str) -> str:
     return s[:-1] + B64[B64.index(s[-1]) ^ 1]
 
 
-@pytest.mark.parametrize("tamper", [
-    _flipped, _spare_bits, lambda s: s[:-4], lambda s: s + "==", lambda s: s[:40] + "!" + s[40:],
-    lambda s: "", lambda s: "A" * 20_000, lambda s: s[:43] + "签" + s[44:],
-], ids=["flipped", "spare-bits", "truncated", "padded", "junk", "empty", "very-long", "non-ascii"])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        _flipped,
+        _spare_bits,
+        lambda s: s[:-4],
+        lambda s: s + "==",
+        lambda s: s[:40] + "!" + s[40:],
+        lambda s: "",
+        lambda s: "A" * 20_000,
+        lambda s: s[:43] + "签" + s[44:],
+    ],
+    ids=["flipped", "spare-bits", "truncated", "padded", "junk", "empty", "very-long", "non-ascii"],
+)
 def test_a_tampered_signature_is_not_valid_as_scanned(public, certs, tamper):
     cert = certs["李䶮"]
     query = {**_qr(cert), "s": tamper(cert.signature)}
@@ -89,14 +103,17 @@ def test_another_certificates_signature_is_not_valid_as_scanned(public, certs):
     assert public.get(f"/api/v1/certificates/{mine.serial}", params=query).status_code == 422
 
 
-@pytest.mark.parametrize("key_id", ["deadbeef", "", "0" * 5000, None],
-                         ids=["unknown", "empty", "very-long", "missing"])
+@pytest.mark.parametrize(
+    "key_id", ["deadbeef", "", "0" * 5000, None], ids=["unknown", "empty", "very-long", "missing"]
+)
 def test_a_key_id_that_names_no_published_key_is_not_valid_as_scanned(public, certs, key_id):
     cert = certs["李䶮"]
     query = {"s": cert.signature} | ({} if key_id is None else {"k": key_id})
     _assert_not_valid_as_scanned(public.get(f"/verify/{cert.serial}", params=query))
-    assert public.get(f"/api/v1/certificates/{cert.serial}", params=query).json()["verdict"] \
+    assert (
+        public.get(f"/api/v1/certificates/{cert.serial}", params=query).json()["verdict"]
         == "not_valid_as_scanned"
+    )
 
 
 @pytest.mark.parametrize("repeat", ["k", "s"])
@@ -107,8 +124,7 @@ def test_repeated_query_parameters_are_not_valid_as_scanned(public, certs, repea
     _assert_not_valid_as_scanned(public.get(f"/verify/{cert.serial}", params=query))
 
 
-def test_a_revoked_certificate_scanned_with_its_own_signature_says_revoked(public, session,
-                                                                          certs):
+def test_a_revoked_certificate_scanned_with_its_own_signature_says_revoked(public, session, certs):
     cert = certs["李䶮"]
     cert.status, cert.revoke_reason = "revoked", "结业记录有误"
     session.add(cert)
@@ -117,8 +133,10 @@ def test_a_revoked_certificate_scanned_with_its_own_signature_says_revoked(publi
     assert _verdict(page) == "bad" and "verdict ok" not in page.text
     assert "This certificate was revoked" in page.text and "结业记录有误" in page.text
     assert page.text.index("This certificate was revoked") < page.text.index('id="f-serial"')
-    assert public.get(f"/api/v1/certificates/{cert.serial}",
-                      params=_qr(cert)).json()["verdict"] == "revoked"
+    assert (
+        public.get(f"/api/v1/certificates/{cert.serial}", params=_qr(cert)).json()["verdict"]
+        == "revoked"
+    )
 
 
 def test_a_typed_serial_shows_the_record_and_says_what_that_proves(public, certs):

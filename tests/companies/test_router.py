@@ -22,19 +22,27 @@ def _cluster_of(new_session, uscc: str) -> str | None:
 
 def _events(new_session, company: Company) -> list[AuditEvent]:
     with new_session() as s:
-        return list(s.exec(select(AuditEvent).where(AuditEvent.action == "company.cluster",
-                                                    AuditEvent.object_id == str(company.id))))
+        return list(
+            s.exec(
+                select(AuditEvent).where(
+                    AuditEvent.action == "company.cluster", AuditEvent.object_id == str(company.id)
+                )
+            )
+        )
 
 
 @pytest.fixture
 def tokens(session):
     admin, admin_secret = auth.create_token(session, name="admin", role="admin")
-    _, uni_secret = auth.create_token(session, name="u", role="university",
-                                      university_id=make_university(session).id)
+    _, uni_secret = auth.create_token(
+        session, name="u", role="university", university_id=make_university(session).id
+    )
     session.commit()
-    return {"admin": {"Authorization": f"Bearer {admin_secret}"},
-            "university": {"Authorization": f"Bearer {uni_secret}"},
-            "admin_actor": f"token:{admin.id}"}
+    return {
+        "admin": {"Authorization": f"Bearer {admin_secret}"},
+        "university": {"Authorization": f"Bearer {uni_secret}"},
+        "admin_actor": f"token:{admin.id}",
+    }
 
 
 def test_admin_files_a_company_under_a_cluster(session, new_session, admin):
@@ -43,8 +51,11 @@ def test_admin_files_a_company_under_a_cluster(session, new_session, admin):
     assert page.status_code == 200
     assert company.name in page.text and company.uscc in page.text and "青岛" in page.text
 
-    response = admin.post(f"{PAGE}/{company.uscc}/cluster", data={
-        "csrf_token": admin.csrf(PAGE), "cluster": "knitwear"}, follow_redirects=False)
+    response = admin.post(
+        f"{PAGE}/{company.uscc}/cluster",
+        data={"csrf_token": admin.csrf(PAGE), "cluster": "knitwear"},
+        follow_redirects=False,
+    )
 
     assert response.status_code == 303
     assert response.headers["location"] == f"{PAGE}#c-{company.uscc}"
@@ -58,8 +69,9 @@ def test_admin_files_a_company_under_a_cluster(session, new_session, admin):
 
 def test_not_set_clears_the_cluster(session, new_session, admin):
     company = make_company(session, cluster="sweaters")
-    response = admin.post(f"{PAGE}/{company.uscc}/cluster", data={
-        "csrf_token": admin.csrf(PAGE), "cluster": ""})
+    response = admin.post(
+        f"{PAGE}/{company.uscc}/cluster", data={"csrf_token": admin.csrf(PAGE), "cluster": ""}
+    )
     assert response.status_code == 200 and _cluster_of(new_session, company.uscc) is None
 
 
@@ -67,8 +79,9 @@ def test_a_cluster_not_on_the_list_shows_the_page_again_with_the_error(session, 
     company = make_company(session, cluster="sweaters")
     other = make_company(session)
 
-    response = admin.post(f"{PAGE}/{company.uscc}/cluster", data={
-        "csrf_token": admin.csrf(PAGE), "cluster": "silk"})
+    response = admin.post(
+        f"{PAGE}/{company.uscc}/cluster", data={"csrf_token": admin.csrf(PAGE), "cluster": "silk"}
+    )
 
     assert response.status_code == 422
     assert f'id="e-cluster-{company.uscc}"' in response.text
@@ -80,8 +93,9 @@ def test_a_cluster_not_on_the_list_shows_the_page_again_with_the_error(session, 
 
 def test_an_unknown_uscc_is_404(session, admin):
     token = admin.csrf(PAGE)
-    response = admin.post(f"{PAGE}/91370100MA3C0000XX/cluster",
-                           data={"csrf_token": token, "cluster": "knitwear"})
+    response = admin.post(
+        f"{PAGE}/91370100MA3C0000XX/cluster", data={"csrf_token": token, "cluster": "knitwear"}
+    )
     assert response.status_code == 404
 
 
@@ -95,8 +109,10 @@ def test_a_post_without_the_csrf_token_is_refused(session, new_session, admin):
 def test_staff_are_refused(staff_a, session, new_session):
     company = make_company(session)
     assert staff_a.get(PAGE).status_code == 403
-    response = staff_a.post(f"{PAGE}/{company.uscc}/cluster", data={
-        "csrf_token": staff_a.csrf("/staff"), "cluster": "knitwear"})
+    response = staff_a.post(
+        f"{PAGE}/{company.uscc}/cluster",
+        data={"csrf_token": staff_a.csrf("/staff"), "cluster": "knitwear"},
+    )
     assert response.status_code == 403
     assert _cluster_of(new_session, company.uscc) is None
 
@@ -106,8 +122,11 @@ def test_anonymous_visitors_are_sent_to_the_login(client, session, new_session):
     page = client.get(PAGE, follow_redirects=False)
     assert page.status_code == 303
     assert page.headers["location"] == "/login?next=%2Fadmin%2Fcompanies"
-    response = client.post(f"{PAGE}/{company.uscc}/cluster", data={
-        "csrf_token": csrf_of(client), "cluster": "knitwear"}, follow_redirects=False)
+    response = client.post(
+        f"{PAGE}/{company.uscc}/cluster",
+        data={"csrf_token": csrf_of(client), "cluster": "knitwear"},
+        follow_redirects=False,
+    )
     assert response.status_code == 303 and response.headers["location"].startswith("/login?")
     assert _cluster_of(new_session, company.uscc) is None
 
@@ -119,8 +138,12 @@ def test_api_sets_and_clears_the_cluster(client, session, new_session, tokens):
     response = client.patch(url, headers=tokens["admin"], json={"cluster": "home_textiles"})
 
     assert response.status_code == 200
-    assert response.json() == {"uscc": company.uscc, "name": company.name, "city_code": "3707",
-                               "cluster": "home_textiles"}
+    assert response.json() == {
+        "uscc": company.uscc,
+        "name": company.name,
+        "city_code": "3707",
+        "cluster": "home_textiles",
+    }
     assert client.patch(url, headers=tokens["admin"], json={}).json()["cluster"] == "home_textiles"
     cleared = client.patch(url, headers=tokens["admin"], json={"cluster": None})
     assert cleared.status_code == 200 and cleared.json()["cluster"] is None
@@ -132,16 +155,18 @@ def test_api_sets_and_clears_the_cluster(client, session, new_session, tokens):
 
 def test_api_refuses_a_cluster_not_on_the_list(client, session, new_session, tokens):
     company = make_company(session)
-    response = client.patch(f"/api/v1/companies/{company.uscc}", headers=tokens["admin"],
-                            json={"cluster": "silk"})
+    response = client.patch(
+        f"/api/v1/companies/{company.uscc}", headers=tokens["admin"], json={"cluster": "silk"}
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "cluster"
     assert _cluster_of(new_session, company.uscc) is None
 
 
 def test_api_unknown_uscc_is_404(client, tokens):
-    response = client.patch("/api/v1/companies/91370100MA3C0000XX", headers=tokens["admin"],
-                            json={"cluster": "other"})
+    response = client.patch(
+        "/api/v1/companies/91370100MA3C0000XX", headers=tokens["admin"], json={"cluster": "other"}
+    )
     assert response.status_code == 404 and response.json()["detail"]
 
 

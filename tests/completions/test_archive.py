@@ -54,7 +54,8 @@ def test_a_bomb_just_over_the_unpacked_limit_is_refused_unread(monkeypatch):
         size, n = size + len(rows[-1]), n + 1
     bomb = raw_xlsx(HEADER + "".join(rows))
     with zipfile.ZipFile(io.BytesIO(bomb)) as archive:
-        assert all(m.file_size < xlsx_reader.MAX_RATIO * m.compress_size
-                   for m in archive.infolist())
+        assert all(
+            m.file_size < xlsx_reader.MAX_RATIO * m.compress_size for m in archive.infolist()
+        )
     _no_unzipping(monkeypatch)
     assert refused("a.xlsx", bomb).message == "The workbook is too large once unpacked"

@@ -20,8 +20,9 @@ def _report(client, session) -> list[list[str]]:
     response = client.get(f"/staff/uploads/{batch.id}/errors.xlsx")
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
-    assert all(cell.data_type == "s" for row in sheet.iter_rows() for cell in row
-               if cell.value is not None)
+    assert all(
+        cell.data_type == "s" for row in sheet.iter_rows() for cell in row if cell.value is not None
+    )
     return [[cell.value for cell in row] for row in sheet.iter_rows()]
 
 
@@ -41,7 +42,8 @@ def test_error_report_of_a_file_the_parser_refuses_since(client, session, campus
 
 
 def test_a_report_of_thousands_of_rejected_rows_lists_the_first_and_says_how_many_more(
-        client, session, campus, monkeypatch):
+    client, session, campus, monkeypatch
+):
     from app.completions import report
 
     monkeypatch.setattr(report, "REPORT_ROWS", 2)

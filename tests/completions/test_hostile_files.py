@@ -59,8 +59,10 @@ def test_cells_in_column_xfd_are_nobodys_data(client, session, campus):
 
 
 def test_rows_are_cut_to_the_width_of_the_header():
-    rows = "".join(inline_row(n, ROW)[: -len("</row>")] + f'<c r="XFD{n}"><v>1</v></c></row>'
-                   for n in range(2, 3002))
+    rows = "".join(
+        inline_row(n, ROW)[: -len("</row>")] + f'<c r="XFD{n}"><v>1</v></c></row>'
+        for n in range(2, 3002)
+    )
     tracemalloc.start()
     try:
         parsed = parse_completion_file("a.xlsx", raw_xlsx(HEADER + rows))
@@ -77,8 +79,12 @@ def test_blank_rows_do_not_count_but_no_row_lies_past_excels_last(monkeypatch):
     # of it, are nobody's data: they neither count nor refuse the file.
     csv_file = utf8_bom_csv([ROW]) + b",,,,\r\n" * 100 + ",".join(ROW).encode()
     assert len(parse_completion_file("a.csv", csv_file).rows) == 2
-    styled = raw_xlsx(HEADER + inline_row(2, ROW) + '<row r="60000" s="1" customFormat="1"/>'
-                      + '<row r="1048576"><c r="A1048576" s="1"/></row>')
+    styled = raw_xlsx(
+        HEADER
+        + inline_row(2, ROW)
+        + '<row r="60000" s="1" customFormat="1"/>'
+        + '<row r="1048576"><c r="A1048576" s="1"/></row>'
+    )
     assert len(parse_completion_file("a.xlsx", styled).rows) == 1
     # Rows that hold data count, wherever they are.
     three = raw_xlsx(HEADER + "".join(inline_row(n, ROW) for n in (2, 30_000, 60_000)))
@@ -138,10 +144,12 @@ def test_deep_nesting_is_refused():
 
 
 def test_entities_are_refused():
-    sheet = (b'<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa">]>'
-             b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-             b'<sheetData>' + HEADER.encode() + b'<row r="2"><c t="inlineStr"><is><t>&a;</t>'
-             b"</is></c></row></sheetData></worksheet>")
+    sheet = (
+        b'<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa">]>'
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b"<sheetData>" + HEADER.encode() + b'<row r="2"><c t="inlineStr"><is><t>&a;</t>'
+        b"</is></c></row></sheetData></worksheet>"
+    )
     assert refused("a.xlsx", raw_xlsx(sheet)).message == xlsx_reader.UNREADABLE
 
 
@@ -160,7 +168,9 @@ def test_more_sheets_than_parts_are_refused():
     workbook = raw_xlsx(HEADER + inline_row(2, ROW))
     with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
         parts = {m.filename: archive.read(m) for m in archive.infolist()}
-    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(b"<sheets>", b"<sheets>" + sheets.encode())
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(
+        b"<sheets>", b"<sheets>" + sheets.encode()
+    )
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in parts.items():
@@ -202,8 +212,10 @@ def test_one_shared_string_referenced_by_every_cell_is_refused_before_it_costs_m
 
 def test_one_shared_formula_referenced_by_every_cell_is_refused_too():
     first = f'<c r="A2"><f t="shared" si="0" ref="A2:A9999">{"A" * 32_000}</f><v>1</v></c>'
-    rows = "".join(f'<row r="{n}">' + '<c><f t="shared" si="0"/><v>1</v></c>' * 64 + "</row>"
-                   for n in range(3, 1200))
+    rows = "".join(
+        f'<row r="{n}">' + '<c><f t="shared" si="0"/><v>1</v></c>' * 64 + "</row>"
+        for n in range(3, 1200)
+    )
     data = raw_xlsx(_noise(64) + HEADER + f'<row r="2">{first}</row>' + rows)
     assert refused("a.xlsx", data).message == ooxml.TOO_MUCH
 
@@ -214,17 +226,22 @@ def test_millions_of_empty_cells_are_refused_at_the_element_budget(monkeypatch):
     assert refused("a.xlsx", raw_xlsx(_noise(8) + HEADER + rows)).message == ooxml.TOO_MUCH
 
 
-@pytest.mark.parametrize("sheet", [
-    '<row r="2"><c t="n"><row/><v>1</v></c></row>',
-    '<row r="2"><c t="inlineStr"><is><row r="3"/></is></c></row>',
-    '<row r="2"><c t="n"><c t="n"><v>1</v></c></c></row>',
-])
+@pytest.mark.parametrize(
+    "sheet",
+    [
+        '<row r="2"><c t="n"><row/><v>1</v></c></row>',
+        '<row r="2"><c t="inlineStr"><is><row r="3"/></is></c></row>',
+        '<row r="2"><c t="n"><c t="n"><v>1</v></c></c></row>',
+    ],
+)
 def test_elements_where_no_spreadsheet_puts_them_are_unreadable_not_a_crash(sheet):
     assert refused("a.xlsx", raw_xlsx(HEADER + sheet)).message == xlsx_reader.UNREADABLE
 
 
 def test_a_shared_string_item_inside_another_is_unreadable():
-    strings = (b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats'
-               b'.org/spreadsheetml/2006/main"><si><t>a<si/>b</t></si></sst>')
+    strings = (
+        b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats'
+        b'.org/spreadsheetml/2006/main"><si><t>a<si/>b</t></si></sst>'
+    )
     data = raw_xlsx(HEADER + '<row r="2"><c t="s"><v>0</v></c></row>', strings=strings)
     assert refused("a.xlsx", data).message == xlsx_reader.UNREADABLE

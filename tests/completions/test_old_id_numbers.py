@@ -27,17 +27,24 @@ def old_timer(session, campus):
     return campus
 
 
-@pytest.mark.parametrize("filename, build", [("结业名单.csv", files.gbk_csv),
-                                             ("结业名单.xlsx", files.xlsx)], ids=["GBK CSV", "XLSX"])
-def test_a_converted_number_is_noted_on_the_result_page(client, session, old_timer, filename,
-                                                        build):
-    rows = [["张三", old_timer["ids"][0], "QLU-DIG-01", DONE, "80"],
-            ["赵六", OLD, "QLU-DIG-01", DONE, "90"]]
+@pytest.mark.parametrize(
+    "filename, build",
+    [("结业名单.csv", files.gbk_csv), ("结业名单.xlsx", files.xlsx)],
+    ids=["GBK CSV", "XLSX"],
+)
+def test_a_converted_number_is_noted_on_the_result_page(
+    client, session, old_timer, filename, build
+):
+    rows = [
+        ["张三", old_timer["ids"][0], "QLU-DIG-01", DONE, "80"],
+        ["赵六", OLD, "QLU-DIG-01", DONE, "90"],
+    ]
     response = staff_upload(client, session, old_timer["a"], filename, build(rows))
     assert response.status_code == 200
     assert text(response, "#n-accepted") == "2" and text(response, "#n-converted") == "1"
     assert texts(response, "ul.converted li") == [
-        f"第 3 行：15 位旧身份证号已转换为 18 位（{masked(NEW)}）"]
+        f"第 3 行：15 位旧身份证号已转换为 18 位（{masked(NEW)}）"
+    ]
     assert OLD not in response.text and NEW not in response.text
     assert len(session.exec(select(Completion)).all()) == 2
 
@@ -50,14 +57,18 @@ def test_a_file_without_old_numbers_shows_no_conversions(client, session, old_ti
 
 
 def test_the_api_lists_converted_rows_masked(client, session, old_timer):
-    _, token = auth.create_token(session, name="t", role="university",
-                                 university_id=old_timer["a"].id)
+    _, token = auth.create_token(
+        session, name="t", role="university", university_id=old_timer["a"].id
+    )
     session.commit()
     headers = {"Authorization": f"Bearer {token}"}
-    rows = [["赵六", OLD, "QLU-DIG-01", DONE, "90"],
-            ["张三", old_timer["ids"][0], "QLU-DIG-01", DONE, "80"]]
-    response = client.post("/api/v1/completions", headers=headers,
-                           files={"file": ("a.xlsx", files.xlsx(rows))})
+    rows = [
+        ["赵六", OLD, "QLU-DIG-01", DONE, "90"],
+        ["张三", old_timer["ids"][0], "QLU-DIG-01", DONE, "80"],
+    ]
+    response = client.post(
+        "/api/v1/completions", headers=headers, files={"file": ("a.xlsx", files.xlsx(rows))}
+    )
     body = response.json()
     assert response.status_code == 200 and body["accepted"] == 2
     assert body["converted"] == [{"row": 2, "id_number": masked(NEW)}]

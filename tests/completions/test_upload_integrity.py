@@ -54,17 +54,27 @@ def _nothing_of_it_was_written(session, batches: int) -> None:
 
 
 def test_an_upload_refused_late_because_certificates_were_issued_meanwhile_writes_nothing(
-        client, session, settings, web_app, campus):
+    client, session, settings, web_app, campus
+):
     first, later = clock.today() - timedelta(days=5), clock.today() - timedelta(days=2)
     course, (certified, newcomer, _) = campus["course"], campus["ids"]
-    assert staff_upload(client, session, campus["a"], "a.csv", _csv(course, certified, first)
-                        ).status_code == 200
+    assert (
+        staff_upload(
+            client, session, campus["a"], "a.csv", _csv(course, certified, first)
+        ).status_code
+        == 200
+    )
 
     def press():  # another request, its own connection
         with web_app.state.sessions() as other:
-            certificates.issue_for_course(other, other.get(type(course), course.id), actor="t",
-                                          public_url="http://t", data_dir=settings.data_dir,
-                                          today=clock.today())
+            certificates.issue_for_course(
+                other,
+                other.get(type(course), course.id),
+                actor="t",
+                public_url="http://t",
+                data_dir=settings.data_dir,
+                today=clock.today(),
+            )
             other.commit()
 
     # The newcomer's completion is inserted, then the certified one is changed and refused.
@@ -80,16 +90,23 @@ def test_an_upload_refused_late_because_certificates_were_issued_meanwhile_write
 
 
 def test_of_two_uploads_at_once_with_the_same_new_row_the_later_writes_nothing(
-        client, session, web_app, campus):
+    client, session, web_app, campus
+):
     done = clock.today() - timedelta(days=2)
     course, (one, both, _) = campus["course"], campus["ids"]
 
     def rival():  # another university staff member's upload, committed first
         with web_app.state.sessions() as other:
-            completions.import_file(other, completions.Upload(
-                university=other.get(type(campus["a"]), campus["a"].id), filename="rival.csv",
-                data=_csv(course, both, done)), data_dir=web_app.state.settings.data_dir,
-                today=clock.today())
+            completions.import_file(
+                other,
+                completions.Upload(
+                    university=other.get(type(campus["a"]), campus["a"].id),
+                    filename="rival.csv",
+                    data=_csv(course, both, done),
+                ),
+                data_dir=web_app.state.settings.data_dir,
+                today=clock.today(),
+            )
             other.commit()
 
     content = _rows(course, [(one, done), (both, done)])
@@ -108,8 +125,13 @@ def test_originals_no_upload_names_are_swept(client, session, settings, campus):
     import os
     import time
 
-    kept = staff_upload(client, session, campus["a"], "a.csv",
-                        _csv(campus["course"], campus["ids"][0], clock.today()))
+    kept = staff_upload(
+        client,
+        session,
+        campus["a"],
+        "a.csv",
+        _csv(campus["course"], campus["ids"][0], clock.today()),
+    )
     assert kept.status_code == 200
     folder = settings.data_dir / "uploads"
     batch_file = next(folder.rglob("*.enc"))
@@ -129,16 +151,22 @@ def test_originals_no_upload_names_are_swept(client, session, settings, campus):
 
 def test_a_byte_order_mark_inside_a_header_cell_is_not_part_of_its_name(client, session, campus):
     course, id_number = campus["course"], campus["ids"][0]
-    content = (f"身份证号,课程代码\ufeff,结业日期\r\n{id_number},{course.code},"
-               f"{clock.today().isoformat()}\r\n").encode()
+    content = (
+        f"身份证号,课程代码\ufeff,结业日期\r\n{id_number},{course.code},"
+        f"{clock.today().isoformat()}\r\n"
+    ).encode()
     response = staff_upload(client, session, campus["a"], "a.csv", content)
     assert response.status_code == 200 and session.exec(select(Completion)).one()
 
 
-def test_an_upload_name_with_a_right_to_left_override_is_stored_without_it(client, session,
-                                                                          campus):
-    staff_upload(client, session, campus["a"], "\u202egpj.csv",
-                 _csv(campus["course"], campus["ids"][0], clock.today()))
+def test_an_upload_name_with_a_right_to_left_override_is_stored_without_it(client, session, campus):
+    staff_upload(
+        client,
+        session,
+        campus["a"],
+        "\u202egpj.csv",
+        _csv(campus["course"], campus["ids"][0], clock.today()),
+    )
     assert session.exec(select(CompletionBatch)).one().filename == "gpj.csv"
 
 
@@ -160,8 +188,9 @@ def test_a_reused_original_is_kept_through_a_sweep(session, settings):
 
 
 def test_the_report_survives_the_loss_of_its_original(client, session, settings, campus):
-    staff_upload(client, session, campus["a"], "a.csv",
-                 _csv(campus["course"], "not-an-id", clock.today()))
+    staff_upload(
+        client, session, campus["a"], "a.csv", _csv(campus["course"], "not-an-id", clock.today())
+    )
     next((settings.data_dir / "uploads").rglob("*.enc")).unlink()  # a retention rule, say
     batch = session.exec(select(CompletionBatch)).first()
     assert client.get(f"/staff/uploads/{batch.id}/errors.xlsx").status_code == 200

@@ -50,10 +50,14 @@ def test_what_openpyxl_writes():
 
 
 def test_what_excel_writes_and_openpyxl_does_not():
-    strings = shared_strings(["姓名"]).replace(b"</sst>", (
-        "<si><r><t>张</t></r><r><rPr><b/></rPr><t>三</t></r>"
-        '<rPh sb="0" eb="1"><t>ZHANG</t></rPh></si>'
-        '<si><t xml:space="preserve"> a_x005F_b </t></si></sst>').encode())
+    strings = shared_strings(["姓名"]).replace(
+        b"</sst>",
+        (
+            "<si><r><t>张</t></r><r><rPr><b/></rPr><t>三</t></r>"
+            '<rPh sb="0" eb="1"><t>ZHANG</t></rPh></si>'
+            '<si><t xml:space="preserve"> a_x005F_b </t></si></sst>'
+        ).encode(),
+    )
     sheet = (
         '<row r="1"><c r="A1" t="s"><v>0</v></c></row>'
         '<row r="2"><c r="A2" t="s"><v>1</v></c><c r="B2" t="s"><v>2</v></c>'
@@ -69,8 +73,9 @@ def test_what_excel_writes_and_openpyxl_does_not():
         '<row r="7"><c t="inlineStr"><is><t>x</t></is></c><c><v>5</v></c></row>'
         '<row><c r="B8"><v>7</v></c></row>'
     )
-    data = raw_xlsx(sheet, strings=strings, styles=cell_styles("yyyy-mm-dd", "[h]:mm"),
-                    date1904=True)
+    data = raw_xlsx(
+        sheet, strings=strings, styles=cell_styles("yyyy-mm-dd", "[h]:mm"), date1904=True
+    )
     assert _rows(data) == [
         (1, ["姓名"], set()),
         (2, ["张三", " a_b ", "李四"], set()),
@@ -82,22 +87,45 @@ def test_what_excel_writes_and_openpyxl_does_not():
     ]
 
 
-_cells = st.lists(st.tuples(
-    st.sampled_from(["", ' r="B2"', ' r="XFD2"', ' r="a2"', ' r="ZZZZ2"', ' r=""', ' r="2"']),
-    st.sampled_from(["", "s", "b", "d", "e", "str", "inlineStr", "n", "x"]),
-    st.sampled_from(["", ' s="1"', ' s="-1"', ' s="x"', ' s="99"']),
-    st.sampled_from(["", "<v>0</v>", "<v>-1</v>", "<v>x</v>", "<v>1e400</v>", "<v>2026-05-01</v>",
-                     "<v>99999999999</v>", "<v></v>", "<f>A1</f>", '<f t="shared" si="0"/>',
-                     "<is><t>a</t></is>", "<is/>", "<v>1</v><v>2</v>"]),
-), max_size=6)
+_cells = st.lists(
+    st.tuples(
+        st.sampled_from(["", ' r="B2"', ' r="XFD2"', ' r="a2"', ' r="ZZZZ2"', ' r=""', ' r="2"']),
+        st.sampled_from(["", "s", "b", "d", "e", "str", "inlineStr", "n", "x"]),
+        st.sampled_from(["", ' s="1"', ' s="-1"', ' s="x"', ' s="99"']),
+        st.sampled_from(
+            [
+                "",
+                "<v>0</v>",
+                "<v>-1</v>",
+                "<v>x</v>",
+                "<v>1e400</v>",
+                "<v>2026-05-01</v>",
+                "<v>99999999999</v>",
+                "<v></v>",
+                "<f>A1</f>",
+                '<f t="shared" si="0"/>',
+                "<is><t>a</t></is>",
+                "<is/>",
+                "<v>1</v><v>2</v>",
+            ]
+        ),
+    ),
+    max_size=6,
+)
 
 
 @settings(max_examples=200, deadline=None)
 @given(row=st.sampled_from(['<row r="2">', "<row>", '<row r="0">', '<row r="x">']), cells=_cells)
 def test_any_cell_is_read_or_refused_never_a_crash(row, cells):
-    xml = '<row r="1"><c r="A1" t="s"><v>0</v></c></row>' + row + "".join(
-        f'<c{ref}{f" t={chr(34)}{kind}{chr(34)}" if kind else ""}{style}>{body}</c>'
-        for ref, kind, style, body in cells) + "</row>"
+    xml = (
+        '<row r="1"><c r="A1" t="s"><v>0</v></c></row>'
+        + row
+        + "".join(
+            f"<c{ref}{f' t={chr(34)}{kind}{chr(34)}' if kind else ''}{style}>{body}</c>"
+            for ref, kind, style, body in cells
+        )
+        + "</row>"
+    )
     data = raw_xlsx(xml, strings=shared_strings(["a"]), styles=cell_styles("yyyy-mm-dd"))
     try:
         list(xlsx_reader.read_records(data))
@@ -108,13 +136,18 @@ def test_any_cell_is_read_or_refused_never_a_crash(row, cells):
 def test_chinese_excels_built_in_date_formats_are_dates():
     """Chinese Excel and WPS style a date picked as 2026年5月1日 with built-in format 31 (or
     27-36, 50-58), which the file does not define."""
-    styles = (b'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="http://schemas.'
-              b'openxmlformats.org/spreadsheetml/2006/main"><cellXfs count="4"><xf numFmtId="0"/>'
-              b'<xf numFmtId="31"/><xf numFmtId="57"/><xf numFmtId="14"/></cellXfs></styleSheet>')
-    sheet = ('<row r="1"><c r="A1" s="1"><v>46143</v></c><c r="B1" s="2"><v>46143</v></c>'
-             '<c r="C1" s="3"><v>46143</v></c><c r="D1"><v>46143</v></c></row>')
+    styles = (
+        b'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="http://schemas.'
+        b'openxmlformats.org/spreadsheetml/2006/main"><cellXfs count="4"><xf numFmtId="0"/>'
+        b'<xf numFmtId="31"/><xf numFmtId="57"/><xf numFmtId="14"/></cellXfs></styleSheet>'
+    )
+    sheet = (
+        '<row r="1"><c r="A1" s="1"><v>46143</v></c><c r="B1" s="2"><v>46143</v></c>'
+        '<c r="C1" s="3"><v>46143</v></c><c r="D1"><v>46143</v></c></row>'
+    )
     assert _rows(raw_xlsx(sheet, styles=styles)) == [
-        (1, ["2026-05-01", "2026-05-01", "2026-05-01", "46143"], {3})]
+        (1, ["2026-05-01", "2026-05-01", "2026-05-01", "46143"], {3})
+    ]
 
 
 def test_openpyxl_parses_through_defusedxml():
@@ -126,11 +159,15 @@ def test_openpyxl_parses_through_defusedxml():
 
 
 def test_a_billion_laughs_sheet_is_refused_at_once():
-    laughs = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-              + "".join(f'<!ENTITY lol{n} "' + f"&lol{n - 1 if n > 1 else ''};" * 10 + '">'
-                        for n in range(1, 10))
-              + ']><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-              '<sheetData><row r="1"><c t="inlineStr"><is><t>&lol9;</t></is></c></row>'
-              "</sheetData></worksheet>")
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + "".join(
+            f'<!ENTITY lol{n} "' + f"&lol{n - 1 if n > 1 else ''};" * 10 + '">'
+            for n in range(1, 10)
+        )
+        + ']><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<sheetData><row r="1"><c t="inlineStr"><is><t>&lol9;</t></is></c></row>'
+        "</sheetData></worksheet>"
+    )
     with pytest.raises(UploadRefused):
         list(xlsx_reader.read_records(raw_xlsx(laughs.encode())))

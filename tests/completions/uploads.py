@@ -18,6 +18,9 @@ def refused(filename: str, data: bytes) -> UploadRefused:
 
 def staff_upload(client, session, university, filename, content, encoding=""):
     login(client, make_user(session, university=university))
-    return client.post("/staff/uploads", data={"csrf_token": csrf_of(client, "/staff/uploads"),
-                                               "encoding": encoding},
-                       files={"file": (filename, content)}, follow_redirects=True)
+    return client.post(
+        "/staff/uploads",
+        data={"csrf_token": csrf_of(client, "/staff/uploads"), "encoding": encoding},
+        files={"file": (filename, content)},
+        follow_redirects=True,
+    )

@@ -7,10 +7,19 @@ from tests.factories import csrf_of, login, make_course, make_enrollment, make_u
 def test_staff_create_course_and_see_it(client, session):
     university = make_university(session)
     login(client, make_user(session, university=university))
-    response = client.post("/staff/courses/new", data={
-        "csrf_token": csrf_of(client, "/staff/courses/new"), "code": "QLU-2026-01",
-        "title": "数字化印染工艺", "hours": "32", "capacity": "40",
-        "starts_on": "2026-03-01", "ends_on": "2026-06-30"}, follow_redirects=True)
+    response = client.post(
+        "/staff/courses/new",
+        data={
+            "csrf_token": csrf_of(client, "/staff/courses/new"),
+            "code": "QLU-2026-01",
+            "title": "数字化印染工艺",
+            "hours": "32",
+            "capacity": "40",
+            "starts_on": "2026-03-01",
+            "ends_on": "2026-06-30",
+        },
+        follow_redirects=True,
+    )
     assert response.status_code == 200 and "数字化印染工艺" in response.text
     course = session.exec(select(Course).where(Course.code == "QLU-2026-01")).one()
     assert course.university_id == university.id
@@ -18,9 +27,18 @@ def test_staff_create_course_and_see_it(client, session):
 
 def test_course_form_errors_beside_fields(client, session):
     login(client, make_user(session, university=make_university(session)))
-    response = client.post("/staff/courses/new", data={
-        "csrf_token": csrf_of(client, "/staff/courses/new"), "code": "坏 代码", "title": "",
-        "hours": "abc", "capacity": "0", "starts_on": "2026-06-01", "ends_on": "2026-05-01"})
+    response = client.post(
+        "/staff/courses/new",
+        data={
+            "csrf_token": csrf_of(client, "/staff/courses/new"),
+            "code": "坏 代码",
+            "title": "",
+            "hours": "abc",
+            "capacity": "0",
+            "starts_on": "2026-06-01",
+            "ends_on": "2026-05-01",
+        },
+    )
     assert response.status_code == 422
     for name in ("code", "title", "hours", "capacity"):
         assert f'id="e-{name}"' in response.text

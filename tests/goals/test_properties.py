@@ -26,21 +26,30 @@ def _world(session):
     enrolled = []  # (university, course, company, person id, name, id number)
     for person in range(6):
         name = f"学员{'一二三四五六'[person]}"
-        _, number = make_enrollment(session, courses[person % 3], name=name,
-                                    company=companies[person % 3])
-        enrolled.append((unis[person % 3], courses[person % 3], companies[person % 3], person,
-                         name, number))
+        _, number = make_enrollment(
+            session, courses[person % 3], name=name, company=companies[person % 3]
+        )
+        enrolled.append(
+            (unis[person % 3], courses[person % 3], companies[person % 3], person, name, number)
+        )
         if person % 2 == 0:
             other = (person + 1) % 3
-            make_enrollment(session, courses[other], name=name, id_number=number,
-                            company=companies[(person + 2) % 3])
-            enrolled.append((unis[other], courses[other], companies[(person + 2) % 3], person,
-                             name, number))
+            make_enrollment(
+                session,
+                courses[other],
+                name=name,
+                id_number=number,
+                company=companies[(person + 2) % 3],
+            )
+            enrolled.append(
+                (unis[other], courses[other], companies[(person + 2) % 3], person, name, number)
+            )
     return enrolled
 
 
-@hypothesis_settings(max_examples=20, deadline=None,
-                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hypothesis_settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(st.lists(st.integers(0, 8), max_size=6), min_size=1, max_size=4))
 def test_goals_count_distinct_entities_whatever_is_uploaded(session, settings, uploads):
     # One world per test (hypothesis runs the body many times on the same session).
@@ -53,11 +62,19 @@ def test_goals_count_distinct_entities_whatever_is_uploaded(session, settings, u
     done = set()
     for picks in uploads:
         for university in {world[i][0].id: world[i][0] for i in picks}.values():
-            rows = [[w[4], w[5], w[1].code, DONE, ""] for w in (world[i] for i in picks)
-                    if w[0].id == university.id]
-            completions.import_file(session, completions.Upload(
-                university=university, filename="a.csv", data=files.utf8_bom_csv(rows)),
-                data_dir=settings.data_dir, today=clock.today())
+            rows = [
+                [w[4], w[5], w[1].code, DONE, ""]
+                for w in (world[i] for i in picks)
+                if w[0].id == university.id
+            ]
+            completions.import_file(
+                session,
+                completions.Upload(
+                    university=university, filename="a.csv", data=files.utf8_bom_csv(rows)
+                ),
+                data_dir=settings.data_dir,
+                today=clock.today(),
+            )
             session.commit()
         done |= set(picks)
     counts = goals.count_all(session, settings)

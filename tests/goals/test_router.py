@@ -14,8 +14,9 @@ def test_home_in_english_by_accept_language(client):
 
 
 def test_language_switch_sets_cookie(client):
-    response = client.get("/lang/en", headers={"referer": "http://testserver/courses"},
-                          follow_redirects=False)
+    response = client.get(
+        "/lang/en", headers={"referer": "http://testserver/courses"}, follow_redirects=False
+    )
     assert response.status_code == 303
     assert response.headers["location"] == "/courses"
     assert "Courses open for enrollment" in client.get("/courses").text
@@ -25,6 +26,9 @@ def test_goals_api_counts_enrolled(client, session):
     course = make_course(session, make_university(session))
     make_enrollment(session, course)
     body = client.get("/api/v1/goals").json()
-    assert body == {"universities": {"count": 0, "target": 50},
-                    "companies": {"count": 0, "target": 500},
-                    "talents": {"count": 0, "target": 5000}, "enrolled": {"count": 1}}
+    assert body == {
+        "universities": {"count": 0, "target": 50},
+        "companies": {"count": 0, "target": 500},
+        "talents": {"count": 0, "target": 5000},
+        "enrolled": {"count": 1},
+    }

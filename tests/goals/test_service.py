@@ -12,9 +12,12 @@ DONE = (clock.today() - timedelta(days=1)).isoformat()
 
 
 def _upload(session, settings, university, rows):
-    completions.import_file(session, completions.Upload(
-        university=university, filename="a.csv", data=files.utf8_bom_csv(rows)),
-        data_dir=settings.data_dir, today=clock.today())
+    completions.import_file(
+        session,
+        completions.Upload(university=university, filename="a.csv", data=files.utf8_bom_csv(rows)),
+        data_dir=settings.data_dir,
+        today=clock.today(),
+    )
     session.commit()
 
 
@@ -28,8 +31,11 @@ def test_distinct_universities_companies_and_talents(session, settings):
     _, li = make_enrollment(session, course_a1, name="李四", company=company_x)
     make_enrollment(session, course_b, name="王五", company=company_y)  # enrolled, never completes
 
-    rows = [["张三", zhang, course_a1.code, DONE, ""], ["张三", zhang, course_a2.code, DONE, ""],
-            ["李四", li, course_a1.code, DONE, ""]]
+    rows = [
+        ["张三", zhang, course_a1.code, DONE, ""],
+        ["张三", zhang, course_a2.code, DONE, ""],
+        ["李四", li, course_a1.code, DONE, ""],
+    ]
     _upload(session, settings, a, rows)
     _upload(session, settings, a, rows)  # the same file again
     counts = goals.count_all(session, settings)
@@ -50,11 +56,17 @@ def test_verify_agrees_then_catches_a_drifted_owner_column(session, settings):
     course = make_course(session, university)
     _, zhang = make_enrollment(session, course, name="张三")
     _, li = make_enrollment(session, course, name="李四")
-    _upload(session, settings, university, [["张三", zhang, course.code, DONE, ""],
-                                            ["李四", li, course.code, DONE, ""]])
+    _upload(
+        session,
+        settings,
+        university,
+        [["张三", zhang, course.code, DONE, ""], ["李四", li, course.code, DONE, ""]],
+    )
     assert goals.verify(session, settings) == []
     first, second = session.exec(select(Completion).order_by(Completion.id)).all()
-    second.trainee_id = first.trainee_id  # a copied owner column that no longer matches its enrollment
+    second.trainee_id = (
+        first.trainee_id
+    )  # a copied owner column that no longer matches its enrollment
     session.add(second)
     session.commit()
     assert goals.verify(session, settings) == ["talents: counted 1, recount 2"]

@@ -11,8 +11,9 @@ def test_migrations_match_the_models(settings):
     """The migrated test database has exactly the tables and columns the models declare."""
     engine = make_engine(settings.database_url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
-                                SQLModel.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata
+        )
     engine.dispose()
     assert diff == []
 

@@ -7,8 +7,11 @@ from hypothesis import strategies as st
 
 from app.trainees.validators import InvalidMobile, normalize_mobile
 
-mobiles = st.builds(lambda second, rest: f"1{second}{rest}",
-                    st.sampled_from("3456789"), st.text("0123456789", min_size=9, max_size=9))
+mobiles = st.builds(
+    lambda second, rest: f"1{second}{rest}",
+    st.sampled_from("3456789"),
+    st.text("0123456789", min_size=9, max_size=9),
+)
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
@@ -22,7 +25,7 @@ def test_formatting_noise_round_trips(mobile, prefix, spaced, full_width):
 @given(mobiles, st.integers(0, 10), st.sampled_from("aXx#.中"))
 def test_a_non_digit_anywhere_is_caught(mobile, position, char):
     with pytest.raises(InvalidMobile):
-        normalize_mobile(mobile[:position] + char + mobile[position + 1:])
+        normalize_mobile(mobile[:position] + char + mobile[position + 1 :])
 
 
 @given(mobiles, st.sampled_from("012"))
@@ -34,7 +37,7 @@ def test_a_second_digit_outside_3_to_9_is_caught(mobile, digit):
 @given(mobiles, st.integers(0, 10), st.sampled_from("0123456789"))
 def test_a_dropped_or_extra_digit_is_caught(mobile, position, digit):
     with pytest.raises(InvalidMobile):
-        normalize_mobile(mobile[:position] + mobile[position + 1:])
+        normalize_mobile(mobile[:position] + mobile[position + 1 :])
     with pytest.raises(InvalidMobile):
         normalize_mobile(mobile[:position] + digit + mobile[position:])
 

@@ -13,8 +13,8 @@ import sqlmodel
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision = '0003'
-down_revision = '0002'
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
@@ -38,30 +38,46 @@ UPDATE trainee SET
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('enrollment', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('mobile_encrypted', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True))
-        batch_op.add_column(sa.Column('mobile_masked', sqlmodel.sql.sqltypes.AutoString(length=11), nullable=True))
-        batch_op.add_column(sa.Column('email_encrypted', sa.Text(), nullable=True))
+    with op.batch_alter_table("enrollment", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "mobile_encrypted", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True
+            )
+        )
+        batch_op.add_column(
+            sa.Column("mobile_masked", sqlmodel.sql.sqltypes.AutoString(length=11), nullable=True)
+        )
+        batch_op.add_column(sa.Column("email_encrypted", sa.Text(), nullable=True))
     op.execute(COPY_TO_ENROLLMENT)
-    with op.batch_alter_table('enrollment', schema=None) as batch_op:
-        batch_op.alter_column('mobile_encrypted', existing_type=sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False)
-        batch_op.alter_column('mobile_masked', existing_type=sqlmodel.sql.sqltypes.AutoString(length=11), nullable=False)
-    with op.batch_alter_table('trainee', schema=None) as batch_op:
-        batch_op.drop_column('mobile_masked')
-        batch_op.drop_column('email_encrypted')
-        batch_op.drop_column('mobile_encrypted')
+    with op.batch_alter_table("enrollment", schema=None) as batch_op:
+        batch_op.alter_column(
+            "mobile_encrypted",
+            existing_type=sqlmodel.sql.sqltypes.AutoString(length=200),
+            nullable=False,
+        )
+        batch_op.alter_column(
+            "mobile_masked",
+            existing_type=sqlmodel.sql.sqltypes.AutoString(length=11),
+            nullable=False,
+        )
+    with op.batch_alter_table("trainee", schema=None) as batch_op:
+        batch_op.drop_column("mobile_masked")
+        batch_op.drop_column("email_encrypted")
+        batch_op.drop_column("mobile_encrypted")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('trainee', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('mobile_encrypted', sa.VARCHAR(length=200), nullable=True))
-        batch_op.add_column(sa.Column('email_encrypted', sa.VARCHAR(length=400), nullable=True))
-        batch_op.add_column(sa.Column('mobile_masked', sa.VARCHAR(length=11), nullable=True))
+    with op.batch_alter_table("trainee", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("mobile_encrypted", sa.VARCHAR(length=200), nullable=True))
+        batch_op.add_column(sa.Column("email_encrypted", sa.VARCHAR(length=400), nullable=True))
+        batch_op.add_column(sa.Column("mobile_masked", sa.VARCHAR(length=11), nullable=True))
     op.execute(COPY_TO_TRAINEE)
-    with op.batch_alter_table('trainee', schema=None) as batch_op:
-        batch_op.alter_column('mobile_encrypted', existing_type=sa.VARCHAR(length=200), nullable=False)
-        batch_op.alter_column('mobile_masked', existing_type=sa.VARCHAR(length=11), nullable=False)
-    with op.batch_alter_table('enrollment', schema=None) as batch_op:
-        batch_op.drop_column('email_encrypted')
-        batch_op.drop_column('mobile_masked')
-        batch_op.drop_column('mobile_encrypted')
+    with op.batch_alter_table("trainee", schema=None) as batch_op:
+        batch_op.alter_column(
+            "mobile_encrypted", existing_type=sa.VARCHAR(length=200), nullable=False
+        )
+        batch_op.alter_column("mobile_masked", existing_type=sa.VARCHAR(length=11), nullable=False)
+    with op.batch_alter_table("enrollment", schema=None) as batch_op:
+        batch_op.drop_column("email_encrypted")
+        batch_op.drop_column("mobile_masked")
+        batch_op.drop_column("mobile_encrypted")
