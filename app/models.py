@@ -2,12 +2,13 @@
 
 from app.audit.models import AuditEvent
 from app.auth.models import ApiToken, ThrottleEvent, User, UserSession
-from app.certificates.models import Certificate
+from app.certificates.models import Certificate, SigningKey
 from app.cities.models import City
 from app.companies.models import Company
 from app.completions.models import Completion, CompletionBatch
 from app.courses.models import Course
 from app.enrollments.models import Enrollment
+from app.jobs.models import Job, JobItem
 from app.trainees.models import Trainee
 from app.universities.models import University
 
@@ -22,6 +23,9 @@ __all__ = [
     "ThrottleEvent",
     "Course",
     "Enrollment",
+    "Job",
+    "JobItem",
+    "SigningKey",
     "Trainee",
     "University",
     "User",

@@ -42,7 +42,20 @@ class Certificate(SQLModel, table=True):
     pdf_sha256: str = Field(max_length=64)
     revoked_at: datetime | None = None
     revoke_reason: str | None = Field(default=None, max_length=200)
+    revoked_by: str | None = Field(default=None, max_length=40)  # as the audit log names people
     supersedes_id: int | None = Field(default=None, foreign_key="certificate.id")
+
+
+class SigningKey(SQLModel, table=True):
+    """A public key certificates are signed with, published by key id. Rows stay after a
+    rotation (retired_at set), so certificates signed with an old key still verify."""
+
+    __tablename__ = "signing_key"
+
+    key_id: str = Field(primary_key=True, max_length=16)
+    public_key: str = Field(max_length=64)  # raw Ed25519 key, URL-safe base64 without padding
+    created_at: datetime = Field(default_factory=utcnow)
+    retired_at: datetime | None = None
 
 
 class CertificateLookup(SQLModel):

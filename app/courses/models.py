@@ -25,6 +25,10 @@ class Course(CourseBase, table=True):
     seats_taken: int = Field(default=0)
     enroll_closes_on: date | None = None
     is_open: bool = Field(default=True)
+    title_en: str | None = Field(default=None, max_length=200)  # the certificate's English line
+    # Who signs this course's certificates, when not the university's usual signatory.
+    signatory_name: str | None = Field(default=None, max_length=50)
+    signatory_title: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(default_factory=utcnow)
 
     @property

@@ -14,6 +14,12 @@ class UniversityBase(SQLModel):
 
 class University(UniversityBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    # What its certificates print besides the name: an English name for the English line, the
+    # seal (a transparent PNG in the data folder) and who signs.
+    name_en: str | None = Field(default=None, max_length=200)
+    seal_path: str | None = Field(default=None, max_length=255)
+    signatory_name: str | None = Field(default=None, max_length=50)
+    signatory_title: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(default_factory=utcnow)
 
 
