@@ -4,6 +4,7 @@ Every printed character is checked against the design's fonts first, so a name i
 with the characters named rather than printed as boxes.
 """
 
+import base64
 import ctypes.util
 import math
 import re
@@ -53,6 +54,10 @@ class CertificateView:
     verify_url: str
     university_name_en: str | None = None
     course_title_en: str | None = None
+    # Who signs (per course, else the university's) and the university's seal, a transparent PNG.
+    signatory_name: str | None = None
+    signatory_title: str | None = None
+    seal_png: bytes | None = None
 
 
 class UnprintableText(ValueError):
@@ -120,17 +125,17 @@ def _printed_fields(view: CertificateView) -> list[str]:
 
 
 def _context(view: CertificateView) -> dict:
-    university_en = view.university_name_en or view.university_name
+    # English names are printed only when given: never a Chinese title inside an English line.
     return {
         "serial": format_serial(view.serial),
         "holder_name": view.holder_name,
         "holder_size": _size_class(view.holder_name, long=9, very_long=16),
         "course_title": view.course_title,
         "course_size": _size_class(view.course_title, long=24, very_long=math.inf),
-        "course_title_en": view.course_title_en or view.course_title,
+        "course_title_en": view.course_title_en or "",
         "course_code": view.course_code,
         "university_name": view.university_name,
-        "university_name_en": university_en,
+        "university_name_en": view.university_name_en or "",
         "hours": hours_text(view.hours),
         "hours_unit_en": "hour" if Decimal(str(view.hours)) == 1 else "hours",
         "completed_zh": _date_zh(view.completed_on),
@@ -139,6 +144,10 @@ def _context(view: CertificateView) -> dict:
         "issued_en": _date_en(view.issued_on),
         "qr_data_uri": _qr_data_uri(view.verify_url),
         "printed_url": _printed_url(view.verify_url),
+        "issued_zh_formal": _date_zh_formal(view.issued_on),
+        "signatory_name": view.signatory_name or "",
+        "signatory_title": view.signatory_title or "",
+        "seal_data_uri": _png_data_uri(view.seal_png) if view.seal_png else "",
     }
 
 
@@ -150,6 +159,25 @@ def _size_class(text: str, *, long: float, very_long: float) -> str:
 
 def _date_zh(day: date) -> str:
     return format_date(day, "y年M月d日", locale="zh_CN")
+
+
+_ZH_DIGITS = "〇一二三四五六七八九"
+
+
+def _date_zh_formal(day: date) -> str:
+    """二〇二六年十二月三日: the date under the issuer and its seal, as certificates write it."""
+    year = "".join(_ZH_DIGITS[int(d)] for d in str(day.year))
+    return f"{year}年{_zh_count(day.month)}月{_zh_count(day.day)}日"
+
+
+def _zh_count(n: int) -> str:
+    tens, ones = divmod(n, 10)  # 1-31: 十, 十二, 二十, 三十一
+    prefix = "" if tens == 0 else "十" if tens == 1 else _ZH_DIGITS[tens] + "十"
+    return prefix + (_ZH_DIGITS[ones] if ones else "")
+
+
+def _png_data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
 def _date_en(day: date) -> str:
