@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = "127.0.0.1"
     max_upload_bytes: int = 10 * 1024 * 1024
     session_days: int = 14
+    # Certificates are signed with this generation's key (app.security): raise it by one to
+    # rotate. Certificates signed with an earlier generation keep verifying.
+    signing_key_generation: int = Field(default=1, ge=1)
     goal_universities: int = 50
     goal_companies: int = 500
     goal_talents: int = 5000

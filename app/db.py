@@ -54,7 +54,8 @@ def sessions_for(settings) -> sessionmaker[Session]:
     """For commands and workers, which have no app: their own engine, the same keys."""
     from app.security import keys_for
 
-    return session_factory(make_engine(settings.database_url), keys_for(settings.secret_key))
+    keys = keys_for(settings.secret_key, settings.signing_key_generation)
+    return session_factory(make_engine(settings.database_url), keys)
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -29,7 +29,7 @@ def create_app(settings: Settings) -> FastAPI:
         description="Shandong textile and apparel digital-talent training: API twins of the pages.",
     )
     app.state.settings = settings
-    app.state.keys = keys_for(settings.secret_key)
+    app.state.keys = keys_for(settings.secret_key, settings.signing_key_generation)
     app.state.engine = make_engine(settings.database_url)
     app.state.sessions = session_factory(app.state.engine, app.state.keys)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
