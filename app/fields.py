@@ -123,3 +123,30 @@ def _blank_is_none(value: object) -> object:
 
 OptionalEmail = Annotated[Email | None, BeforeValidator(_blank_is_none)]
 OptionalCompanyName = Annotated[CompanyName | None, BeforeValidator(_blank_is_none)]
+
+
+def _no_wide_characters(text: str) -> str:
+    # The English line of a certificate must read wholly in English: a Chinese title pasted
+    # into an English field would print a half-translated sentence.
+    if any(unicodedata.east_asian_width(ch) in "WF" for ch in text):
+        raise ValueError(N_("Use English here: no Chinese or full-width characters"))
+    return text
+
+
+# What a certificate prints besides the record: a university's or a course's English name,
+# and who signs (a course may name its own signatory). All optional: empty means not given.
+EnglishName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=200),
+    AfterValidator(_plain),
+    AfterValidator(_no_wide_characters),
+]
+SignatoryName = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=50), AfterValidator(_plain)
+]
+SignatoryTitle = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=100), AfterValidator(_plain)
+]
+OptionalEnglishName = Annotated[EnglishName | None, BeforeValidator(_blank_is_none)]
+OptionalSignatoryName = Annotated[SignatoryName | None, BeforeValidator(_blank_is_none)]
+OptionalSignatoryTitle = Annotated[SignatoryTitle | None, BeforeValidator(_blank_is_none)]

@@ -4,10 +4,12 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from app.auth.deps import ApiUniversity, StaffUser
+from app.auth.deps import ApiUniversity, StaffUser, require_user
+from app.auth.models import User
 from app.db import SessionDep
 from app.errors import NotFound
 from app.i18n import N_
+from app.universities import service
 from app.universities.models import University
 
 
@@ -26,5 +28,17 @@ def api_own_university(session: SessionDep, principal: ApiUniversity) -> Univers
     return _university(session, principal.university_id)
 
 
+def managed_university(
+    session: SessionDep, user: Annotated[User, Depends(require_user)], code: str
+) -> University:
+    """The university in the address, for an administrator or that university's own staff.
+    Another university's is answered exactly like a missing one."""
+    university = service.get_by_code(session, code)
+    if not (user.is_admin or user.university_id == university.id):
+        raise NotFound(N_("No university has this code"))
+    return university
+
+
 StaffUniversity = Annotated[University, Depends(staff_university)]
 ApiOwnUniversity = Annotated[University, Depends(api_own_university)]
+ManagedUniversity = Annotated[University, Depends(managed_university)]

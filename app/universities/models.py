@@ -3,7 +3,13 @@ from datetime import datetime
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
-from app.fields import Code, PlainText
+from app.fields import (
+    Code,
+    OptionalEnglishName,
+    OptionalSignatoryName,
+    OptionalSignatoryTitle,
+    PlainText,
+)
 
 
 class UniversityBase(SQLModel):
@@ -27,7 +33,17 @@ class UniversityCreate(SQLModel):
     code: Code = Field(max_length=20)
     name: PlainText = Field(min_length=2, max_length=100)
     city_code: PlainText = Field(min_length=4, max_length=4)
+    name_en: OptionalEnglishName = None
+
+
+class CertificateSettings(SQLModel):
+    """What a university's certificates print besides its name; the seal is uploaded beside."""
+
+    name_en: OptionalEnglishName = None
+    signatory_name: OptionalSignatoryName = None
+    signatory_title: OptionalSignatoryTitle = None
 
 
 class UniversityPublic(UniversityBase):
     id: int
+    name_en: str | None = None
