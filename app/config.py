@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     # Certificates are signed with this generation's key (app.security): raise it by one to
     # rotate. Certificates signed with an earlier generation keep verifying.
     signing_key_generation: int = Field(default=1, ge=1)
+    # How verifiers reach the alliance (a phone number, an email address): the verification
+    # page names it beside a certificate that cannot be checked.
+    contact: str = ""
     goal_universities: int = 50
     goal_companies: int = 500
     goal_talents: int = 5000

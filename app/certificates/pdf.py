@@ -143,6 +143,7 @@ def _context(view: CertificateView) -> dict:
         "issued_zh": _date_zh(view.issued_on),
         "issued_en": _date_en(view.issued_on),
         "qr_data_uri": _qr_data_uri(view.verify_url),
+        "verify_url": view.verify_url,
         "printed_url": _printed_url(view.verify_url),
         "issued_zh_formal": _date_zh_formal(view.issued_on),
         "signatory_name": view.signatory_name or "",

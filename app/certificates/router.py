@@ -1,7 +1,5 @@
-import base64
 from typing import Annotated
 
-from cryptography.hazmat.primitives import serialization
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
@@ -11,9 +9,10 @@ from app import clock
 from app.auth import throttle
 from app.auth.deps import ApiPrincipal, StaffUser, load_user
 from app.auth.throttle import Limit
-from app.certificates import serials, service
+from app.certificates import serials, service, staff, verification
 from app.certificates.deps import ApiOwnCertificate, SerialCertificate
-from app.certificates.models import CertificateLookup
+from app.certificates.models import Certificate, CertificateLookup
+from app.certificates.verification import NameCheck
 from app.courses.deps import ApiOwnCourse, OwnCourse
 from app.db import SessionDep, id_of
 from app.errors import Forbidden, NotFound
@@ -23,7 +22,13 @@ from app.web import FormDep, app_keys, form_values, redirect, render, templates,
 
 router = APIRouter(dependencies=[Depends(load_user)])
 api = APIRouter(tags=["certificates"])
+# One certificate's staff page, revoke and reissue live in staff.py; they are served from here.
+router.include_router(staff.router)
+api.include_router(staff.api)
 templates.env.filters["serial"] = serials.format_serial  # as printed: DL26-3PB0-AMYY-M
+templates.env.filters["local_date"] = lambda value: (
+    value.astimezone(clock.CHINA).date().isoformat() if value else "—"
+)
 LINK_MINUTES = 30
 SERIAL_ECHO = 40  # a mistyped serial is shown back, but not a pasted page of text
 # k and s as a QR code carries them; lists, so that a repeated one is noticed, not picked from.
@@ -31,12 +36,20 @@ ScanPart = Annotated[
     list[str], Query(default_factory=list, description="from the certificate's QR code")
 ]
 VERDICTS = {
-    service.VALID: N_("Valid certificate"),
-    service.ON_RECORD: N_("On record: issued, not revoked"),
-    service.REVOKED: N_("This certificate was revoked"),
-    service.RECORD_MISMATCH: N_("This certificate's signature does not match"),
-    service.NOT_VALID_AS_SCANNED: N_("Not valid as scanned: contact the issuer"),
+    verification.VALID: N_("Valid certificate"),
+    verification.ON_RECORD: N_("On record: issued, not revoked"),
+    verification.REVOKED: N_("This certificate was revoked"),
+    verification.SUPERSEDED: N_("This certificate was replaced by a new one"),
+    verification.RECORD_MISMATCH: N_("This certificate cannot be checked: it may be forged"),
+    verification.NOT_VALID_AS_SCANNED: N_("Not valid as scanned: it may be forged"),
+    verification.UNKNOWN_SERIAL: N_("No certificate has this serial number: it may be forged"),
 }
+# Typing names from the paper until one matches must not reveal a masked name: one verifier
+# needs a try or two, an HR office checking many papers some dozens. Over all addresses it
+# counts addresses, so that one address alone cannot close a certificate's check to others.
+NAME_CHECKS_PER_CERTIFICATE_AND_ADDRESS = 5
+NAME_CHECKS_PER_ADDRESS = 30
+ADDRESSES_CHECKING_NAMES_PER_CERTIFICATE = 10
 
 
 def _pdf_response(content: bytes, filename: str) -> Response:
@@ -96,7 +109,7 @@ def merged(request: Request, session: SessionDep, course: OwnCourse):
 
 
 @router.get("/certificates/{serial}.pdf", name="certificates:pdf")
-def download(request: Request, cert: SerialCertificate, t: str = ""):
+def download(request: Request, session: SessionDep, cert: SerialCertificate, t: str = ""):
     user = request.state.user
     allowed = user is not None and (user.is_admin or user.university_id == cert.university_id)
     if not allowed and t:
@@ -106,6 +119,12 @@ def download(request: Request, cert: SerialCertificate, t: str = ""):
             allowed = False
     if not allowed:
         raise Forbidden(N_("This download link has expired: look up your certificates again"))
+    if cert.status != "issued":
+        # Not even the university's staff get a revoked or replaced paper again: a fresh print
+        # would look exactly as valid as the original did. The trainee and the clerk are told
+        # when and why it stopped being valid, and which certificate replaces it; the stored
+        # bytes stay untouched for the record (`dandelion verify SERIAL` still checks them).
+        return _verify_page(request, session, cert.serial, None, gone=True)
     return _pdf_response(
         service.pdf_bytes(cert, request.app.state.settings.data_dir), f"{cert.serial}.pdf"
     )
@@ -151,53 +170,133 @@ def find(request: Request, session: SessionDep, form: FormDep):
 @router.get("/verify", name="certificates:verify_form")
 def verify_form(request: Request, session: SessionDep, serial: str = ""):
     if serial:
-        return verify(request, session, serial, k=[], s=[])
+        return _verify_page(request, session, serial, None)
     return render(request, "certificates/verify.html", {"cert": None, "error": None, "serial": ""})
 
 
 @router.get("/verify/{serial}", name="certificates:verify")
 def verify(request: Request, session: SessionDep, serial: str, k: ScanPart, s: ScanPart):
-    scan = _scan(k, s)
+    return _verify_page(request, session, serial, _scan(k, s))
+
+
+@router.post("/verify/{serial}/name", name="certificates:verify_name")
+def verify_name(request: Request, session: SessionDep, serial: str, form: FormDep):
+    """The verifier types the full name from the paper; the page says whether it matches."""
+    # The page's own scan rides along in hidden fields, so the verdict stays the scanned one.
+    scan = _scan(*([v for v in form.getlist(f) if isinstance(v, str)] for f in ("k", "s")))
+    data, errors = validate_form(NameCheck, form, ["name"])
+    if data is None:
+        return _verify_page(request, session, serial, scan, errors=errors)
     try:
         cert = service.get_by_serial(session, serial)
-    except (serials.InvalidSerial, NotFound) as exc:
-        message = exc.message if isinstance(exc, NotFound) else str(exc)
-        return render(
-            request,
-            "certificates/verify.html",
-            {
-                "cert": None,
-                "error": gettext(message),
-                "serial": serial[:SERIAL_ECHO],
-                "verdict": service.NOT_VALID_AS_SCANNED if scan else None,
-                "headline": VERDICTS[service.NOT_VALID_AS_SCANNED],
-            },
-            status_code=404,
-        )
-    verdict = service.verdict(cert, scan, app_keys(request))
-    return render(
-        request,
-        "certificates/verify.html",
-        {
-            "cert": cert,
-            "error": None,
-            "serial": cert.serial,
-            "holder": mask_name(cert.holder_name),
-            "verdict": verdict,
-            "headline": VERDICTS[verdict],
-        },
-        status_code=422 if verdict == service.NOT_VALID_AS_SCANNED else 200,
+    except (serials.InvalidSerial, NotFound):
+        return _verify_page(request, session, serial, scan)
+    _limit_name_checks(request, session, cert)
+    matches = verification.name_matches(cert, data.name)
+    return _verify_page(request, session, serial, scan, name_check=matches)
+
+
+def _limit_name_checks(request: Request, session: SessionDep, cert: Certificate) -> None:
+    # Every check counts, matching or not: the limit must not tell a right guess apart.
+    ip = throttle.client_address(request)
+    throttle.attempt(
+        session,
+        [
+            (
+                "verify-name-ip-serial",
+                f"{ip}|{cert.serial}",
+                NAME_CHECKS_PER_CERTIFICATE_AND_ADDRESS,
+            ),
+            ("verify-name-ip", ip, NAME_CHECKS_PER_ADDRESS),
+            Limit(
+                "verify-name-serial",
+                cert.serial,
+                ADDRESSES_CHECKING_NAMES_PER_CERTIFICATE,
+                by_address=True,
+            ),
+        ],
+        source=ip,
     )
 
 
-def _scan(k: list[str], s: list[str]) -> service.Scan | None:
+def _verify_page(
+    request: Request,
+    session: SessionDep,
+    serial: str,
+    scan: verification.Scan | None,
+    *,
+    gone: bool = False,
+    name_check: bool | None = None,
+    errors: dict | None = None,
+):
+    """The verification page: its verdict first, then the record, the name check and the
+    technical details. gone: asked for as a PDF download, which such a certificate no longer has."""
+    contact = request.app.state.settings.contact
+    try:
+        cert = service.get_by_serial(session, serial)
+    except serials.InvalidSerial as exc:
+        # Mistyped: the serial form says so. Scanned, the code itself cannot be right.
+        verdict = verification.NOT_VALID_AS_SCANNED if scan else None
+        return render(
+            request,
+            "certificates/verify.html",
+            _unknown(serial, verdict, gettext(str(exc)), contact),
+            status_code=404,
+        )
+    except NotFound as exc:
+        return render(
+            request,
+            "certificates/verify.html",
+            _unknown(serial, verification.UNKNOWN_SERIAL, gettext(exc.message), contact),
+            status_code=404,
+        )
+    verdict = verification.verdict(cert, scan, verification.published_keys(session))
+    context = {
+        "cert": cert,
+        "error": None,
+        "serial": cert.serial,
+        "holder": mask_name(cert.holder_name),
+        "verdict": verdict,
+        "state": verification.STATE_OF[verdict],
+        "headline": VERDICTS[verdict],
+        "replaced_by": verification.superseded_by(session, cert),
+        "replaces": verification.supersedes(session, cert),
+        "scan": scan,
+        "gone": gone,
+        "name_check": name_check,
+        "errors": errors or {},
+        "contact": contact,
+    }
+    if gone:
+        status = 410
+    elif errors:
+        status = 422
+    else:
+        status = 422 if verdict == verification.NOT_VALID_AS_SCANNED else 200
+    return render(request, "certificates/verify.html", context, status_code=status)
+
+
+def _unknown(serial: str, verdict: str | None, error: str, contact: str) -> dict:
+    return {
+        "cert": None,
+        "error": error,
+        "serial": serial[:SERIAL_ECHO],
+        "verdict": verdict,
+        "state": verification.STATE_OF.get(verdict or "", None),
+        "headline": VERDICTS.get(verdict or ""),
+        "contact": contact,
+        "errors": {},
+    }
+
+
+def _scan(k: list[str], s: list[str]) -> verification.Scan | None:
     """What a QR code adds to the address; None when the serial was typed by hand."""
     if not k and not s:
         return None
     # A genuine code names one key and one signature: of two, which would count is a guess.
     if len(k) != 1 or len(s) != 1:
-        return service.Scan("", "")
-    return service.Scan(k[0], s[0])
+        return verification.Scan("", "")
+    return verification.Scan(k[0], s[0])
 
 
 @api.post("/courses/{code}/certificates")
@@ -223,13 +322,19 @@ def issue_api(request: Request, session: SessionDep, principal: ApiPrincipal, co
 
 
 @api.get("/certificates/{serial}")
-def certificate_json(request: Request, cert: SerialCertificate, k: ScanPart, s: ScanPart):
+def certificate_json(
+    request: Request, session: SessionDep, cert: SerialCertificate, k: ScanPart, s: ScanPart
+):
     """The record and the verdict of the verification page; pass k and s, as a certificate's
-    QR code carries them, to check that code: one that does not check out answers 422."""
-    verdict = service.verdict(cert, _scan(k, s), app_keys(request))
+    QR code carries them, to check that code: one that does not check out answers 422.
+    state is valid, no_longer_valid (revoked or superseded) or cannot_be_checked."""
+    verdict = verification.verdict(cert, _scan(k, s), verification.published_keys(session))
+    replaced_by = verification.superseded_by(session, cert)
+    replaces = verification.supersedes(session, cert)
     body = {
         "serial": cert.serial,
         "verdict": verdict,
+        "state": verification.STATE_OF[verdict],
         "status": cert.status,
         "holder": mask_name(cert.holder_name),
         "course": cert.course_title,
@@ -241,36 +346,77 @@ def certificate_json(request: Request, cert: SerialCertificate, k: ScanPart, s: 
         # The paper's QR code carries it; the key to check it with is at /keys.
         "issued_on": cert.issued_on,
         "key_id": cert.key_id,
+        "algorithm": verification.ALGORITHM,
+        "revoked_at": cert.revoked_at,
         "revoked_reason": cert.revoke_reason,
+        "superseded_by": replaced_by.serial if replaced_by else None,
+        "supersedes": replaces.serial if replaces else None,
     }
-    if verdict != service.NOT_VALID_AS_SCANNED:
+    if verdict != verification.NOT_VALID_AS_SCANNED:
         return body
     body["errors"] = [{"field": "s", "message": gettext(VERDICTS[verdict])}]
     return JSONResponse(jsonable_encoder(body), status_code=422)
 
 
+@api.post("/certificates/{serial}/name")
+def certificate_name(
+    request: Request, session: SessionDep, cert: SerialCertificate, data: NameCheck
+):
+    """Whether a full name typed from the paper is the one printed (the record shows it masked).
+    Limited like other guessing: 429 after a few checks from one address."""
+    _limit_name_checks(request, session, cert)
+    return {"serial": cert.serial, "matches": verification.name_matches(cert, data.name)}
+
+
 @api.get("/certificates/{serial}/pdf")
-def certificate_pdf(request: Request, cert: ApiOwnCertificate):
+def certificate_pdf(request: Request, session: SessionDep, cert: ApiOwnCertificate):
+    """The PDF as issued; 410 once the certificate was revoked or replaced (see the page's
+    download for why), saying when and why, or which certificate replaces it."""
+    if cert.status != "issued":
+        return JSONResponse(jsonable_encoder(_withdrawn(session, cert)), status_code=410)
     return _pdf_response(
         service.pdf_bytes(cert, request.app.state.settings.data_dir), f"{cert.serial}.pdf"
     )
 
 
-@api.get("/keys")
-def public_keys(request: Request):
-    """The certificate signing keys, so a certificate can be checked without trusting this site."""
-    # The very keys verification accepts, so what is published and what is believed agree.
+def _withdrawn(session: SessionDep, cert: Certificate) -> dict:
+    replaced_by = verification.superseded_by(session, cert)
+    if replaced_by is not None:
+        detail = gettext(
+            N_("This certificate was replaced by %(serial)s"),
+            serial=serials.format_serial(replaced_by.serial),
+        )
+    else:
+        revoked_on = cert.revoked_at.astimezone(clock.CHINA).date() if cert.revoked_at else ""
+        detail = gettext(
+            N_("This certificate was revoked on %(date)s: %(reason)s"),
+            date=str(revoked_on),
+            reason=cert.revoke_reason or "",
+        )
     return {
-        "algorithm": "Ed25519",
-        "signed_fields": "serial|holder_name|course_code|"
-        "university_name|hours|completed_on|issued_on",
-        "keys": [
-            {"key_id": key_id, "public_key": _raw_b64(key)}
-            for key_id, key in service.published_keys(app_keys(request)).items()
-        ],
+        "detail": detail,
+        "status": cert.status,
+        "revoked_at": cert.revoked_at,
+        "revoked_reason": cert.revoke_reason,
+        "superseded_by": replaced_by.serial if replaced_by else None,
     }
 
 
-def _raw_b64(key) -> str:
-    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+@api.get("/keys")
+def public_keys(session: SessionDep):
+    """Every certificate signing key ever used, by key id (retired ones too, so that old
+    certificates stay checkable), so a certificate can be verified without trusting this site."""
+    # The very keys verification accepts, so what is published and what is believed agree.
+    return {
+        "algorithm": verification.ALGORITHM,
+        "signed_fields": verification.SIGNED_FIELDS,
+        "keys": [
+            {
+                "key_id": key.key_id,
+                "public_key": key.public_key_b64,
+                "created_at": key.created_at,
+                "retired_at": key.retired_at,
+            }
+            for key in verification.published_keys(session).values()
+        ],
+    }

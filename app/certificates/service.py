@@ -2,15 +2,12 @@
 
 import base64
 import hashlib
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from io import BytesIO
 from pathlib import Path
 from typing import NamedTuple
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pypdf import PdfWriter
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +16,7 @@ from sqlmodel import Session, col, select
 from app.audit import service as audit
 from app.certificates import pdf, serials, storage
 from app.certificates.models import Certificate
+from app.certificates.verification import canonical_fields
 from app.completions.models import Completion
 from app.courses.models import Course
 from app.db import id_of
@@ -36,13 +34,6 @@ from app.universities.models import University
 ISSUE_LIMIT = 100
 
 
-# Verdicts, as the JSON twin of the verification page spells them.
-VALID, ON_RECORD, REVOKED = "valid", "on_record", "revoked"
-NOT_VALID_AS_SCANNED, RECORD_MISMATCH = "not_valid_as_scanned", "record_signature_mismatch"
-# An Ed25519 signature is 64 bytes: 86 characters of unpadded URL-safe base64.
-_SIGNATURE = re.compile(r"[A-Za-z0-9_-]{86}")
-
-
 class Issuance(NamedTuple):
     issued: list
     refused: list
@@ -56,80 +47,9 @@ class Refusal:
     params: dict
 
 
-def canonical_fields(c: Certificate) -> str:
-    """What the signature covers: anyone holding the public key can check these exact fields."""
-    return "|".join(
-        [
-            c.serial,
-            c.holder_name,
-            c.course_code,
-            c.university_name,
-            f"{c.hours:.1f}",
-            c.completed_on.isoformat(),
-            c.issued_on.isoformat(),
-        ]
-    )
-
-
 def sign(c: Certificate, keys: Keys) -> str:
     raw = keys.signing_key.sign(canonical_fields(c).encode())
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def published_keys(keys: Keys) -> dict[str, Ed25519PublicKey]:
-    """The keys a certificate may name, by key id; after a rotation the old ones stay listed."""
-    return {keys.key_id: keys.public_key}
-
-
-def _signature_bytes(text: str) -> bytes | None:
-    if not _SIGNATURE.fullmatch(text):
-        return None
-    raw = base64.urlsafe_b64decode(text + "==")
-    # The last character carries 4 spare bits, so several spellings decode alike: only ours
-    # counts, or a flipped character could still "verify".
-    return raw if base64.urlsafe_b64encode(raw).decode().rstrip("=") == text else None
-
-
-def signature_matches(c: Certificate, *, key_id: str, signature: str, keys: Keys) -> bool:
-    """Whether signature, under the published key that key_id names, covers c's fields.
-
-    The key must also be the one c records: a certificate is signed once, by one key. Key ids
-    and signatures are public (the API lists them), so plain comparisons leak nothing."""
-    key, raw = published_keys(keys).get(key_id), _signature_bytes(signature)
-    if key is None or raw is None or key_id != c.key_id:
-        return False
-    try:
-        key.verify(raw, canonical_fields(c).encode())
-    except InvalidSignature:
-        return False
-    return True
-
-
-def verify_signature(c: Certificate, keys: Keys) -> bool:
-    return signature_matches(c, key_id=c.key_id, signature=c.signature, keys=keys)
-
-
-@dataclass(frozen=True)
-class Scan:
-    """What a scanned QR code carries besides the serial; empty strings when it was garbled."""
-
-    key_id: str
-    signature: str
-
-
-def verdict(c: Certificate, scan: Scan | None, keys: Keys) -> str:
-    """What the verification page says first. A code that does not check out comes before
-    anything the record says: the paper in the reader's hand is what is being verified."""
-    if scan is not None and not signature_matches(
-        c, key_id=scan.key_id, signature=scan.signature, keys=keys
-    ):
-        return NOT_VALID_AS_SCANNED
-    if not verify_signature(c, keys):
-        return RECORD_MISMATCH
-    if c.status != "issued":
-        return REVOKED
-    # Typed by hand, a serial only shows that a certificate with this serial exists.
-    return VALID if scan is not None else ON_RECORD
 
 
 def verify_url(public_url: str, serial: str) -> str:

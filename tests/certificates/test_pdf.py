@@ -75,7 +75,8 @@ def test_name_course_and_serial_read_back_exactly(printed, extract):
 def test_dates_hours_and_verify_address_are_printed(printed):
     text = " ".join(pdftotext(printed[1]).split())  # lines wrap wherever the layout chose
     assert "2026年5月1日" in text and "1 May 2026" in text
-    assert "2026年5月10日" in text and "10 May 2026" in text
+    # The issue date stands under the issuer as certificates write it, in Chinese numerals.
+    assert "二〇二六年五月十日" in text and "10 May 2026" in text
     assert "共计 32 学时" in text and "32 hours" in text
     assert "扫码验证 / Scan to verify" in text
     # The signature in the query is for the QR scanner; the address people can type is printed.

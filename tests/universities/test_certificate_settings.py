@@ -52,8 +52,9 @@ def test_staff_upload_a_transparent_seal_and_name_the_signatory(staff_a, session
     digest = hashlib.sha256(stored.read_bytes()).hexdigest()
     assert university.seal_path == f"seals/{university.id}-{digest[:16]}.png"
     with Image.open(stored) as seal:  # redrawn at print size, transparency kept
-        assert seal.format == "PNG" and seal.mode == "RGBA" and seal.size == (600, 600)
+        assert seal.format == "PNG" and seal.mode == "RGBA" and seal.size == (480, 480)
         assert seal.getchannel("A").getextrema()[0] == 0
+        assert len(seal.convert("RGB").getcolors() or []) == 1  # one ink
     shown = staff_a.get(f"/universities/{university.code}/seal.png")
     assert shown.headers["content-type"] == "image/png"
     assert shown.content == stored.read_bytes()
