@@ -5,6 +5,8 @@ import sys
 import typer
 from sqlmodel import Session
 
+from app.certificates.cli import app as certificates_cli
+
 app = typer.Typer(
     no_args_is_help=True, help="Dandelion (蒲公英): training, completions, certificates."
 )
@@ -16,6 +18,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(token_app, name="token")
 app.add_typer(goals_app, name="goals")
+app.add_typer(certificates_cli)  # `dandelion verify` (app/certificates/cli.py)
 
 
 @app.callback()
