@@ -4,7 +4,7 @@ import re
 import unicodedata
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, ValidationInfo
 
 from app.companies import validators as uscc_validators
 from app.i18n import N_
@@ -150,3 +150,12 @@ SignatoryTitle = Annotated[
 OptionalEnglishName = Annotated[EnglishName | None, BeforeValidator(_blank_is_none)]
 OptionalSignatoryName = Annotated[SignatoryName | None, BeforeValidator(_blank_is_none)]
 OptionalSignatoryTitle = Annotated[SignatoryTitle | None, BeforeValidator(_blank_is_none)]
+
+
+def titled_signatory(title: str | None, info: ValidationInfo) -> str | None:
+    """For a field_validator on signatory_title (declared after signatory_name): a title alone
+    would print as a signature line without a signer. (A name that failed its own checks is
+    absent from info.data and already has its message.)"""
+    if title and "signatory_name" in info.data and not info.data["signatory_name"]:
+        raise ValueError(N_("Enter the signatory's name too, or leave the title empty"))
+    return title

@@ -27,6 +27,7 @@ from app.i18n import N_
 from app.security import Keys, keys_of
 from app.trainees import service as trainees
 from app.trainees.models import Trainee
+from app.universities import service as universities
 from app.universities.models import University
 
 # Printing takes about 0.2 s a certificate: one request issues at most this many, so that it
@@ -220,6 +221,7 @@ def _render(
         pdf_sha256="",
     )
     cert.signature = sign(cert, keys)
+    signatory = universities.signatory(university, course)
     content = pdf.render_pdf(
         pdf.CertificateView(
             serial=cert.serial,
@@ -231,6 +233,11 @@ def _render(
             completed_on=completion.completed_on,
             issued_on=today,
             verify_url=verify_url(public_url, cert.serial) + f"?k={cert.key_id}&s={cert.signature}",
+            university_name_en=university.name_en,
+            course_title_en=course.title_en,
+            signatory_name=signatory[0],
+            signatory_title=signatory[1],
+            seal_png=universities.seal_png(university, data_dir),
         )
     )
     storage.write_temp(data_dir, cert.serial, content)

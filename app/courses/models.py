@@ -5,7 +5,14 @@ from pydantic import ValidationInfo, field_validator
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
-from app.fields import Code, PlainText
+from app.fields import (
+    Code,
+    OptionalEnglishName,
+    OptionalSignatoryName,
+    OptionalSignatoryTitle,
+    PlainText,
+    titled_signatory,
+)
 from app.i18n import N_
 
 
@@ -49,6 +56,16 @@ class CourseCreate(SQLModel):
     starts_on: date
     ends_on: date
     enroll_closes_on: date | None = None
+    # What its certificates print besides the record: an English title for the English line,
+    # and a signatory when not the university's usual one.
+    title_en: OptionalEnglishName = None
+    signatory_name: OptionalSignatoryName = None
+    signatory_title: OptionalSignatoryTitle = None
+
+    @field_validator("signatory_title")
+    @classmethod
+    def _titled(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return titled_signatory(value, info)
 
     @field_validator("capacity", mode="before")
     @classmethod
@@ -87,6 +104,7 @@ class CourseCreate(SQLModel):
 
 
 class CoursePublic(CourseBase):
+    title_en: str | None = None
     university_code: str
     university_name: str
     city: str

@@ -1,5 +1,6 @@
 from datetime import datetime
 
+from pydantic import ValidationInfo, field_validator
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
@@ -9,6 +10,7 @@ from app.fields import (
     OptionalSignatoryName,
     OptionalSignatoryTitle,
     PlainText,
+    titled_signatory,
 )
 
 
@@ -42,6 +44,11 @@ class CertificateSettings(SQLModel):
     name_en: OptionalEnglishName = None
     signatory_name: OptionalSignatoryName = None
     signatory_title: OptionalSignatoryTitle = None
+
+    @field_validator("signatory_title")
+    @classmethod
+    def _titled(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return titled_signatory(value, info)
 
 
 class UniversityPublic(UniversityBase):

@@ -126,6 +126,12 @@ def test_english_names_must_be_english(staff_a):
     assert form_values(response, "form.card")["name_en"] == "山东理工大学"
 
 
+def test_a_title_needs_a_name(staff_a):
+    response = _post(staff_a, staff_a.university, signatory_title="院长")
+    assert response.status_code == 422
+    assert field_errors(response) == {"signatory_title": "请同时填写签发人姓名，或不填职务"}
+
+
 def test_a_signatory_the_fonts_cannot_print_is_refused(staff_a):
     response = _post(staff_a, staff_a.university, signatory_name="张\ue000")
     assert response.status_code == 422
@@ -149,7 +155,8 @@ def test_another_universitys_settings_are_not_found(staff_a, staff_b, session):
 
 def test_an_administrator_sets_any_universitys_seal(admin, university_a, session):
     assert admin.get(_settings(university_a)).status_code == 200
-    assert _post(admin, university_a, seal=images.seal_png(), signatory_title="校长").is_redirect
+    response = _post(admin, university_a, seal=images.seal_png(), signatory_name="王某")
+    assert response.status_code == 303
     assert _reloaded(session, university_a).seal_path
 
 
