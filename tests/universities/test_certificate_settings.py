@@ -14,6 +14,7 @@ from sqlmodel import select
 from app.audit.models import AuditEvent
 from app.universities.models import University
 from tests.html import field_errors, flash, form_values, text
+from tests.html import page as soup
 from tests.universities import images
 
 
@@ -172,3 +173,9 @@ def test_the_page_shows_the_current_seal(staff_a):
     page = staff_a.get(_settings(staff_a.university))
     img = BytesIO(staff_a.get(f"/universities/{staff_a.university.code}/seal.png").content)
     assert "seal.png" in page.text and Image.open(img).mode == "RGBA"
+
+
+def test_staff_and_administrators_find_the_page(staff_a, admin):
+    path = _settings(staff_a.university)
+    assert path in [a["href"] for a in soup(staff_a.get("/staff")).select("a")]
+    assert path in [a["href"] for a in soup(admin.get("/admin")).select("a")]
