@@ -1,16 +1,19 @@
 """Print a certificate: a design folder's HTML and CSS, laid out by WeasyPrint as one A4 page.
 
 Every printed character is checked against the design's fonts first, so a name is refused
-with the characters named rather than printed as boxes.
+with the characters named rather than printed as boxes. The fonts are the families
+design.toml names, as fontconfig finds them; a family with a `common` name is printed from
+its pre-subset copy first (app/certificates/fonts.py), the full family catching the rest.
 """
 
 import base64
-import ctypes.util
+import logging
 import math
 import re
 import threading
 import tomllib
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
@@ -22,13 +25,18 @@ import jinja2
 import segno
 from babel.dates import format_date
 from fontTools.ttLib import TTCollection, TTFont
-from weasyprint import HTML
+from weasyprint import CSS, HTML, Document
+from weasyprint.text import ffi as weasyprint_ffi
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
+from app.certificates import fonts
 from app.certificates.serials import format_serial
+from app.errors import AppError
 from app.i18n import N_
 from app.text import hours_text
+
+log = logging.getLogger(__name__)
 
 DESIGNS_DIR = Path(__file__).resolve().parents[2] / "certificates"
 # Variation selectors and zero-width joiners have no glyph of their own; HarfBuzz hides them.
@@ -68,9 +76,39 @@ class UnprintableText(ValueError):
         self.params = {"chars": ", ".join(f"{c} (U+{ord(c):04X})" for c in chars)}
         super().__init__(self.message % self.params)
 
+    def __reduce__(self):  # crosses from a renderer process as itself
+        return type(self), (self.chars,)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why this machine cannot print certificates well: a message id naming the Debian
+    package to install, and its parameters. str() is the English text, for the console."""
+
+    message: str
+    params: dict[str, str]
+
+    def __str__(self) -> str:
+        return self.message % self.params
+
+
+class PrintingUnavailable(AppError):
+    """A font or library is missing: no certificate is printed until it is installed."""
+
+    status = 503
+
+    def __init__(self, problem: Problem):
+        super().__init__(problem.message, params=problem.params)
+        self.problem = problem
+
+    def __reduce__(self):
+        return type(self), (self.problem,)
+
 
 def unprintable_chars(text: str, design: str = "classic") -> list[str]:
-    covered = _coverage(design)
+    """The characters of text the design's fonts cannot print; PrintingUnavailable when the
+    fonts themselves are missing."""
+    covered = _coverage(_printable(design))
     return [
         char
         for char in dict.fromkeys(text)
@@ -78,45 +116,107 @@ def unprintable_chars(text: str, design: str = "classic") -> list[str]:
     ]
 
 
-def render_pdf(
-    view: CertificateView, design: str = "classic", *, font_config: FontConfiguration | None = None
-) -> bytes:
-    """Lay out and print one certificate; font_config defaults to the process's shared one."""
-    missing = unprintable_chars("".join(_printed_fields(view)), design)
-    if missing:
-        raise UnprintableText(missing)
-    folder = _design_dir(design)
-    html = _environment().get_template(f"{design}/certificate.html").render(_context(view))
-    page = HTML(
-        string=html, base_url=str(folder / "certificate.html"), url_fetcher=_DesignFetcher(folder)
-    )
+def render_pdf(view: CertificateView, design: str = "classic") -> bytes:
+    """Lay out and print one certificate, with this process's warm fonts and stylesheets."""
+    document = _layout(view, design)
     with _render_lock:
-        document = page.render(font_config=font_config or _shared_font_config())
-        if len(document.pages) != 1:
-            raise RuntimeError(f"certificate design {design!r} spilled onto a second page")
         return document.write_pdf()
 
 
-def font_problems(design: str = "classic") -> list[str]:
+def merged_pdf(views: list[CertificateView], design: str = "classic") -> bytes:
+    """One PDF of every certificate, a page each, written once: each font is embedded once
+    for all the pages, which a concatenation of separate PDFs cannot do."""
+    documents = [_layout(view, design) for view in views]
+    if not documents:
+        raise ValueError("a merged PDF needs at least one certificate")
+    merged = documents[0].copy([page for document in documents for page in document.pages])
+    with _render_lock:
+        return merged.write_pdf()
+
+
+def prepare(design: str = "classic") -> None:
+    """Build the pre-subset fonts if this machine has none yet, and warm this process: its
+    fonts loaded and its stylesheets parsed, so the first certificate is as quick as the
+    next. PrintingUnavailable when the fonts are missing."""
+    _coverage(_printable(design))
+    sample = CertificateView(
+        serial="DL2600000000X",
+        holder_name="李四",
+        course_title="示例",
+        course_code="X",
+        university_name="示例",
+        hours=1,
+        completed_on=date(2026, 1, 1),
+        issued_on=date(2026, 1, 1),
+        verify_url="https://example.org/verify/DL2600000000X",
+    )
+    render_pdf(sample, design)
+
+
+def font_problems(design: str = "classic") -> list[Problem]:
+    """What keeps this machine from printing the design: [] when nothing does."""
     problems = []
-    if ctypes.util.find_library("harfbuzz-subset") is None:
+    if not _harfbuzz_subsets():
         problems.append(
-            "HarfBuzz subsetting (libharfbuzz-subset) is missing, so every certificate takes "
-            "seconds to print. Install the Debian package libharfbuzz-subset0."
+            Problem(
+                N_(
+                    "HarfBuzz subsetting is not installed on this server, so every certificate "
+                    "would take seconds to print: the server's administrator should install "
+                    "the Debian package %(package)s."
+                ),
+                {"package": "libharfbuzz-subset0"},
+            )
         )
     for font in _design(design)["fonts"]:
-        missing = [str(p) for p in _font_paths(design, font) if not p.is_file()]
-        if missing:
+        if not fonts.faces(font["family"]):
             problems.append(
-                f"The certificate font {font['family']} is missing ({', '.join(missing)}). "
-                f"Install the Debian package {font.get('package', 'that provides it')}."
+                Problem(
+                    N_(
+                        "The certificate font %(family)s is not installed on this server: "
+                        "the server's administrator should install the Debian package "
+                        "%(package)s."
+                    ),
+                    {"family": font["family"], "package": font.get("package", "?")},
+                )
             )
-    if not problems:
-        try:
-            _coverage(design)  # proves the files hold the families named; warms this process
-        except ValueError as exc:
-            problems.append(f"The certificate design {design!r} names a font wrongly: {exc}.")
     return problems
+
+
+def _harfbuzz_subsets() -> bool:
+    # What WeasyPrint itself loaded: without it, it falls back to fontTools, seconds a page.
+    library = weasyprint_ffi.harfbuzz_subset
+    return library is not None and bool(weasyprint_ffi.harfbuzz.hb_version_atleast(4, 1, 0))
+
+
+_fine: set[str] = set()
+
+
+def _printable(design: str) -> str:
+    """The design, once its fonts and libraries are known to be there; until then each call
+    looks again, so installing the package is enough."""
+    if design not in _fine:
+        problems = font_problems(design)
+        if problems:
+            raise PrintingUnavailable(problems[0])
+        _fine.add(design)
+    return design
+
+
+def _layout(view: CertificateView, design: str) -> Document:
+    missing = unprintable_chars("".join(_printed_fields(view)), design)
+    if missing:
+        raise UnprintableText(missing)
+    html = _environment().get_template(f"{design}/certificate.html").render(_context(view))
+    with _render_lock:
+        printer = _printer(design)
+        document = HTML(
+            string=html,
+            base_url=str(printer.folder / "certificate.html"),
+            url_fetcher=printer.fetcher,
+        ).render(font_config=printer.font_config, stylesheets=printer.stylesheets)
+    if len(document.pages) != 1:
+        raise RuntimeError(f"certificate design {design!r} spilled onto a second page")
+    return document
 
 
 def _printed_fields(view: CertificateView) -> list[str]:
@@ -197,9 +297,40 @@ def _printed_url(url: str) -> str:
     return f"{parts.netloc}{parts.path}"
 
 
+class _Printer:
+    """What every certificate of a design shares in a process: one font configuration with
+    the fonts loaded once, and the stylesheets parsed once."""
+
+    def __init__(self, design: str):
+        self.folder = _design_dir(design)
+        self.font_config = FontConfiguration()
+        common = _common_faces(design)
+        stylesheet = self.folder / "certificate.css"
+        loader = _DesignFetcher(self.folder, fonts=[face.path for face in common])
+        self.stylesheets = [
+            CSS(string=fonts.face_rules(common), url_fetcher=loader, font_config=self.font_config),
+            CSS(filename=stylesheet, url_fetcher=loader, font_config=self.font_config),
+        ]
+        # The page's own <link> to the stylesheet gets nothing: it is already parsed above.
+        # (Given to render() it is a user stylesheet; it still wins over the browser's own.)
+        self.fetcher = _DesignFetcher(self.folder, parsed=stylesheet)
+
+
 @cache
-def _shared_font_config() -> FontConfiguration:
-    return FontConfiguration()
+def _printer(design: str) -> _Printer:
+    return _Printer(design)
+
+
+def _common_faces(design: str) -> list[fonts.CommonFace]:
+    common = []
+    for font in _design(design)["fonts"]:
+        if "common" not in font:
+            continue
+        try:
+            common += fonts.common_faces(font["family"], font["common"])
+        except OSError as exc:  # a read-only cache, say: print from the full fonts
+            log.warning("certificates print with the full %s: %s", font["family"], exc)
+    return common
 
 
 @cache
@@ -212,14 +343,19 @@ def _environment() -> jinja2.Environment:
 
 
 class _DesignFetcher(URLFetcher):
-    """Loads the design's own files and the QR data URI, and nothing else: no network."""
+    """Loads the design's own files, the pre-subset fonts and the QR and seal data URIs,
+    and nothing else: no network."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, *, fonts: Sequence[Path] = (), parsed: Path | None = None):
         super().__init__(allowed_protocols=("file", "data"))
         self._prefix = folder.as_uri() + "/"
+        self._fonts = {path.as_uri() for path in fonts}
+        self._parsed = parsed.as_uri() if parsed else None
 
     def fetch(self, url, headers=None):
-        if not url.startswith(("data:", self._prefix)):
+        if url == self._parsed:
+            return super().fetch("data:text/css,", headers)
+        if not url.startswith(("data:", self._prefix)) and url not in self._fonts:
             raise ValueError(f"certificate designs may not load {url}")
         return super().fetch(url, headers)
 
@@ -237,38 +373,31 @@ def _design_dir(design: str) -> Path:
     return folder
 
 
-def _font_paths(design: str, font: dict) -> list[Path]:
-    # Relative paths name fonts bundled inside the design folder.
-    return [_design_dir(design) / f for f in font["files"]]
-
-
 @cache
 def _coverage(design: str) -> frozenset[int]:
-    """Code points some family prints in all its weights: the union over families."""
+    """Code points some family prints in all its weights: the union over families.
+    (A pre-subset copy covers less than its family, so the families alone decide.)"""
     covered: set[int] = set()
     for font in _design(design)["fonts"]:
-        cmaps = [_cmap(path, font["family"]) for path in _font_paths(design, font)]
-        covered |= frozenset.intersection(*cmaps)
+        cmaps = [_cmap(face) for face in fonts.faces(font["family"])]
+        if cmaps:
+            covered |= frozenset.intersection(*cmaps)
     return frozenset(covered)
 
 
-def _cmap(path: Path, family: str) -> frozenset[int]:
-    with path.open("rb") as f:
+def _cmap(face: fonts.Face) -> frozenset[int]:
+    with face.path.open("rb") as f:
         is_collection = f.read(4) == b"ttcf"
-    collection = TTCollection(path, lazy=True) if is_collection else None
-    faces = collection.fonts if collection else [TTFont(path, lazy=True)]
+    if is_collection:
+        collection = TTCollection(face.path, lazy=True)
+        font, others = collection.fonts[face.index], collection.fonts
+    else:
+        font = TTFont(face.path, lazy=True)
+        others = [font]
     try:
-        face = next(face for face in faces if family in _family_names(face))
         # Only code points matter: stand-in glyph names spare parsing the 65,535-glyph CFF.
-        face.setGlyphOrder([f"g{i}" for i in range(face["maxp"].numGlyphs)])
-        return frozenset(face.getBestCmap())
-    except StopIteration:
-        raise ValueError(f"{path} has no face of the family {family!r}") from None
+        font.setGlyphOrder([f"g{i}" for i in range(font["maxp"].numGlyphs)])
+        return frozenset(font.getBestCmap())
     finally:
-        for face in faces:
-            face.close()
-
-
-def _family_names(face: TTFont) -> tuple[str | None, str | None]:
-    names = face["name"]
-    return names.getDebugName(16), names.getDebugName(1)
+        for other in others:
+            other.close()

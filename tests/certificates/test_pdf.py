@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pypdf
 import pytest
+import weasyprint.text.ffi
 
 from app.certificates import pdf
 from app.certificates.pdf import (
@@ -113,12 +114,49 @@ def test_one_a4_landscape_page(printed):
     assert float(box.height) == pytest.approx(595, abs=1)
 
 
+def fonts_of(data: bytes) -> dict[str, str]:
+    """Each embedded font's family (subset tag dropped) and the characters it draws, read
+    from its ToUnicode map."""
+    page = pypdf.PdfReader(io.BytesIO(data)).pages[0]
+    drawn: dict[str, str] = {}
+    for ref in page["/Resources"]["/Font"].values():
+        font = ref.get_object()
+        family = str(font["/BaseFont"]).split("+", 1)[-1]
+        cmap = font["/ToUnicode"].get_object().get_data().decode("latin-1")
+        targets = re.findall(r"<[0-9a-fA-F]{4}> <([0-9a-fA-F]+)>", cmap)
+        drawn[family] = drawn.get(family, "") + "".join(
+            bytes.fromhex(t).decode("utf-16-be") for t in targets
+        )
+    return drawn
+
+
 def test_fonts_are_embedded_as_subsets_and_the_file_is_small(printed):
     page = pypdf.PdfReader(io.BytesIO(printed[1])).pages[0]
     names = [font.get_object()["/BaseFont"] for font in page["/Resources"]["/Font"].values()]
     assert names
     assert all(re.fullmatch(r"/?[A-Z]{6}\+.+", name) for name in names), names
     assert len(printed[1]) < 1_000_000
+
+
+def test_a_common_name_prints_from_the_pre_subset_copy_alone():
+    data = render_pdf(replace(BASE_VIEW, holder_name="王建国", course_title="服装智能制造"))
+    drawn = fonts_of(data)
+    # Regular and bold of the common copy; the full family (65,535 glyphs) is not embedded.
+    assert set(drawn) == {"Noto-Serif-CJK-SC-Common", "Noto-Serif-CJK-SC-Common-Bold"}, drawn
+    assert "王建国" in drawn["Noto-Serif-CJK-SC-Common-Bold"]
+
+
+def test_rare_characters_print_from_the_full_family(printed):
+    view, data = printed
+    rare = view.holder_name[1] if view.holder_name.startswith("李") else view.holder_name[0]
+    drawn = fonts_of(data)
+    full = [family for family in drawn if family.startswith("Noto-Serif-CJK-SC-Bold")]
+    assert full, drawn  # the name is bold: the full family's bold face draws the rare one
+    assert rare in drawn[full[0]]
+    assert rare not in "".join(v for k, v in drawn.items() if "Common" in k)
+    # The rest of the name comes from the common copy.
+    common = view.holder_name.replace(rare, "")
+    assert set(common) <= set(drawn["Noto-Serif-CJK-SC-Common-Bold"])
 
 
 def test_long_fields_still_fit_on_one_page():
@@ -164,41 +202,50 @@ def test_every_printed_field_is_checked():
 
 
 def test_css_font_lists_name_every_design_family():
-    # unprintable_chars trusts design.toml; the stylesheet must fall back through the same fonts.
+    # unprintable_chars trusts design.toml; the stylesheet must fall back through the same
+    # fonts, each family's common copy first (a copy alone lacks the rare characters).
     folder = pdf.DESIGNS_DIR / "classic"
-    families = {f["family"] for f in tomllib.loads((folder / "design.toml").read_text())["fonts"]}
+    fonts = tomllib.loads((folder / "design.toml").read_text())["fonts"]
+    expected = [
+        name for f in fonts for name in ([f["common"]] if "common" in f else []) + [f["family"]]
+    ]
     css = (folder / "certificate.css").read_text()
     stacks = re.findall(r"font-family:\s*([^;]+);", css)
     assert stacks
     for stack in stacks:
-        assert {name.strip().strip("\"'") for name in stack.split(",")} == families
+        names = [name.strip().strip("\"'") for name in stack.split(",")]
+        assert sorted(names) == sorted(expected)
+        for font in fonts:
+            if "common" in font:
+                assert names.index(font["common"]) < names.index(font["family"])
 
 
 def test_no_font_problems_on_this_machine():
     assert font_problems() == []
 
 
-def test_font_problems_name_the_debian_packages(tmp_path, monkeypatch):
-    design = tmp_path / "fontless"
-    design.mkdir()
-    (design / "design.toml").write_text(
-        'name = "Fontless"\n[[fonts]]\nfamily = "Noto Serif CJK SC"\n'
-        'package = "fonts-noto-cjk"\nfiles = ["/nonexistent/NotoSerifCJK-Regular.ttc"]\n'
+def empty_fontconfig(folder) -> str:
+    """A fontconfig configuration whose only font folder is empty: a machine without fonts."""
+    (folder / "fonts").mkdir()
+    config = folder / "fonts.conf"
+    config.write_text(
+        f"<?xml version='1.0'?><fontconfig><dir>{folder / 'fonts'}</dir>"
+        f"<cachedir>{folder / 'cache'}</cachedir></fontconfig>"
     )
-    monkeypatch.setattr(pdf, "DESIGNS_DIR", tmp_path)
-    monkeypatch.setattr(pdf.ctypes.util, "find_library", lambda name: None)
-    problems = font_problems("fontless")
-    assert any("libharfbuzz-subset0" in p for p in problems)
-    assert any("fonts-noto-cjk" in p and "Noto Serif CJK SC" in p for p in problems)
+    return str(config)
 
 
-def test_font_problems_catch_a_family_the_file_does_not_hold(tmp_path, monkeypatch):
-    design = tmp_path / "misnamed"
-    design.mkdir()
-    (design / "design.toml").write_text(
-        '[[fonts]]\nfamily = "Noto Serif CJK XX"\n'
-        'files = ["/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"]\n'
-    )
-    monkeypatch.setattr(pdf, "DESIGNS_DIR", tmp_path)
-    [problem] = font_problems("misnamed")
-    assert "Noto Serif CJK XX" in problem
+def test_font_problems_name_the_missing_fonts_debian_package(tmp_path, monkeypatch):
+    monkeypatch.setenv("FONTCONFIG_FILE", empty_fontconfig(tmp_path))
+    problems = [str(p) for p in font_problems()]
+    assert len(problems) == 2, problems
+    assert "Noto Serif CJK SC" in problems[0] and "fonts-noto-cjk" in problems[0]
+    assert "Noto Sans CJK SC" in problems[1] and "fonts-noto-cjk" in problems[1]
+
+
+def test_font_problems_name_harfbuzz_subsettings_debian_package(monkeypatch):
+    # As WeasyPrint sees a machine without the library: it would subset with fontTools.
+    monkeypatch.setattr(weasyprint.text.ffi, "harfbuzz_subset", None)
+    [problem] = font_problems()
+    assert "libharfbuzz-subset0" in str(problem)
+    assert problem.params == {"package": "libharfbuzz-subset0"}
