@@ -11,6 +11,7 @@ from app.completions.router import api as completions
 from app.courses.router import api as courses
 from app.enrollments.router import api as enrollments
 from app.goals.router import api as goals
+from app.jobs.router import api as jobs
 from app.universities.router import api as universities
 
 
@@ -38,6 +39,7 @@ _MEANING = {
     409: "This conflicts with what is stored (a duplicate, a full or closed course)",
     413: "The body is larger than the upload limit",
     422: "Field errors",
+    410: "The certificate was revoked or replaced: the body says when and why, or by which",
     429: "Too many attempts from this address; try again later",
 }
 
@@ -49,9 +51,13 @@ _RULES = {
     ("POST", "/completions"): {409},
     ("POST", "/courses/{code}/certificates"): {404},
     ("GET", "/certificates/{serial}"): {404, 422},
-    ("GET", "/certificates/{serial}/pdf"): {404, 422},
+    ("GET", "/certificates/{serial}/pdf"): {404, 410, 422},
+    ("POST", "/certificates/{serial}/revoke"): {404, 409},
+    ("POST", "/certificates/{serial}/reissue"): {404, 409, 422},
+    ("POST", "/certificates/{serial}/name"): {404, 429},
     ("PATCH", "/companies/{uscc}"): {404},
     ("GET", "/completions/batches/{batch_id}"): {404, 422},  # 422: an id out of range
+    ("GET", "/jobs/{job_id}"): {404, 422},  # another university's job is a 404 too
 }
 
 
@@ -88,7 +94,16 @@ def _responses(route: APIRoute) -> dict:
 
 
 router = APIRouter()
-for part in (universities, courses, enrollments, completions, certificates, goals, companies):
+for part in (
+    universities,
+    courses,
+    enrollments,
+    completions,
+    certificates,
+    goals,
+    companies,
+    jobs,
+):
     for route in part.routes:
         # The domains declare what succeeds; the errors each call can give are added in one place.
         if isinstance(route, APIRoute) and "default" not in route.responses:

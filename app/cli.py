@@ -86,6 +86,35 @@ def serve(
     )
 
 
+@app.command()
+def worker(
+    threads: int = typer.Option(2, help="Jobs worked on at once in this process"),
+) -> None:
+    """Run background jobs (issuing certificates, print runs): a Huey consumer on the queue
+    that DANDELION_DATABASE_URL implies (SQLite: huey.db in the data folder; PostgreSQL: the
+    same database), with the periodic task that re-queues the work of workers that died."""
+    from app.certificates.pdf import font_problems
+    from app.jobs import queue
+
+    settings = _settings()
+    if settings.jobs_immediate:
+        typer.secho(
+            "error: DANDELION_JOBS_IMMEDIATE is set: jobs run inside requests, no worker is needed",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(2)
+    for problem in font_problems():
+        typer.secho(f"warning: {problem}", fg="yellow", err=True)
+    _sweep_orphans()  # a killed worker's temporary PDFs (their holders' names) go first
+    jobs = queue.for_worker(settings)
+    requeued = jobs.requeue_unfinished()
+    if requeued:
+        typer.echo(f"queued {requeued} unfinished jobs again", err=True)
+    typer.echo(f"worker started ({threads} threads)", err=True)
+    jobs.huey.create_consumer(workers=threads, worker_type="thread", periodic=True).run()
+
+
 def _sweep_orphans() -> None:
     """Files a process killed mid-work left behind with no record naming them (they hold
     holders' names): removed at every start, before anything is served."""

@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     goal_universities: int = 50
     goal_companies: int = 500
     goal_talents: int = 5000
+    # Background jobs (app/jobs): tests run each task at once, in the process that queues it.
+    jobs_immediate: bool = False
+    # A worker holds a chunk of a job's items this long; a killed worker's chunk is leased
+    # again by the next one once the time is up.
+    job_lease_seconds: float = 120.0
+    job_chunk: int = 10
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> "Settings":

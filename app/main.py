@@ -66,6 +66,7 @@ def _include_routers(app: FastAPI) -> None:
     from app.courses.router import router as courses
     from app.enrollments.router import router as enrollments
     from app.goals.router import router as goals
+    from app.jobs.router import router as jobs
     from app.trainees.router import router as trainees
     from app.universities.router import router as universities
 
@@ -81,6 +82,7 @@ def _include_routers(app: FastAPI) -> None:
         completions,
         certificates,
         companies,
+        jobs,
     ):
         app.include_router(router, include_in_schema=False)
     app.include_router(api, prefix="/api/v1")

@@ -1,9 +1,22 @@
 #!/usr/bin/env bash
-# Install everything, load the demo data into SQLite (./var) and serve on port 8000.
+# Install everything, load the demo data into SQLite (./var), start the background-job worker
+# and serve on port 8000; stopping the server (Ctrl-C) stops the worker too.
 # Extra arguments go to `dandelion serve`, e.g. `bash scripts/start.sh --port 9000`.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 .venv/bin/dandelion demo
-exec .venv/bin/dandelion serve --host 0.0.0.0 --port 8000 "$@"
+
+# Issuing certificates and print runs are jobs: the worker does them, the pages show progress.
+.venv/bin/dandelion worker &
+worker=$!
+stop_worker() {
+    trap - EXIT INT TERM
+    kill -TERM "$worker" 2>/dev/null || true
+    wait "$worker" 2>/dev/null || true
+}
+trap stop_worker EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+.venv/bin/dandelion serve --host 0.0.0.0 --port 8000 "$@"

@@ -61,6 +61,7 @@ def settings(tmp_path, migrated) -> Settings:
         database_url=_fresh_database(migrated, data_dir),
         secret_key=SECRET,
         public_url="http://testserver",
+        jobs_immediate=True,  # tasks run inside the request; tests/jobs runs real workers too
         _env_file=None,
     )
 

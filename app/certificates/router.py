@@ -9,7 +9,7 @@ from app import clock
 from app.auth import throttle
 from app.auth.deps import ApiPrincipal, StaffUser, load_user
 from app.auth.throttle import Limit
-from app.certificates import serials, service, staff, verification
+from app.certificates import issuing, serials, service, staff, verification
 from app.certificates.deps import ApiOwnCertificate, SerialCertificate
 from app.certificates.models import Certificate, CertificateLookup
 from app.certificates.verification import NameCheck
@@ -17,6 +17,7 @@ from app.courses.deps import ApiOwnCourse, OwnCourse
 from app.db import SessionDep, id_of
 from app.errors import Forbidden, NotFound
 from app.i18n import N_, gettext
+from app.jobs import queue
 from app.trainees.validators import mask_name
 from app.web import FormDep, app_keys, form_values, redirect, render, templates, validate_form
 
@@ -69,33 +70,21 @@ def _link_signer(request: Request) -> URLSafeTimedSerializer:
 
 @router.post("/staff/courses/{code}/certificates", name="certificates:issue")
 def issue(request: Request, session: SessionDep, user: StaffUser, course: OwnCourse, form: FormDep):
-    settings = request.app.state.settings
-    issued, refused, waiting = service.issue_for_course(
-        session,
-        course,
-        actor=user.actor,
-        public_url=settings.public_url,
-        data_dir=settings.data_dir,
-        today=clock.today(),
-    )
+    """Queue the course's pending certificates as a job and show its page."""
+    job = issuing.start(session, course, actor=user.actor)
+    if job is None:
+        return redirect(
+            request,
+            str(request.url_for("courses:staff_detail", code=course.code)),
+            flash=N_("Every completion of this course already has its certificate"),
+        )
     session.commit()
-    target = str(request.url_for("courses:staff_detail", code=course.code))
-    names = "; ".join(f"{r.holder} ({r.params.get('chars', '')})" for r in refused)
-    message = {
-        (False, False): N_("Certificates issued: %(issued)s"),
-        (False, True): N_(
-            "Certificates issued: %(issued)s; %(waiting)s more are waiting: press the button again"
-        ),
-        (True, False): N_(
-            "Certificates issued: %(issued)s. Refused, the fonts cannot print: %(names)s"
-        ),
-        (True, True): N_(
-            "Certificates issued: %(issued)s; %(waiting)s more are waiting: press the "
-            "button again. Refused, the fonts cannot print: %(names)s"
-        ),
-    }[(bool(refused), bool(waiting))]
+    queue.of(request.app).submit(id_of(job))
     return redirect(
-        request, target, flash=message, issued=len(issued), waiting=waiting, names=names
+        request,
+        str(request.url_for("jobs:show", job_id=id_of(job))),
+        flash=N_("Issuing %(total)s certificates: this page shows how far it has got"),
+        total=job.total,
     )
 
 
@@ -299,26 +288,31 @@ def _scan(k: list[str], s: list[str]) -> verification.Scan | None:
     return verification.Scan(k[0], s[0])
 
 
-@api.post("/courses/{code}/certificates")
+@api.post(
+    "/courses/{code}/certificates",
+    status_code=202,
+    responses={200: {"description": "Nothing to issue: every completion has its certificate"}},
+)
 def issue_api(request: Request, session: SessionDep, principal: ApiPrincipal, course: ApiOwnCourse):
-    settings = request.app.state.settings
-    issued, refused, waiting = service.issue_for_course(
-        session,
-        course,
-        actor=principal.actor,
-        public_url=settings.public_url,
-        data_dir=settings.data_dir,
-        today=clock.today(),
-    )
+    """Queue the course's pending certificates as a job: 202 with the job's addresses (and a
+    Location header); follow status_url for its progress."""
+    job = issuing.start(session, course, actor=principal.actor)
+    if job is None:
+        message = gettext(N_("Every completion of this course already has its certificate"))
+        return JSONResponse({"job_id": None, "detail": message}, status_code=200)
     session.commit()
-    return {
-        "issued": [c.serial for c in issued],
-        "waiting": waiting,
-        "refused": [
-            {"holder": mask_name(r.holder), "message": gettext(r.message, **r.params)}
-            for r in refused
-        ],
-    }
+    queue.of(request.app).submit(id_of(job))
+    status_url = request.url_for("job_api", job_id=id_of(job)).path
+    return JSONResponse(
+        {
+            "job_id": job.id,
+            "total": job.total,
+            "url": request.url_for("jobs:show", job_id=id_of(job)).path,
+            "status_url": status_url,
+        },
+        status_code=202,
+        headers={"Location": status_url},
+    )
 
 
 @api.get("/certificates/{serial}")

@@ -90,7 +90,7 @@ def issue_for_course(
     issued = []
     for completion, trainee in printable[:limit]:
         try:
-            cert = _render(
+            cert = render_certificate(
                 completion,
                 trainee.name,
                 course,
@@ -134,7 +134,7 @@ def _store(
 ) -> tuple[list[Certificate], int]:
     """Insert the certificates whose completions still say what was printed; returns them and
     how many were set aside because an upload changed their completion while they printed."""
-    current = _lock_as_recorded(session, [c.completion_id for c in certs])
+    current = lock_as_recorded(session, [c.completion_id for c in certs])
     kept: list[Certificate] = []
     stale: list[Certificate] = []
     for cert in certs:
@@ -158,7 +158,7 @@ def _store(
     return kept, len(certs) - len(kept)
 
 
-def _lock_as_recorded(session: Session, completion_ids: list[int]) -> dict:
+def lock_as_recorded(session: Session, completion_ids: list[int]) -> dict:
     """What the completions say now, read under a lock held until the commit.
 
     Rendering takes seconds and holds no lock, so an upload may change a completion meanwhile.
@@ -192,7 +192,7 @@ def _lock_as_recorded(session: Session, completion_ids: list[int]) -> dict:
     return {cid: (completed_on, hours, name) for cid, completed_on, hours, name in rows}
 
 
-def _render(
+def render_certificate(
     completion: Completion,
     holder: str,
     course: Course,

@@ -1,0 +1,76 @@
+"""One worker's turn at a job: lease a chunk, do each item in its own transaction, count."""
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
+from app.config import Settings
+from app.db import utcnow
+from app.i18n import N_
+from app.jobs import registry, service
+from app.jobs.models import Job, JobItem
+
+log = logging.getLogger(__name__)
+
+
+def run(sessions: sessionmaker[Session], settings: Settings, job_id: int) -> datetime | None:
+    """Work the job until no item is free to lease; returns when the leases other workers
+    still hold run out (the caller looks again then), or None when nothing is held."""
+    with sessions() as session:
+        job = session.get(Job, job_id)
+        if job is None or job.state not in service.UNFINISHED:
+            return None  # a stale message: the ledger says there is nothing to do
+        kind = registry.get(job.kind)
+        if kind is None:
+            service.fail(
+                session, job_id, N_("This kind of job is unknown: %(kind)s"), {"kind": job.kind}
+            )
+            session.commit()
+            return None
+    while True:
+        with sessions() as session:
+            items = service.lease(
+                session,
+                job_id,
+                now=utcnow(),
+                seconds=settings.job_lease_seconds,
+                size=settings.job_chunk,
+            )
+            session.commit()
+        if not items:
+            break
+        for item in items:
+            _do(sessions, settings, kind, job, item)
+        with sessions() as session:
+            service.refresh(session, job_id)
+            session.commit()
+    with sessions() as session:
+        service.refresh(session, job_id)
+        expiry = service.next_expiry(session, job_id, utcnow())
+        session.commit()
+    return expiry
+
+
+def _do(sessions, settings: Settings, kind: registry.Kind, job: Job, item: JobItem) -> None:
+    item_id = item.id
+    assert item_id is not None  # read from the table
+    with sessions() as session:
+        try:
+            result = kind.do_item(registry.Item(session, settings, job, item.item_key))
+            service.mark_done(session, item_id, result)
+            session.commit()
+            return
+        except registry.ItemRefused as exc:
+            session.rollback()
+            service.mark_failed(session, item_id, exc.message, exc.params)
+        except Exception:
+            # A bug or a passing fault (a database timeout): tried again, up to MAX_ATTEMPTS.
+            log.exception("job %s: item %s failed", job.id, item.item_key)
+            session.rollback()
+            if item.attempts >= service.MAX_ATTEMPTS:
+                service.mark_failed(session, item_id, N_("Something went wrong with this item"))
+            else:
+                service.release(session, item_id)
+        session.commit()
