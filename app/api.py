@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 from app.auth.deps import api_principal
 from app.certificates.router import api as certificates
+from app.certificates.staff import api as certificate_staff
 from app.companies.router import api as companies
 from app.completions.router import api as completions
 from app.courses.router import api as courses
@@ -100,6 +101,7 @@ for part in (
     enrollments,
     completions,
     certificates,
+    certificate_staff,
     goals,
     companies,
     jobs,

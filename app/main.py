@@ -61,6 +61,7 @@ def _include_routers(app: FastAPI) -> None:
     from app.api import router as api
     from app.auth.router import router as auth
     from app.certificates.router import router as certificates
+    from app.certificates.staff import router as certificate_staff
     from app.companies.router import router as companies
     from app.completions.router import router as completions
     from app.courses.router import router as courses
@@ -81,6 +82,7 @@ def _include_routers(app: FastAPI) -> None:
         trainees,
         completions,
         certificates,
+        certificate_staff,
         companies,
         jobs,
     ):

@@ -9,7 +9,7 @@ from app import clock
 from app.auth import throttle
 from app.auth.deps import ApiPrincipal, StaffUser, load_user
 from app.auth.throttle import Limit
-from app.certificates import issuing, serials, service, staff, verification
+from app.certificates import issuing, serials, service, verification
 from app.certificates.deps import ApiOwnCertificate, SerialCertificate
 from app.certificates.models import Certificate, CertificateLookup
 from app.certificates.verification import NameCheck
@@ -23,9 +23,6 @@ from app.web import FormDep, app_keys, form_values, redirect, render, templates,
 
 router = APIRouter(dependencies=[Depends(load_user)])
 api = APIRouter(tags=["certificates"])
-# One certificate's staff page, revoke and reissue live in staff.py; they are served from here.
-router.include_router(staff.router)
-api.include_router(staff.api)
 templates.env.filters["serial"] = serials.format_serial  # as printed: DL26-3PB0-AMYY-M
 templates.env.filters["local_date"] = lambda value: (
     value.astimezone(clock.CHINA).date().isoformat() if value else "—"

@@ -2,7 +2,7 @@
 
 import pytest
 
-ERRORS = {"401", "403", "404", "409", "413", "422", "429"}
+ERRORS = {"401", "403", "404", "409", "410", "413", "422", "429"}
 
 
 @pytest.fixture
@@ -52,7 +52,14 @@ def test_enrolling_documents_its_errors_with_their_bodies(schema):
         ("/api/v1/completions", "post", {"401", "403", "409", "413", "422"}),
         ("/api/v1/courses/{code}/certificates", "post", {"401", "403", "404"}),
         ("/api/v1/certificates/{serial}", "get", {"404", "422"}),
-        ("/api/v1/certificates/{serial}/pdf", "get", {"401", "403", "404", "422"}),
+        ("/api/v1/certificates/{serial}/pdf", "get", {"401", "403", "404", "410", "422"}),
+        (
+            "/api/v1/certificates/{serial}/revoke",
+            "post",
+            {"401", "403", "404", "409", "413", "422"},
+        ),
+        ("/api/v1/certificates/{serial}/reissue", "post", {"401", "403", "404", "409", "422"}),
+        ("/api/v1/certificates/{serial}/name", "post", {"403", "404", "413", "422", "429"}),
         ("/api/v1/courses", "get", set()),
         ("/api/v1/goals", "get", set()),
         ("/api/v1/keys", "get", set()),
