@@ -47,17 +47,10 @@ class Course(CourseBase, table=True):
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 
 
-class CourseCreate(SQLModel):
-    # What a university types; the table's columns (CourseBase) carry the storage limits.
-    code: Code = Field(max_length=30)
-    title: PlainText = Field(min_length=2, max_length=120)
-    hours: Decimal = Field(gt=0, le=1000, max_digits=6, decimal_places=1)
-    capacity: int = Field(gt=0, le=100000)
-    starts_on: date
-    ends_on: date
-    enroll_closes_on: date | None = None
-    # What its certificates print besides the record: an English title for the English line,
-    # and a signatory when not the university's usual one.
+class CourseCertificateText(SQLModel):
+    """What a course's certificates print besides the record, changeable after its creation:
+    an English title for the English line, a signatory when not the university's usual one."""
+
     title_en: OptionalEnglishName = None
     signatory_name: OptionalSignatoryName = None
     signatory_title: OptionalSignatoryTitle = None
@@ -66,6 +59,17 @@ class CourseCreate(SQLModel):
     @classmethod
     def _titled(cls, value: str | None, info: ValidationInfo) -> str | None:
         return titled_signatory(value, info)
+
+
+class CourseCreate(CourseCertificateText):
+    # What a university types; the table's columns (CourseBase) carry the storage limits.
+    code: Code = Field(max_length=30)
+    title: PlainText = Field(min_length=2, max_length=120)
+    hours: Decimal = Field(gt=0, le=1000, max_digits=6, decimal_places=1)
+    capacity: int = Field(gt=0, le=100000)
+    starts_on: date
+    ends_on: date
+    enroll_closes_on: date | None = None
 
     @field_validator("capacity", mode="before")
     @classmethod

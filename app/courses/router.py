@@ -6,7 +6,7 @@ from app.certificates import service as certificates
 from app.cities.models import City
 from app.courses import service
 from app.courses.deps import OwnCourse, PublicCourse
-from app.courses.models import CourseCreate, CoursePublic
+from app.courses.models import CourseCertificateText, CourseCreate, CoursePublic
 from app.courses.pages import public_page
 from app.db import SessionDep, id_of
 from app.enrollments import service as enrollments
@@ -80,6 +80,33 @@ def staff_course(request: Request, session: SessionDep, course: OwnCourse):
             "certificates": certificates.list_for_course(session, id_of(course)),
         },
     )
+
+
+@router.get("/staff/courses/{code}/certificate", name="courses:certificate")
+def certificate_text(request: Request, course: OwnCourse):
+    values = CourseCertificateText.model_validate(course, from_attributes=True).model_dump()
+    return _certificate_page(request, course, {k: v or "" for k, v in values.items()}, {})
+
+
+@router.post("/staff/courses/{code}/certificate", name="courses:certificate_post")
+def save_certificate_text(
+    request: Request, session: SessionDep, user: StaffUser, course: OwnCourse, form: FormDep
+):
+    return submit(
+        request,
+        session,
+        form,
+        CourseCertificateText,
+        lambda data: service.update_certificate_text(session, course, data, actor=user.actor),
+        again=lambda values, errors: _certificate_page(request, course, values, errors, 422),
+        done=str(request.url_for("courses:staff_detail", code=course.code)),
+        flash=N_("Certificate text saved"),
+    )
+
+
+def _certificate_page(request: Request, course, values: dict, errors: dict, status_code=200):
+    context = {"course": course, "values": values, "errors": errors}
+    return render(request, "courses/certificate.html", context, status_code=status_code)
 
 
 @api.get("/courses", response_model=list[CoursePublic])

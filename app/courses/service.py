@@ -5,7 +5,7 @@ from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.cities.models import City
-from app.courses.models import Course, CourseCreate
+from app.courses.models import Course, CourseCertificateText, CourseCreate
 from app.errors import Conflict, NotFound
 from app.i18n import N_
 from app.universities.models import University
@@ -60,4 +60,18 @@ def create(session: Session, *, university: University, data: CourseCreate, acto
     except IntegrityError as exc:  # the same code, created a moment ago by someone else
         raise taken from exc
     audit.record(session, actor, "course.create", "course", course.id)
+    return course
+
+
+def update_certificate_text(
+    session: Session, course: Course, data: CourseCertificateText, *, actor: str
+) -> Course:
+    """Certificates already issued keep what they printed; the next ones print this."""
+    for name, value in data.model_dump().items():
+        setattr(course, name, value)
+    session.add(course)
+    session.flush()
+    audit.record(
+        session, actor, "course.certificate_text", "course", course.id, **data.model_dump()
+    )
     return course

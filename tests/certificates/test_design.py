@@ -263,3 +263,19 @@ def test_the_course_form_and_the_api_take_an_english_title(staff_a, client, sess
         headers=headers,
     )
     assert refused.status_code == 422 and "title_en" in refused.text
+
+
+def test_an_existing_course_gets_its_english_title_later(staff_a, staff_b, session):
+    code = _course(staff_a, "SDUT-DESIGN-08")
+    path = f"/staff/courses/{code}/certificate"
+    assert staff_b.get(path).status_code == 404
+    refused = staff_a.post(path, data={"csrf_token": staff_a.csrf(path), "title_en": "数字化"})
+    assert refused.status_code == 422 and "中文" in refused.text
+    saved = staff_a.post(
+        path,
+        data={"csrf_token": staff_a.csrf(path), "title_en": "Digital Design"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    [cert] = _issued(staff_a, session, code, ["王小明"])
+    assert "“Digital Design”" in _english_line(_pdf(staff_a, cert))
