@@ -1,8 +1,10 @@
 """One worker's turn at a job: lease a chunk, do each item in its own transaction, count."""
 
 import logging
+import time
 from datetime import datetime
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
@@ -13,6 +15,7 @@ from app.jobs import registry, service
 from app.jobs.models import Job, JobItem
 
 log = logging.getLogger(__name__)
+TRANSIENT_TRIES = 5
 
 
 def run(sessions: sessionmaker[Session], settings: Settings, job_id: int) -> datetime | None:
@@ -54,6 +57,18 @@ def run(sessions: sessionmaker[Session], settings: Settings, job_id: int) -> dat
 
 
 def _do(sessions, settings: Settings, kind: registry.Kind, job: Job, item: JobItem) -> None:
+    for _ in range(TRANSIENT_TRIES):
+        try:
+            return _do_once(sessions, settings, kind, job, item)
+        except OperationalError:
+            # SQLite refuses to turn a read into a write once another process wrote meanwhile,
+            # and either database may time out under load: the item is idempotent, do it again.
+            log.warning("job %s: item %s met a database conflict; again", job.id, item.item_key)
+            time.sleep(0.05)
+    _do_once(sessions, settings, kind, job, item, last=True)
+
+
+def _do_once(sessions, settings, kind, job: Job, item: JobItem, last: bool = False) -> None:
     item_id = item.id
     assert item_id is not None  # read from the table
     with sessions() as session:
@@ -65,8 +80,14 @@ def _do(sessions, settings: Settings, kind: registry.Kind, job: Job, item: JobIt
         except registry.ItemRefused as exc:
             session.rollback()
             service.mark_failed(session, item_id, exc.message, exc.params)
+        except OperationalError:
+            if not last:
+                raise
+            log.exception("job %s: item %s failed", job.id, item.item_key)
+            session.rollback()
+            service.release(session, item_id)
         except Exception:
-            # A bug or a passing fault (a database timeout): tried again, up to MAX_ATTEMPTS.
+            # A bug or a fault that may pass: tried again, up to MAX_ATTEMPTS leases.
             log.exception("job %s: item %s failed", job.id, item.item_key)
             session.rollback()
             if item.attempts >= service.MAX_ATTEMPTS:

@@ -174,9 +174,10 @@ def counts(session: Session, job_id: int) -> dict[str, int]:
 
 def refresh(session: Session, job_id: int) -> None:
     """Job.done and .failed from a count over the ledger, never lowered: two workers that
-    counted at different moments cannot move the bar back, whichever commits last."""
-    seen = counts(session, job_id)
-    done, failed = seen.get(DONE, 0), seen.get(FAILED, 0)
+    counted at different moments cannot move the bar back, whichever commits last. The job is
+    done once no item is pending. Each is one statement that writes, so SQLite takes its write
+    lock at once (a read first could not be turned into a write after another process wrote)."""
+    done, failed = _count(job_id, DONE), _count(job_id, FAILED)
     session.execute(
         update(Job)
         .where(col(Job.id) == job_id)
@@ -185,12 +186,21 @@ def refresh(session: Session, job_id: int) -> None:
             failed=case((col(Job.failed) > failed, Job.failed), else_=failed),
         )
     )
-    if not seen.get(PENDING):
-        session.execute(
-            update(Job)
-            .where(col(Job.id) == job_id, col(Job.state).in_(UNFINISHED))
-            .values(state=DONE, finished_at=utcnow())
-        )
+    pending = select(JobItem.id).where(col(JobItem.job_id) == job_id, col(JobItem.state) == PENDING)
+    session.execute(
+        update(Job)
+        .where(col(Job.id) == job_id, col(Job.state).in_(UNFINISHED), ~pending.exists())
+        .values(state=DONE, finished_at=utcnow())
+    )
+
+
+def _count(job_id: int, state: str):
+    return (
+        select(func.count())
+        .select_from(JobItem)
+        .where(col(JobItem.job_id) == job_id, col(JobItem.state) == state)
+        .scalar_subquery()
+    )
 
 
 def fail(session: Session, job_id: int, message: str, params: dict | None = None) -> None:
