@@ -139,7 +139,9 @@ def _insert_key(session: Session, key_id: str, key, now: datetime, *, retired_at
     }
     table = SigningKey.__table__  # type: ignore[attr-defined]
     statement = dialect.insert(table).values(**values).on_conflict_do_nothing()
-    return session.connection().execute(statement).rowcount == 1
+    # RETURNING, not rowcount: psycopg reports -1 rows for INSERT ... ON CONFLICT.
+    inserted = session.connection().execute(statement.returning(table.c.key_id)).first()
+    return inserted is not None
 
 
 @event.listens_for(OrmSession, "before_flush")
