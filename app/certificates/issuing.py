@@ -70,8 +70,7 @@ def issue_one(
     session: Session, completion_id: int, *, public_url: str, data_dir: Path, today: date
 ) -> str:
     """Issue the certificate of one completion, or find the one it has; returns its serial.
-    Writes nothing it does not flush: the caller's commit stores the row and moves the PDF into
-    place (a commit before printing only ends the reads)."""
+    Flushes, never commits: the caller's commit stores the row and moves the PDF into place."""
     for _ in range(PRINTS):
         existing = _issued_serial(session, completion_id)
         if existing is not None:
@@ -86,10 +85,6 @@ def issue_one(
             raise ItemRefused(exc.message, exc.params)
         course = session.get_one(Course, completion.course_id)
         university = session.get_one(University, course.university_id)
-        # Nothing is written yet: end the read before printing, so the writes below start a
-        # transaction of their own (SQLite cannot turn a read begun before another process
-        # wrote into a write). The rows stay loaded; the lock below re-reads what counts.
-        session.commit()
         try:
             cert = service.render_certificate(
                 completion,

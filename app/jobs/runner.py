@@ -61,8 +61,8 @@ def _do(sessions, settings: Settings, kind: registry.Kind, job: Job, item: JobIt
         try:
             return _do_once(sessions, settings, kind, job, item)
         except OperationalError:
-            # SQLite refuses to turn a read into a write once another process wrote meanwhile,
-            # and either database may time out under load: the item is idempotent, do it again.
+            # A lock wait that timed out under load (SQLite's busy timeout, a PostgreSQL
+            # deadlock or serialization failure): the item is idempotent, do it again.
             log.warning("job %s: item %s met a database conflict; again", job.id, item.item_key)
             time.sleep(0.05)
     _do_once(sessions, settings, kind, job, item, last=True)

@@ -175,8 +175,8 @@ def counts(session: Session, job_id: int) -> dict[str, int]:
 def refresh(session: Session, job_id: int) -> None:
     """Job.done and .failed from a count over the ledger, never lowered: two workers that
     counted at different moments cannot move the bar back, whichever commits last. The job is
-    done once no item is pending. Each is one statement that writes, so SQLite takes its write
-    lock at once (a read first could not be turned into a write after another process wrote)."""
+    done once no item is pending. Counted inside the UPDATE, so no item can finish between a
+    count and the write that records it."""
     done, failed = _count(job_id, DONE), _count(job_id, FAILED)
     session.execute(
         update(Job)
