@@ -272,3 +272,23 @@ def test_reissue_through_the_api(client, session, certs):
     assert pdf.status_code == 200 and "𠮷田" in _pdf_text(pdf.content)
     events = session.exec(select(AuditEvent).where(AuditEvent.action == "certificate.reissue"))
     assert [e.object_id for e in events] == [str(issued.get(session, body["serial"]).id)]
+
+
+def test_the_trainee_finds_the_reissue_to_download_and_the_old_one_marked(
+    client, public, certs, completed
+):
+    name, id_number = completed["people"][0]
+    done = issued.reissue(client, certs[name].serial, follow_redirects=True)
+    new_serial = done.url.path.rsplit("/", 1)[-1]
+    found = public.post(
+        "/certificates/find",
+        data={
+            "csrf_token": csrf_of(public, "/certificates/find"),
+            "id_number": id_number,
+            "mobile": "13912345678",
+        },
+    )
+    downloads = [a["href"] for a in page(found).select("ul.certs a[href*='.pdf']")]
+    assert len(downloads) == 1 and downloads[0].startswith(f"/certificates/{new_serial}.pdf?t=")
+    assert public.get(downloads[0]).status_code == 200
+    assert "superseded" in text(found, "ul.certs")
