@@ -512,7 +512,7 @@ def certificate_render(quick: bool) -> str:
     if not script.exists():
         return "skipped: bench/certificate_render.py does not exist yet"
     done = subprocess.run(
-        [sys.executable, str(script), "5" if quick else "20"],
+        [sys.executable, str(script), *(["--quick"] if quick else [])],
         check=False,
         cwd=ROOT,
         capture_output=True,

@@ -108,6 +108,10 @@ OPTIONS = {
 }
 
 
+# Bumped when the way the copies are made changes in a way the values above do not show.
+ORDER = "frequent hanzi first"
+
+
 def cache_dir() -> Path:
     """Shared by every installation of the user: the copies depend only on the source font."""
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -148,7 +152,7 @@ def face_rules(common: list[CommonFace]) -> str:
 def _target(directory: Path, face: Face, common_family: str) -> Path:
     recipe = hashlib.sha256()
     recipe.update(_checksum(face.path, face.path.stat().st_size, face.path.stat().st_mtime_ns))
-    recipe.update(f"{face.index}|{common_family}|{FEATURES}|{LANGUAGES}|{OPTIONS}".encode())
+    recipe.update(f"{face.index}|{common_family}|{FEATURES}|{LANGUAGES}|{OPTIONS}|{ORDER}".encode())
     recipe.update(",".join(map(str, sorted(common_characters()))).encode())
     slug = re.sub(r"[^a-z0-9]+", "-", common_family.lower()).strip("-")
     return directory / f"{slug}.{face.path.stem}.{recipe.hexdigest()[:20]}.otf"
@@ -198,6 +202,7 @@ def _build(face: Face, common_family: str, target: Path) -> None:
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=common_characters())
     subsetter.subset(font)
+    _common_first(font)
     _rename(font, common_family)
     temp = target.with_suffix(f".{os.getpid()}.tmp")
     font.save(temp)
@@ -205,6 +210,36 @@ def _build(face: Face, common_family: str, target: Path) -> None:
     for stale in target.parent.glob(f"{target.name.split('.')[0]}.{face.path.stem}.*.otf"):
         if stale != target:
             stale.unlink(missing_ok=True)
+
+
+def _common_first(font) -> None:
+    """Reorder the glyphs: everything but the less frequent half of the hanzi (GB2312's
+    level 2) first. WeasyPrint keeps glyph ids when it subsets, so a certificate's font
+    carries room for every glyph up to the last one it uses: with the 3,755 frequent hanzi
+    first, that is about 4,500 glyphs instead of 7,900 (a fifth less PDF and subsetting)."""
+    from fontTools.ttLib.reorderGlyphs import reorderGlyphs
+
+    order = font.getGlyphOrder()
+    rare = {name for code, name in font.getBestCmap().items() if _level_2_hanzi(code)}
+    rare -= {name for code, name in font.getBestCmap().items() if not _level_2_hanzi(code)}
+    position = {name: i for i, name in enumerate(order)}
+    new_order = sorted(order, key=lambda name: (name != ".notdef", name in rare, position[name]))
+    top = font["CFF "].cff.topDictIndex[0]
+    # A CID-keyed font picks each glyph's private dictionary by glyph id, which
+    # reorderGlyphs leaves as it was: it moves with its glyph here.
+    selector = getattr(top, "FDSelect", None)
+    old_dicts = {name: selector[i] for i, name in enumerate(order)} if selector else {}
+    reorderGlyphs(font, new_order)
+    if selector:
+        font["CFF "].cff.topDictIndex[0].FDSelect.gidArray = [old_dicts[n] for n in new_order]
+
+
+def _level_2_hanzi(code: int) -> bool:
+    try:
+        encoded = chr(code).encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return len(encoded) == 2 and encoded[0] >= 0xD8  # rows 56-87: level 2, by radical
 
 
 def _keep_languages(table, languages: tuple[str, ...]) -> None:

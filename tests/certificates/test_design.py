@@ -57,7 +57,9 @@ def _english_line(pdf: bytes) -> str:
 
 
 def _images(pdf: bytes) -> list[Image.Image]:
-    return [i.image for i in pypdf.PdfReader(io.BytesIO(pdf)).pages[0].images]
+    """The page's images but the QR code (a grey-scale PNG, where a seal is RGBA)."""
+    images = [i.image for i in pypdf.PdfReader(io.BytesIO(pdf)).pages[0].images]
+    return [image for image in images if image.mode != "L"]
 
 
 def _red_share(pdf: bytes, box: tuple[float, float, float, float]) -> float:

@@ -224,6 +224,12 @@ def test_no_font_problems_on_this_machine():
     assert font_problems() == []
 
 
+def test_prepare_warms_this_process():
+    pdf.prepare()  # builds the common copies if this machine has none yet
+    data = render_pdf(replace(BASE_VIEW, holder_name="王建国"))
+    assert "王建国" in pypdf_text(data)
+
+
 def empty_fontconfig(folder) -> str:
     """A fontconfig configuration whose only font folder is empty: a machine without fonts."""
     (folder / "fonts").mkdir()

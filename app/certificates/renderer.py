@@ -1,0 +1,165 @@
+"""Many certificates at once: a pool of renderer processes, each with its fonts loaded once.
+
+A process prints one certificate at a time (WeasyPrint is single-threaded, and a process's
+fonts are shared under a lock), so batches and print runs use every core through child
+processes. They are spawned, not forked: a fork would copy the parent's threads and
+database connections. Each child is replaced after a bounded number of certificates, so
+whatever WeasyPrint keeps between renders cannot grow without limit.
+"""
+
+import os
+import pickle
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import get_context
+from pathlib import Path
+
+import pypdf
+
+from app.certificates import pdf
+
+# Certificates a task carries: enough to make the round trip cheap, few enough to spread a
+# small batch over every process.
+TASK = 8
+# A renderer process is replaced after this many tasks (1,000 certificates).
+TASKS_PER_PROCESS = 125
+# Pages of a print run written as one PDF by one process (fonts shared across them), at most;
+# the chunks are then joined. A process holds a chunk's pages laid out at once, about 0.8 MB
+# each, so this bounds its memory (the goal is 300 MB).
+PRINT_CHUNK = 100
+
+_lock = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+
+
+def render_many(
+    views: Sequence[pdf.CertificateView], design: str = "classic"
+) -> list[bytes | Exception]:
+    """Each certificate's PDF, in the order given; a certificate that cannot be printed has
+    its exception in its place (UnprintableText, PrintingUnavailable, ...), and the others
+    are printed all the same."""
+    if not views:
+        return []
+    size = max(1, min(TASK, -(-len(views) // (2 * _workers()))))
+    tasks = [list(views[i : i + size]) for i in range(0, len(views), size)]
+    futures = _submit_all(_render_task, [(task, design) for task in tasks])
+    results: list[bytes | Exception] = []
+    for task, future in zip(tasks, futures, strict=True):
+        try:
+            results += future.result()
+        except BrokenProcessPool as exc:  # a renderer died (killed, out of memory)
+            _discard_pool()
+            results += [exc] * len(task)
+    return results
+
+
+def render_print_run(
+    views: Sequence[pdf.CertificateView],
+    target: Path,
+    design: str = "classic",
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write one PDF of every certificate, a page each and in order, to target; returns the
+    pages written. progress(pages done) is called as chunks finish. Nothing is left at
+    target unless every page printed: the first failure is raised."""
+    if not views:
+        raise ValueError("a print run needs at least one certificate")
+    size = min(PRINT_CHUNK, -(-len(views) // _workers()))  # every process gets a share
+    chunks = [list(views[i : i + size]) for i in range(0, len(views), size)]
+    parts = [target.with_name(f".{target.name}.{n}.part") for n in range(len(chunks))]
+    try:
+        futures = _submit_all(
+            _print_chunk, [(chunk, design, part) for chunk, part in zip(chunks, parts, strict=True)]
+        )
+        done = 0
+        for chunk, future in zip(chunks, futures, strict=True):
+            try:
+                future.result()
+            except BrokenProcessPool:
+                _discard_pool()
+                raise
+            done += len(chunk)
+            if progress:
+                progress(done)
+        _join(parts, target)
+    finally:
+        for part in parts:
+            part.unlink(missing_ok=True)
+    return len(views)
+
+
+def shutdown() -> None:
+    """Stop the renderer processes (they stop with this process anyway)."""
+    _discard_pool()
+
+
+def _workers() -> int:
+    return os.cpu_count() or 1
+
+
+def _submit_all(function, arguments: list[tuple]) -> list[Future]:
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = ProcessPoolExecutor(
+                _workers(),
+                mp_context=get_context("spawn"),
+                initializer=_warm,
+                max_tasks_per_child=TASKS_PER_PROCESS,
+            )
+        return [_pool.submit(function, *args) for args in arguments]
+
+
+def _discard_pool() -> None:
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _warm() -> None:
+    try:
+        pdf.prepare()
+    except Exception:  # each certificate will say why on its own; the pool must live
+        return
+
+
+def _render_task(views: list[pdf.CertificateView], design: str) -> list[bytes | Exception]:
+    results: list[bytes | Exception] = []
+    for view in views:
+        try:
+            results.append(pdf.render_pdf(view, design))
+        except Exception as exc:  # one certificate's failure is its own answer
+            results.append(_portable(exc))
+    return results
+
+
+def _portable(exc: Exception) -> Exception:
+    """The exception itself when it survives the trip back to the parent, else its text: an
+    exception that cannot be unpickled would break every other result of the task."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+def _print_chunk(views: list[pdf.CertificateView], design: str, part: Path) -> None:
+    part.write_bytes(pdf.merged_pdf(views, design))
+
+
+def _join(parts: list[Path], target: Path) -> None:
+    temp = target.with_name(f".{target.name}.tmp")
+    if len(parts) == 1:
+        parts[0].replace(temp)
+    else:
+        writer = pypdf.PdfWriter()
+        for part in parts:
+            writer.append(part)
+        with temp.open("wb") as f:
+            writer.write(f)
+    temp.replace(target)

@@ -1,0 +1,111 @@
+"""Many certificates at once: render_many through the renderer processes, and print runs as
+one merged document. PDFs are read back with pypdf."""
+
+import io
+import os
+from dataclasses import replace
+
+import pypdf
+import pytest
+
+from app.certificates import renderer
+from app.certificates.pdf import UnprintableText
+from app.certificates.serials import format_serial, new_serial
+from tests.certificates.test_pdf import BASE_VIEW
+
+NAMES = ["王建国", "李䶮", "张秀英", "𠮷田", "阿依古丽·买买提", "赵志强", "孙丽娟"]
+
+
+def views(names: list[str]):
+    return [replace(BASE_VIEW, serial=new_serial(2026), holder_name=name) for name in names]
+
+
+def text_of(page) -> str:
+    return " ".join(page.extract_text().split())
+
+
+def pages_of(data: bytes):
+    return pypdf.PdfReader(io.BytesIO(data)).pages
+
+
+def test_render_many_returns_each_certificate_in_order():
+    batch = views(NAMES)
+    results = renderer.render_many(batch)
+    assert len(results) == len(batch)
+    for view, result in zip(batch, results, strict=True):
+        assert isinstance(result, bytes), result
+        [page] = pages_of(result)
+        text = text_of(page)
+        assert view.holder_name in text
+        assert format_serial(view.serial) in text
+
+
+def test_a_failed_certificate_is_reported_in_its_place_and_the_others_print():
+    batch = views(["王建国", "李\ue000", "张秀英"])
+    first, failed, last = renderer.render_many(batch)
+    assert isinstance(failed, UnprintableText)
+    assert failed.chars == ["\ue000"]  # the exception crossed from the renderer intact
+    assert "U+E000" in failed.params["chars"]
+    assert "王建国" in text_of(pages_of(first)[0])
+    assert "张秀英" in text_of(pages_of(last)[0])
+
+
+def test_render_many_of_nothing_is_nothing():
+    assert renderer.render_many([]) == []
+
+
+def embedded_font_files(reader: pypdf.PdfReader) -> set:
+    files = set()
+    for page in reader.pages:
+        for ref in page["/Resources"]["/Font"].values():
+            descriptor = ref.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            stream = descriptor.get_object().get("/FontFile3") or descriptor["/FontFile2"]
+            files.add(stream.idnum)
+    return files
+
+
+def test_a_print_run_is_one_document_with_its_fonts_shared(tmp_path):
+    processes = os.cpu_count() or 1
+    names = ["王建国", "张秀英", "赵志强", "孙丽娟", "刘洋", "陈静", "李四海", "周芳"]
+    batch = views([names[i % 8] for i in range(2 * processes + 2)])
+    target = tmp_path / "run.pdf"
+    done = []
+    assert renderer.render_print_run(batch, target, progress=done.append) == len(batch)
+    reader = pypdf.PdfReader(target)
+    assert len(reader.pages) == len(batch)
+    for view, page in zip(batch, reader.pages, strict=True):
+        assert view.holder_name in text_of(page)
+    # A regular and a bold copy for each renderer process's share of the pages at most,
+    # not a pair per certificate as separate PDFs joined would carry.
+    assert len(embedded_font_files(reader)) <= 2 * processes < 2 * len(batch)
+    assert done[-1] == len(batch)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.pdf"]
+
+
+def test_a_long_print_run_is_printed_in_chunks_joined_in_order(tmp_path, monkeypatch):
+    monkeypatch.setattr(renderer, "PRINT_CHUNK", 2)
+    batch = views(["王建国", "张秀英", "赵志强", "孙丽娟", "刘洋"])
+    target = tmp_path / "run.pdf"
+    done = []
+    renderer.render_print_run(batch, target, progress=done.append)
+    reader = pypdf.PdfReader(target)
+    assert len(reader.pages) == 5
+    for view, page in zip(batch, reader.pages, strict=True):
+        assert format_serial(view.serial) in text_of(page)
+    assert done == [2, 4, 5]
+    # Fonts are shared within a chunk: a regular and a bold copy for each of the 3 chunks.
+    assert len(embedded_font_files(reader)) == 2 * 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.pdf"]
+
+
+def test_a_print_run_with_an_unprintable_name_writes_nothing(tmp_path):
+    target = tmp_path / "run.pdf"
+    with pytest.raises(UnprintableText):
+        renderer.render_print_run(views(["王建国", "李\ue000"]), target)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_empty_print_run_is_refused(tmp_path):
+    with pytest.raises(ValueError):
+        renderer.render_print_run([], tmp_path / "run.pdf")
+    assert list(tmp_path.iterdir()) == []
