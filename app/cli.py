@@ -61,10 +61,7 @@ def serve(
     """Check the certificate fonts, apply migrations and start the web server."""
     import uvicorn
 
-    from app.certificates.pdf import font_problems
-
-    for problem in font_problems():
-        typer.secho(f"warning: {problem}", fg="yellow", err=True)
+    _check_printing()
     public_url = _settings().public_url
     if "127.0.0.1" in public_url or "localhost" in public_url:
         typer.secho(
@@ -93,7 +90,6 @@ def worker(
     """Run background jobs (issuing certificates, print runs): a Huey consumer on the queue
     that DANDELION_DATABASE_URL implies (SQLite: huey.db in the data folder; PostgreSQL: the
     same database), with the periodic task that re-queues the work of workers that died."""
-    from app.certificates.pdf import font_problems
     from app.jobs import queue
 
     settings = _settings()
@@ -104,8 +100,7 @@ def worker(
             err=True,
         )
         raise typer.Exit(2)
-    for problem in font_problems():
-        typer.secho(f"warning: {problem}", fg="yellow", err=True)
+    _check_printing()
     _sweep_orphans()  # a killed worker's temporary PDFs (their holders' names) go first
     jobs = queue.for_worker(settings)
     requeued = jobs.requeue_unfinished()
@@ -113,6 +108,24 @@ def worker(
         typer.echo(f"queued {requeued} unfinished jobs again", err=True)
     typer.echo(f"worker started ({threads} threads)", err=True)
     jobs.huey.create_consumer(workers=threads, worker_type="thread", periodic=True).run()
+
+
+def _check_printing() -> None:
+    """Before the server or the worker starts: without the certificate fonts (or HarfBuzz
+    subsetting) production refuses to start, naming the Debian package; elsewhere a warning.
+    Then the pre-subset fonts are built, once per machine, so no request waits for them."""
+    from app.certificates import environment
+
+    def warn(message: str) -> None:
+        typer.secho(f"warning: {message}", fg="yellow", err=True)
+
+    try:
+        environment.check_at_start(_settings(), warn=warn)
+    except environment.RefusedToStart as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    if not environment.problems():
+        environment.prepare(warn=warn)
 
 
 def _sweep_orphans() -> None:

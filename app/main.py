@@ -1,5 +1,6 @@
 """create_app(): routers, static files, error handlers and the middleware (app/middleware.py)."""
 
+import logging
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI, Request
@@ -11,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 
 from app import i18n, logs, middleware
+from app.certificates import environment
 from app.config import Settings
 from app.db import make_engine, session_factory
 from app.errors import AppError, Invalid, TooManyRequests, Unauthorized
@@ -22,6 +24,8 @@ from app.web import LANG_COOKIE, ROOT, redirect, render, safe_path, set_cookie, 
 def create_app(settings: Settings) -> FastAPI:
     """Everything a request reads comes from here: app.state.settings, .keys and .sessions."""
     logs.install()  # before anything can log: no ID number or mobile in any line
+    # No certificate fonts: production refuses to start (RefusedToStart), elsewhere a warning.
+    environment.check_at_start(settings, warn=logging.getLogger("app.certificates").warning)
     # The API docs serve Swagger UI from the package, not a CDN: the server may have no internet.
     app = FastAPIOffline(
         title="Dandelion 蒲公英",
