@@ -3,8 +3,10 @@
 A process prints one certificate at a time (WeasyPrint is single-threaded, and a process's
 fonts are shared under a lock), so batches and print runs use every core through child
 processes. They are spawned, not forked: a fork would copy the parent's threads and
-database connections. Each child is replaced after a bounded number of certificates, so
-whatever WeasyPrint keeps between renders cannot grow without limit.
+database connections. The processes are replaced after about RECYCLE_AFTER certificates each,
+so whatever WeasyPrint keeps between renders cannot grow without limit. (Not with
+max_tasks_per_child: before Python 3.13.x it deadlocks a pool with queued tasks once a worker
+reaches its limit, CPython issue 115634.)
 """
 
 import os
@@ -23,8 +25,9 @@ from app.certificates import pdf
 # Certificates a task carries: enough to make the round trip cheap, few enough to spread a
 # small batch over every process.
 TASK = 8
-# A renderer process is replaced after this many tasks (1,000 certificates).
-TASKS_PER_PROCESS = 125
+# Certificates (or print-run pages) a renderer process prints before the pool is replaced,
+# about: the next batch after that starts fresh processes, the running one finishes.
+RECYCLE_AFTER = 1000
 # Pages of a print run written as one PDF by one process (fonts shared across them), at most;
 # the chunks are then joined. A process holds a chunk's pages laid out at once, about 0.8 MB
 # each, so this bounds its memory (the goal is 300 MB).
@@ -32,6 +35,7 @@ PRINT_CHUNK = 100
 
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
+_printed = 0  # by the current pool's processes, together
 
 
 def render_many(
@@ -44,7 +48,7 @@ def render_many(
         return []
     size = max(1, min(TASK, -(-len(views) // (2 * _workers()))))
     tasks = [list(views[i : i + size]) for i in range(0, len(views), size)]
-    futures = _submit_all(_render_task, [(task, design) for task in tasks])
+    futures = _submit_all(_render_task, [(task, design) for task in tasks], len(views))
     results: list[bytes | Exception] = []
     for task, future in zip(tasks, futures, strict=True):
         try:
@@ -71,9 +75,8 @@ def render_print_run(
     chunks = [list(views[i : i + size]) for i in range(0, len(views), size)]
     parts = [target.with_name(f".{target.name}.{n}.part") for n in range(len(chunks))]
     try:
-        futures = _submit_all(
-            _print_chunk, [(chunk, design, part) for chunk, part in zip(chunks, parts, strict=True)]
-        )
+        arguments = [(chunk, design, part) for chunk, part in zip(chunks, parts, strict=True)]
+        futures = _submit_all(_print_chunk, arguments, len(views))
         done = 0
         for chunk, future in zip(chunks, futures, strict=True):
             try:
@@ -100,16 +103,18 @@ def _workers() -> int:
     return os.cpu_count() or 1
 
 
-def _submit_all(function, arguments: list[tuple]) -> list[Future]:
-    global _pool
+def _submit_all(function, arguments: list[tuple], certificates: int) -> list[Future]:
+    global _pool, _printed
     with _lock:
+        if _pool is not None and _printed >= RECYCLE_AFTER * _workers():
+            _pool.shutdown(wait=False)  # what it runs still finishes, in the old processes
+            _pool = None
         if _pool is None:
             _pool = ProcessPoolExecutor(
-                _workers(),
-                mp_context=get_context("spawn"),
-                initializer=_warm,
-                max_tasks_per_child=TASKS_PER_PROCESS,
+                _workers(), mp_context=get_context("spawn"), initializer=_warm
             )
+            _printed = 0
+        _printed += certificates
         return [_pool.submit(function, *args) for args in arguments]
 
 

@@ -4,6 +4,7 @@ one merged document. PDFs are read back with pypdf."""
 import io
 import os
 from dataclasses import replace
+from pathlib import Path
 
 import pypdf
 import pytest
@@ -109,3 +110,31 @@ def test_an_empty_print_run_is_refused(tmp_path):
     with pytest.raises(ValueError):
         renderer.render_print_run([], tmp_path / "run.pdf")
     assert list(tmp_path.iterdir()) == []
+
+
+def renderer_processes() -> set[int]:
+    """This process's spawned children, as the operating system lists them."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            ppid = next(
+                line.split()[1]
+                for line in (entry / "status").read_text().splitlines()
+                if line.startswith("PPid:")
+            )
+            spawned = b"spawn_main" in (entry / "cmdline").read_bytes()
+        except (OSError, StopIteration):
+            continue
+        if int(ppid) == os.getpid() and spawned:
+            found.add(int(entry.name))
+    return found
+
+
+def test_renderer_processes_are_replaced_after_their_share(monkeypatch):
+    renderer.render_many(views(["王建国"]))
+    monkeypatch.setattr(renderer, "RECYCLE_AFTER", 1)
+    renderer.render_many(views(["王建国", "张秀英"]))  # the pool has now printed its share
+    before = renderer_processes()
+    results = renderer.render_many(views(["赵志强", "孙丽娟"]))
+    assert all(isinstance(r, bytes) for r in results)
+    assert renderer_processes() - before  # printed by new processes
