@@ -6,9 +6,10 @@ package to install; elsewhere they warn and start. Whatever still tries to print
 machine is answered PrintingUnavailable (503) with the same message (app/certificates/pdf.py).
 """
 
+import os
 from collections.abc import Callable
 
-from app.certificates import pdf
+from app.certificates import fonts, pdf
 from app.config import Settings
 
 
@@ -23,6 +24,12 @@ def problems(design: str = "classic") -> list[pdf.Problem]:
 def check_at_start(settings: Settings, *, warn: Callable[[str], None]) -> None:
     """Raise RefusedToStart in production when certificates cannot print; elsewhere hand
     each problem to warn. The one call the server and the worker make before they start."""
+    if not _writable(fonts.cache_dir()):
+        warn(
+            f"the font cache {fonts.cache_dir()} cannot be written, so certificates print from "
+            "the full fonts (about 300 KB each, and slower); set XDG_CACHE_HOME to a folder "
+            "this user may write."
+        )
     found = problems()
     if not found:
         return
@@ -43,3 +50,10 @@ def prepare(*, warn: Callable[[str], None]) -> None:
         pdf.prepare()
     except Exception as exc:
         warn(f"certificate fonts not prepared: {exc}")
+
+
+def _writable(folder) -> bool:
+    """The folder, or the nearest one above it that exists, may be written by this user."""
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)

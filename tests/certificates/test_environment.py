@@ -51,6 +51,16 @@ def test_development_starts_with_a_warning(app_with, fontless, monkeypatch, capl
     assert any("fonts-noto-cjk" in w and "Noto Sans CJK SC" in w for w in warnings), warnings
 
 
+def test_a_font_cache_that_cannot_be_written_is_a_warning(app_with, tmp_path, monkeypatch, caplog):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")  # the cache would have to be made inside a file
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    with caplog.at_level(logging.WARNING, logger="app.certificates"):
+        app_with(environment="production")  # starts: certificates still print, only bigger
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "app.certificates"]
+    assert "cannot be written" in warning and "XDG_CACHE_HOME" in warning
+
+
 def test_production_starts_quietly_with_the_fonts(settings, caplog):
     with caplog.at_level(logging.WARNING, logger="app.certificates"):
         application = create_app(settings.model_copy(update={"environment": "production"}))
