@@ -7,6 +7,7 @@ its pre-subset copy first (app/certificates/fonts.py), the full family catching 
 """
 
 import base64
+import copy
 import io
 import logging
 import math
@@ -132,6 +133,8 @@ def merged_pdf(views: list[CertificateView], design: str = "classic") -> bytes:
     if not documents:
         raise ValueError("a merged PDF needs at least one certificate")
     merged = documents[0].copy([page for document in documents for page in document.pages])
+    merged.metadata = copy.copy(merged.metadata)  # not the first certificate's own title
+    merged.metadata.title, merged.metadata.description = "结业证书", "Certificates of Completion"
     with _render_lock:
         return merged.write_pdf()
 

@@ -18,9 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
 
-import pypdf
-
-from app.certificates import pdf
+from app.certificates import merge, pdf
 
 # Certificates a task carries: enough to make the round trip cheap, few enough to spread a
 # small batch over every process.
@@ -159,12 +157,11 @@ def _print_chunk(views: list[pdf.CertificateView], design: str, part: Path) -> N
 
 def _join(parts: list[Path], target: Path) -> None:
     temp = target.with_name(f".{target.name}.tmp")
-    if len(parts) == 1:
-        parts[0].replace(temp)
-    else:
-        writer = pypdf.PdfWriter()
-        for part in parts:
-            writer.append(part)
-        with temp.open("wb") as f:
-            writer.write(f)
-    temp.replace(target)
+    try:
+        if len(parts) == 1:
+            parts[0].replace(temp)
+        else:
+            merge.join_pdfs(parts, temp)
+        temp.replace(target)
+    finally:
+        temp.unlink(missing_ok=True)

@@ -12,7 +12,7 @@ import pytest
 from app.certificates import renderer
 from app.certificates.pdf import UnprintableText
 from app.certificates.serials import format_serial, new_serial
-from tests.certificates.test_pdf import BASE_VIEW
+from tests.certificates.test_pdf import BASE_VIEW, pdftotext
 
 NAMES = ["王建国", "李䶮", "张秀英", "𠮷田", "阿依古丽·买买提", "赵志强", "孙丽娟"]
 
@@ -96,6 +96,11 @@ def test_a_long_print_run_is_printed_in_chunks_joined_in_order(tmp_path, monkeyp
     assert done == [2, 4, 5]
     # Fonts are shared within a chunk: a regular and a bold copy for each of the 3 chunks.
     assert len(embedded_font_files(reader)) == 2 * 3
+    assert reader.metadata.title == "结业证书"  # the run's, not its first certificate's
+    # Poppler reads the joined file too, every page in order.
+    text = " ".join(pdftotext(target.read_bytes()).split())
+    positions = [text.index(format_serial(view.serial)) for view in batch]
+    assert positions == sorted(positions)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.pdf"]
 
 
