@@ -197,9 +197,15 @@ def _harfbuzz_subsets() -> bool:
 _fine: set[str] = set()
 
 
+def require(design: str = "classic") -> None:
+    """PrintingUnavailable (503, naming the Debian package) unless this machine can print the
+    design: for a press that queues printing, so it is refused at once rather than item by
+    item. Once the fonts were found they are not looked for again; until then each call looks
+    again, so installing the package is enough."""
+    _printable(design)
+
+
 def _printable(design: str) -> str:
-    """The design, once its fonts and libraries are known to be there; until then each call
-    looks again, so installing the package is enough."""
     if design not in _fine:
         problems = font_problems(design)
         if problems:

@@ -97,6 +97,10 @@ from tests.certificates.test_pdf import BASE_VIEW
 
 answers = {}
 try:
+    pdf.require()
+except pdf.PrintingUnavailable as exc:
+    answers["require"] = [exc.status, exc.params["package"]]
+try:
     pdf.unprintable_chars("李四")
 except pdf.PrintingUnavailable as exc:
     answers["check"] = [exc.status, i18n.gettext(exc.message, **exc.params)]
@@ -126,5 +130,5 @@ def test_printing_without_the_fonts_answers_503_naming_the_package(fontless):
     # In the clerk's language (Chinese by default), naming what to install.
     assert "Noto Serif CJK SC" in message and "fonts-noto-cjk" in message
     assert "管理员" in message
-    assert answers["render"] == [503, "fonts-noto-cjk"]
+    assert answers["require"] == answers["render"] == [503, "fonts-noto-cjk"]
     assert answers["many"] == ["PrintingUnavailable", "fonts-noto-cjk"]

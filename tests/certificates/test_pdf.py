@@ -222,6 +222,7 @@ def test_css_font_lists_name_every_design_family():
 
 def test_no_font_problems_on_this_machine():
     assert font_problems() == []
+    pdf.require()  # and so nothing to refuse
 
 
 def test_prepare_warms_this_process():
