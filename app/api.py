@@ -5,6 +5,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from app.auth.deps import api_principal
+from app.certificates.prints import api as certificate_prints
 from app.certificates.router import api as certificates
 from app.certificates.staff import api as certificate_staff
 from app.companies.router import api as companies
@@ -51,6 +52,8 @@ _RULES = {
     ("POST", "/enrollments"): {404, 409, 429},
     ("POST", "/completions"): {409},
     ("POST", "/courses/{code}/certificates"): {404},
+    ("POST", "/courses/{code}/prints"): {404, 422},  # 422: nothing to print, a serial not its
+    ("GET", "/prints/{job_id}/pdf"): {404, 409, 422},  # 409: not finished yet
     ("GET", "/certificates/{serial}"): {404, 422},
     ("GET", "/certificates/{serial}/pdf"): {404, 410, 422},
     ("POST", "/certificates/{serial}/revoke"): {404, 409},
@@ -102,6 +105,7 @@ for part in (
     completions,
     certificates,
     certificate_staff,
+    certificate_prints,
     goals,
     companies,
     jobs,

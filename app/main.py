@@ -64,6 +64,7 @@ def _include_routers(app: FastAPI) -> None:
     from app.admin.router import router as admin
     from app.api import router as api
     from app.auth.router import router as auth
+    from app.certificates.prints import router as certificate_prints
     from app.certificates.router import router as certificates
     from app.certificates.staff import router as certificate_staff
     from app.companies.router import router as companies
@@ -87,6 +88,7 @@ def _include_routers(app: FastAPI) -> None:
         completions,
         certificates,
         certificate_staff,
+        certificate_prints,
         companies,
         jobs,
     ):

@@ -36,8 +36,11 @@ PRINTS = 3
 
 
 def pending_completions(session: Session, course: Course) -> list[int]:
-    """Completions of the course without an issued certificate, in the order they came."""
-    issued = select(Certificate.completion_id).where(Certificate.status == "issued")
+    """Completions of the course without a certificate, in the order they came. A revoked
+    one is not pending: revocation is deliberate, and a reissue is the way to a new paper."""
+    issued = select(Certificate.completion_id).where(
+        col(Certificate.status).in_(("issued", "revoked"))
+    )
     rows = session.exec(
         select(col(Completion.id))
         .where(Completion.course_id == course.id, ~col(Completion.id).in_(issued))

@@ -85,15 +85,6 @@ def issue(request: Request, session: SessionDep, user: StaffUser, course: OwnCou
     )
 
 
-@router.get("/staff/courses/{code}/certificates.pdf", name="certificates:merged")
-def merged(request: Request, session: SessionDep, course: OwnCourse):
-    certs = [c for c in service.list_for_course(session, id_of(course)) if c.status == "issued"]
-    if not certs:
-        raise NotFound(N_("This course has no certificates yet"))
-    content = service.merged_pdf(certs, request.app.state.settings.data_dir)
-    return _pdf_response(content, f"{course.code}-certificates.pdf")
-
-
 @router.get("/certificates/{serial}.pdf", name="certificates:pdf")
 def download(request: Request, session: SessionDep, cert: SerialCertificate, t: str = ""):
     user = request.state.user

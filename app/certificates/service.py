@@ -4,11 +4,9 @@ import base64
 import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
-from io import BytesIO
 from pathlib import Path
 from typing import NamedTuple
 
-from pypdf import PdfWriter
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -300,25 +298,6 @@ def pdf_bytes(cert: Certificate, data_dir: Path) -> bytes:
     if hashlib.sha256(content).hexdigest() != cert.pdf_sha256:
         raise RuntimeError(f"stored PDF of {cert.serial} does not match its SHA-256")
     return content
-
-
-def list_for_course(session: Session, course_id: int) -> list[Certificate]:
-    return list(
-        session.exec(
-            select(Certificate)
-            .where(Certificate.course_id == course_id)
-            .order_by(col(Certificate.id))
-        )
-    )
-
-
-def merged_pdf(certs: list[Certificate], data_dir: Path) -> bytes:
-    writer = PdfWriter()
-    for cert in certs:
-        writer.append(BytesIO(pdf_bytes(cert, data_dir)))
-    out = BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def find_for_trainee(session: Session, *, id_number: str, mobile: str) -> list[Certificate] | None:

@@ -1,18 +1,24 @@
-"""The public page of a course, with its enrollment form.
+"""The pages of a course that two routers render: the public page with its enrollment form
+(courses' GET, and enrollments' POST when the form comes back with errors or a refusal), and
+the staff's course page (courses' GET, and a print run's POST when nothing can be printed).
+Nothing in it imports enrollments."""
 
-Its own module because two routers render it: courses' GET, and enrollments' POST when the
-form comes back with errors (422) or a refusal (409). Enrollments imports it from here;
-nothing in it imports enrollments."""
+from collections.abc import Mapping
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from app import clock
+from app.certificates import printing, roster
 from app.companies import service as companies
 from app.courses import service
 from app.courses.models import Course
-from app.web import render
+from app.web import field_errors, render
+
+FILTERS = list(roster.RosterFilter.model_fields)
 
 
 def public_page(
@@ -39,4 +45,58 @@ def public_page(
             "notice": notice,
         },
         status_code=status_code,
+    )
+
+
+def read_filters(query: Mapping[str, Any]) -> tuple[roster.RosterFilter, dict, dict[str, str]]:
+    """The course page's filters from a query string (or the print form's copy of it):
+    (the filters, the values as typed, errors by field). A filter that is not valid is left
+    out, so the list is never narrowed by a guess."""
+    values = {f: str(query.get(f) or "").strip() for f in FILTERS}
+    given = {f: v for f, v in values.items() if v}
+    try:
+        return roster.RosterFilter.model_validate(given), values, {}
+    except ValidationError as exc:
+        errors = field_errors(exc)
+        kept = {f: v for f, v in given.items() if f not in errors}
+        try:
+            return roster.RosterFilter.model_validate(kept), values, errors
+        except ValidationError:
+            return roster.RosterFilter(), values, errors
+
+
+def staff_page(
+    request: Request,
+    session: Session,
+    course: Course,
+    query: Mapping[str, Any],
+    *,
+    errors: dict[str, str] | None = None,
+    ticked: list[str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The staff's course page: each trainee's state, the filters, the ticks for a print run,
+    and the course's print log."""
+    filters, values, filter_errors = read_filters(query)
+    errors = {**filter_errors, **(errors or {})}
+    user = request.state.user
+    return render(
+        request,
+        "courses/staff_detail.html",
+        {
+            "course": course,
+            "rows": roster.course_roster(session, course, filters),
+            "states": roster.STATES,
+            "filtered": filters != roster.RosterFilter(),
+            "values": values,
+            "errors": errors,
+            "ticked": set(ticked or []),
+            **printing.log_view(
+                session,
+                printing.print_log(
+                    session, university_id=user.university_id, course=course, limit=10
+                ),
+            ),
+        },
+        status_code=422 if errors and status_code == 200 else status_code,
     )

@@ -2,14 +2,12 @@ from fastapi import APIRouter, Depends, Request, status
 
 from app import clock
 from app.auth.deps import ApiUniversity, StaffUser, load_user
-from app.certificates import service as certificates
 from app.cities.models import City
 from app.courses import service
 from app.courses.deps import OwnCourse, PublicCourse
 from app.courses.models import CourseCertificateText, CourseCreate, CoursePublic
-from app.courses.pages import public_page
+from app.courses.pages import public_page, staff_page
 from app.db import SessionDep, id_of
-from app.enrollments import service as enrollments
 from app.i18n import N_
 from app.universities.deps import ApiOwnUniversity, StaffUniversity
 from app.web import FormDep, render, submit
@@ -71,15 +69,9 @@ def create_course(
 
 @router.get("/staff/courses/{code}", name="courses:staff_detail")
 def staff_course(request: Request, session: SessionDep, course: OwnCourse):
-    return render(
-        request,
-        "courses/staff_detail.html",
-        {
-            "course": course,
-            "enrollments": enrollments.list_for_course(session, id_of(course)),
-            "certificates": certificates.list_for_course(session, id_of(course)),
-        },
-    )
+    """Each trainee's state; ?completed_from=&completed_to=&state= narrow the list (a date
+    that is not one is shown beside its field, 422)."""
+    return staff_page(request, session, course, request.query_params)
 
 
 @router.get("/staff/courses/{code}/certificate", name="courses:certificate")

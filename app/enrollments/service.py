@@ -7,8 +7,6 @@ from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.companies import service as companies
-from app.companies.models import Company
-from app.completions.models import Completion
 from app.courses import service as courses
 from app.courses.models import Course
 from app.db import id_of, utcnow
@@ -129,19 +127,3 @@ def _take_seat(session: Session, course: Course) -> None:
     if result.rowcount != 1:
         raise Conflict(N_("This course is full"))
     session.refresh(course)
-
-
-def list_for_course(
-    session: Session, course_id: int
-) -> list[tuple[Enrollment, Trainee, Company, Completion | None]]:
-    """(enrollment, trainee, company, completion or None) for the staff's course page."""
-    return list(
-        session.exec(
-            select(Enrollment, Trainee, Company, Completion)
-            .join(Trainee, col(Enrollment.trainee_id) == Trainee.id)
-            .join(Company, col(Enrollment.company_id) == Company.id)
-            .outerjoin(Completion, col(Completion.enrollment_id) == Enrollment.id)
-            .where(Enrollment.course_id == course_id)
-            .order_by(col(Enrollment.id))
-        )
-    )

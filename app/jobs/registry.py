@@ -14,7 +14,7 @@ from app.config import Settings
 from app.jobs.models import Job
 
 # The modules that register kinds, imported on first use by web servers and workers alike.
-MODULES = ("app.certificates.issuing",)
+MODULES = ("app.certificates.issuing", "app.certificates.printing")
 
 
 class ItemRefused(Exception):
