@@ -27,7 +27,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
-from app.certificates import pdf, renderer, serials, service
+from app.certificates import merge, pdf, renderer, serials, service
 from app.certificates.models import Certificate
 from app.courses.models import Course
 from app.db import id_of
@@ -293,11 +293,7 @@ def _join(parts: list[Path], final: Path) -> None:
         if len(parts) == 1:
             shutil.copyfile(parts[0], temp)
         else:
-            writer = pypdf.PdfWriter()
-            for part in parts:
-                writer.append(part)
-            with temp.open("wb") as f:
-                writer.write(f)
+            merge.join_pdfs(parts, temp)  # a part at a time: memory stays at one part's worth
         with temp.open("rb+") as f:
             os.fsync(f.fileno())  # on disk before the row that names it is committed
         temp.replace(final)
