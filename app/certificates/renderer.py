@@ -7,6 +7,10 @@ database connections. The processes are replaced after about RECYCLE_AFTER certi
 so whatever WeasyPrint keeps between renders cannot grow without limit. (Not with
 max_tasks_per_child: before Python 3.13.x it deadlocks a pool with queued tasks once a worker
 reaches its limit, CPython issue 115634.)
+
+Spawned processes import the caller's main module again, as multiprocessing does: a script
+that prints certificates keeps its work under `if __name__ == "__main__":` (the `dandelion`
+command, uvicorn and pytest do).
 """
 
 import os

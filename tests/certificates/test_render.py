@@ -3,6 +3,10 @@ one merged document. PDFs are read back with pypdf."""
 
 import io
 import os
+import signal
+import threading
+import time
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from pathlib import Path
 
@@ -143,3 +147,19 @@ def test_renderer_processes_are_replaced_after_their_share(monkeypatch):
     results = renderer.render_many(views(["赵志强", "孙丽娟"]))
     assert all(isinstance(r, bytes) for r in results)
     assert renderer_processes() - before  # printed by new processes
+
+
+def test_a_killed_renderer_fails_its_certificates_and_the_next_batch_prints():
+    renderer.render_many(views(["王建国", "张秀英"]))  # the processes are up
+    batch = views(["赵志强"] * 60)  # a few seconds of work
+    results: list = []
+    running = threading.Thread(target=lambda: results.extend(renderer.render_many(batch)))
+    running.start()
+    time.sleep(0.5)
+    victim = min(renderer_processes())
+    os.kill(victim, signal.SIGKILL)  # out of memory, say
+    running.join(timeout=120)
+    assert len(results) == len(batch)  # every certificate has its answer, in its place
+    assert any(isinstance(r, BrokenProcessPool) for r in results)
+    [again] = renderer.render_many(views(["孙丽娟"]))  # new processes took over
+    assert "孙丽娟" in text_of(pages_of(again)[0])
