@@ -44,7 +44,7 @@ from app.universities.models import University
 
 KIND = "certificates.print"
 FINAL = "pdf"  # the last item's key: join the parts into the print file
-PART = 50  # certificates a part holds: one WeasyPrint document per renderer process
+PART = 100  # certificates a part holds (the bar moves a part at a time): 50 pages a renderer
 FOLDER = "prints"
 FIELD = "serial"  # the form field (and API field) a selection error is shown beside
 
