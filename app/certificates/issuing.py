@@ -55,6 +55,7 @@ def start(session: Session, course: Course, *, actor: str) -> Job | None:
     pending = pending_completions(session, course)
     if not pending:
         return None
+    pdf.require()  # a machine that cannot print answers the press at once (503), not item by item
     job = jobs.start(
         session,
         kind=KIND,
@@ -82,13 +83,12 @@ def issue_one(
         if completion is None:
             raise ItemRefused(N_("This completion was deleted before its certificate was issued"))
         trainee = session.get_one(Trainee, completion.trainee_id)
-        missing = pdf.unprintable_chars(trainee.name)
-        if missing:
-            exc = pdf.UnprintableText(missing)
-            raise ItemRefused(exc.message, exc.params)
         course = session.get_one(Course, completion.course_id)
         university = session.get_one(University, course.university_id)
         try:
+            missing = pdf.unprintable_chars(trainee.name)
+            if missing:
+                raise pdf.UnprintableText(missing)
             cert = service.render_certificate(
                 completion,
                 trainee.name,
@@ -99,7 +99,9 @@ def issue_one(
                 today=today,
                 keys=keys_of(session),
             )
-        except pdf.UnprintableText as exc:  # a course or university name, not the holder's
+        except (pdf.UnprintableText, pdf.PrintingUnavailable) as exc:
+            # The holder's name, a course or university name, or a machine that lost its
+            # fonts since the press: the item fails with the reason, naming what to install.
             raise ItemRefused(exc.message, exc.params) from exc
         temp = storage.temp_path(data_dir, cert.serial)
         # From here a rollback or a closed session deletes the PDF; the commit moves it.

@@ -132,3 +132,67 @@ def test_printing_without_the_fonts_answers_503_naming_the_package(fontless):
     assert "管理员" in message
     assert answers["require"] == answers["render"] == [503, "fonts-noto-cjk"]
     assert answers["many"] == ["PrintingUnavailable", "fonts-noto-cjk"]
+
+
+# A staff member presses "issue" on a machine that lost its fonts: the press is answered 503
+# at once, naming the package, and no job is queued; an item of a job queued before the fonts
+# went fails with the same reason instead of being retried as "something went wrong".
+ISSUE_WITHOUT_FONTS = """
+import json, sys
+from pathlib import Path
+from fastapi.testclient import TestClient
+from sqlmodel import select
+from app import clock, migrate
+from app.certificates import issuing
+from app.completions.models import Completion
+from app.config import Settings
+from app.jobs.models import Job
+from app.jobs.registry import ItemRefused
+from app.main import create_app
+from tests.factories import login, make_course, make_enrollment, make_university, make_user
+
+data = Path(sys.argv[1])
+url = f"sqlite:///{data}/dandelion.db"
+migrate.upgrade(url)
+settings = Settings(environment="test", data_dir=data, database_url=url, jobs_immediate=True,
+                    secret_key="x" * 48, public_url="http://testserver", _env_file=None)
+app = create_app(settings)
+answers = {}
+with app.state.sessions() as session, TestClient(app, base_url="http://testserver") as client:
+    university = make_university(session)
+    course = make_course(session, university)
+    enrollment, _ = make_enrollment(session, course)
+    completion = Completion(enrollment_id=enrollment.id, course_id=course.id,
+                            university_id=university.id, trainee_id=enrollment.trainee_id,
+                            company_id=enrollment.company_id, completed_on=clock.today(),
+                            hours=course.hours)
+    session.add(completion)
+    session.commit()
+    login(client, make_user(session, university=university))
+    page = client.get(f"/staff/courses/{course.code}")
+    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    pressed = client.post(f"/staff/courses/{course.code}/certificates",
+                          data={"csrf_token": token}, follow_redirects=False)
+    answers["press"] = [pressed.status_code, "fonts-noto-cjk" in pressed.text]
+    answers["jobs"] = len(session.exec(select(Job)).all())
+    try:
+        issuing.issue_one(session, completion.id, public_url=settings.public_url,
+                          data_dir=data, today=clock.today())
+    except ItemRefused as exc:
+        answers["item"] = exc.params.get("package")
+print(json.dumps(answers))
+"""
+
+
+def test_issuing_without_the_fonts_is_refused_naming_the_package(fontless, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-c", ISSUE_WITHOUT_FONTS, str(tmp_path)],
+        env={**without_settings(), "FONTCONFIG_FILE": fontless},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    answers = json.loads(done.stdout.splitlines()[-1])
+    assert answers == {"press": [503, True], "jobs": 0, "item": "fonts-noto-cjk"}
