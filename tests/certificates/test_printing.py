@@ -4,7 +4,13 @@ university; revoked or replaced certificates never printed; nothing to print say
 
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pypdf
 import pytest
@@ -16,14 +22,17 @@ from app.auth import service as auth
 from app.certificates import printing
 from app.certificates.serials import format_serial
 from app.db import utcnow
+from app.jobs import queue as jobs_queue
 from app.jobs import registry, runner
 from app.jobs import service as jobs
 from app.jobs.models import Job, JobItem
 from tests.certificates import issued
+from tests.conftest import environment_of
 from tests.factories import csrf_of, login, make_course, make_university, make_user
 from tests.html import field_errors, flash, page
 from tests.jobs.conftest import upload_completions
 
+ROOT = Path(__file__).resolve().parents[2]
 NAMES = ["张三", "李䶮", "王建国", "𠮷田", "阿依古丽·买买提"]
 
 
@@ -287,3 +296,60 @@ def test_the_api_prints_a_course_or_serials_with_the_university_s_token(client, 
     assert backwards.status_code == 422
     assert backwards.json()["errors"][0]["field"] == "completed_to"
     assert client.post(f"/api/v1/courses/{course.code}/prints", headers=theirs).status_code == 404
+
+
+def _worker(settings) -> subprocess.Popen:
+    env = {**environment_of(settings), "DANDELION_JOB_LEASE_SECONDS": "3"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "worker", "--threads", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its renderer processes with it, so a kill takes them all
+    )
+
+
+def _wait(new_session, job_id: int, until, timeout: float) -> Job:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with new_session() as s:
+            job = s.get_one(Job, job_id)
+        if until(job):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not get there in {timeout} s: {job}")
+
+
+def test_a_real_worker_killed_while_printing_leaves_the_run_to_the_next_one(
+    client, session, new_session, settings, certified
+):
+    course = certified["course"]
+    queue = jobs_queue.Queue(settings.model_copy(update={"jobs_immediate": False}), new_session)
+    queue.huey.flush()  # nothing another test left in a shared PostgreSQL queue
+    job = printing.start(
+        session, course, printing.select_certificates(session, course), actor="t", scope={}
+    )
+    session.commit()
+    queue.enqueue(job.id)
+    first = _worker(settings)
+    try:
+        _wait(new_session, job.id, lambda j: j.state == "running", 120)
+        time.sleep(0.3)  # its renderer processes are printing the part now
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)  # the worker and its renderers, mid-part
+        first.wait()
+    with new_session() as s:
+        at_kill = s.get_one(Job, job.id)
+    assert at_kill.state == "running" and at_kill.result_path is None  # killed mid-run
+    second = _worker(settings)
+    try:
+        done = _wait(new_session, job.id, lambda j: j.state in ("done", "failed"), 180)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(30)
+    assert (done.state, done.done, done.failed) == ("done", 6, 0)
+    texts = _pages((settings.data_dir / done.result_path).read_bytes())
+    assert [next(n for n in NAMES if n in t) for t in texts] == NAMES
+    left = sorted(p.name for p in (settings.data_dir / "prints").iterdir())
+    assert left == [f"{job.id}.pdf"]  # no part, lock or half-written file
