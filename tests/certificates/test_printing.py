@@ -353,3 +353,12 @@ def test_a_real_worker_killed_while_printing_leaves_the_run_to_the_next_one(
     assert [next(n for n in NAMES if n in t) for t in texts] == NAMES
     left = sorted(p.name for p in (settings.data_dir / "prints").iterdir())
     assert left == [f"{job.id}.pdf"]  # no part, lock or half-written file
+
+
+def test_the_api_docs_name_the_errors_of_print_runs(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    errors = {"401", "403", "404", "409", "410", "413", "422", "429"}
+    start = paths["/api/v1/courses/{code}/prints"]["post"]["responses"]
+    assert set(start) & errors == {"401", "403", "404", "413", "422"} and "202" in start
+    download = paths["/api/v1/prints/{job_id}/pdf"]["get"]["responses"]
+    assert set(download) & errors == {"401", "403", "404", "409", "422"}
