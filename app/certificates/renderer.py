@@ -16,6 +16,7 @@ command, uvicorn and pytest do).
 import os
 import pickle
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -129,10 +130,20 @@ def _discard_pool() -> None:
 
 
 def _warm() -> None:
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     try:
         pdf.prepare()
     except Exception:  # each certificate will say why on its own; the pool must live
         return
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A renderer outlives nothing: when the process that started it is gone (a worker killed
+    with SIGKILL cannot stop its pool), it exits within a second instead of idling forever.
+    Polled, not PR_SET_PDEATHSIG, which fires when the starting *thread* ends."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
 
 
 def _render_task(views: list[pdf.CertificateView], design: str) -> list[bytes | Exception]:

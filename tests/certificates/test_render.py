@@ -4,6 +4,8 @@ one merged document. PDFs are read back with pypdf."""
 import io
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures.process import BrokenProcessPool
@@ -17,6 +19,8 @@ from app.certificates import renderer
 from app.certificates.pdf import UnprintableText
 from app.certificates.serials import format_serial, new_serial
 from tests.certificates.test_pdf import BASE_VIEW, pdftotext
+
+ROOT = Path(__file__).resolve().parents[2]
 
 NAMES = ["王建国", "李䶮", "张秀英", "𠮷田", "阿依古丽·买买提", "赵志强", "孙丽娟"]
 
@@ -163,3 +167,57 @@ def test_a_killed_renderer_fails_its_certificates_and_the_next_batch_prints():
     assert any(isinstance(r, BrokenProcessPool) for r in results)
     [again] = renderer.render_many(views(["孙丽娟"]))  # new processes took over
     assert "孙丽娟" in text_of(pages_of(again)[0])
+
+
+RENDER_THEN_WAIT = """
+import sys, time
+from app.certificates import renderer
+from tests.certificates.test_pdf import BASE_VIEW
+
+if __name__ == "__main__":
+    renderer.render_many([BASE_VIEW])
+    print("rendered", flush=True)
+    time.sleep(600)
+"""
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if int(fields[1]) == pid:  # the field after the state is the parent's pid
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_renderers_exit_when_their_worker_is_killed(tmp_path):
+    script = tmp_path / "render_then_wait.py"
+    script.write_text(RENDER_THEN_WAIT)
+    parent = subprocess.Popen(
+        [sys.executable, str(script)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert parent.stdout is not None and parent.stdout.readline().strip() == "rendered"
+        renderers = _children(parent.pid)
+        assert renderers  # the pool's processes (and the spawn resource tracker)
+        os.kill(parent.pid, signal.SIGKILL)  # as the OOM killer or an operator's kill -9 does
+        parent.wait()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in renderers):
+            time.sleep(0.2)
+        left = [
+            p
+            for p in renderers
+            if Path(f"/proc/{p}/stat").exists()
+            and Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        ]
+        assert left == []
+    finally:
+        parent.kill()
