@@ -2,16 +2,12 @@
 
 import base64
 import hashlib
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import NamedTuple
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.audit import service as audit
 from app.certificates import pdf, serials, storage
 from app.certificates.models import Certificate
 from app.certificates.verification import canonical_fields
@@ -20,30 +16,13 @@ from app.courses.models import Course
 from app.db import id_of
 from app.enrollments import service as enrollments
 from app.enrollments.models import Enrollment
-from app.errors import Conflict, NotFound
+from app.errors import NotFound
 from app.i18n import N_
-from app.security import Keys, keys_of
+from app.security import Keys
 from app.trainees import service as trainees
 from app.trainees.models import Trainee
 from app.universities import service as universities
 from app.universities.models import University
-
-# Printing takes about 0.2 s a certificate: one request issues at most this many, so that it
-# ends well inside a reverse proxy's timeout; the rest wait for the next press.
-ISSUE_LIMIT = 100
-
-
-class Issuance(NamedTuple):
-    issued: list
-    refused: list
-    waiting: int
-
-
-@dataclass
-class Refusal:
-    holder: str
-    message: str
-    params: dict
 
 
 def sign(c: Certificate, keys: Keys) -> str:
@@ -53,107 +32,6 @@ def sign(c: Certificate, keys: Keys) -> str:
 
 def verify_url(public_url: str, serial: str) -> str:
     return f"{public_url.rstrip('/')}/verify/{serial}"
-
-
-def issue_for_course(
-    session: Session,
-    course: Course,
-    *,
-    actor: str,
-    public_url: str,
-    data_dir: Path,
-    today: date,
-    limit: int = ISSUE_LIMIT,
-) -> Issuance:
-    """Every completion of the course without a certificate gets one; unprintable names are refused.
-
-    All PDFs are rendered before the first write, so a transaction (and SQLite's write lock)
-    lasts only as long as the inserts, not as long as the printing. The PDFs reach data_dir
-    under their own names only when the caller commits (see storage)."""
-    university = session.get_one(University, course.university_id)
-    pending = session.exec(
-        select(Completion, Trainee)
-        .join(Trainee, col(Completion.trainee_id) == Trainee.id)
-        .where(
-            Completion.course_id == course.id,
-            ~col(Completion.id).in_(
-                select(Certificate.completion_id).where(Certificate.status == "issued")
-            ),
-        )
-        .order_by(col(Completion.id))
-    ).all()
-    # Names the fonts cannot print are set aside first, so they never use up the batch.
-    printable = [(c, t) for c, t in pending if not pdf.unprintable_chars(t.name)]
-    refused = [_refusal(t.name) for c, t in pending if pdf.unprintable_chars(t.name)]
-    issued = []
-    for completion, trainee in printable[:limit]:
-        try:
-            cert = render_certificate(
-                completion,
-                trainee.name,
-                course,
-                university,
-                public_url=public_url,
-                data_dir=data_dir,
-                today=today,
-                keys=keys_of(session),
-            )
-        except pdf.UnprintableText as exc:  # a course or university name, not the holder's
-            refused.append(Refusal(trainee.name, exc.message, exc.params))
-            continue
-        # Staged at once: from here, a rollback or a closed session deletes the PDF, and only
-        # the caller's commit moves it into place.
-        storage.publish_on_commit(
-            session, storage.temp_path(data_dir, cert.serial), data_dir / cert.pdf_path
-        )
-        issued.append(cert)
-    issued, changed = _store(session, issued, data_dir)
-    waiting = max(len(printable) - limit, 0) + changed
-    audit.record(
-        session,
-        actor,
-        "certificate.issue",
-        "course",
-        course.id,
-        issued=len(issued),
-        refused=len(refused),
-        waiting=waiting,
-    )
-    return Issuance(issued, refused, waiting)
-
-
-def _refusal(holder: str) -> Refusal:
-    exc = pdf.UnprintableText(pdf.unprintable_chars(holder))
-    return Refusal(holder, exc.message, exc.params)
-
-
-def _store(
-    session: Session, certs: list[Certificate], data_dir: Path
-) -> tuple[list[Certificate], int]:
-    """Insert the certificates whose completions still say what was printed; returns them and
-    how many were set aside because an upload changed their completion while they printed."""
-    current = lock_as_recorded(session, [c.completion_id for c in certs])
-    kept: list[Certificate] = []
-    stale: list[Certificate] = []
-    for cert in certs:
-        printed = (cert.completed_on, cert.hours, cert.holder_name)
-        (kept if current.get(cert.completion_id) == printed else stale).append(cert)
-    for cert in stale:  # printed with values that are no longer the record's
-        storage.discard(session, storage.temp_path(data_dir, cert.serial))
-    session.add_all(kept)
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        # Another request issued for the same completions first; its certificates stand.
-        for cert in kept:
-            storage.temp_path(data_dir, cert.serial).unlink(missing_ok=True)
-        raise Conflict(
-            N_(
-                "Certificates for this course are being issued right now. "
-                "Reload the page in a moment."
-            )
-        ) from exc
-    return kept, len(certs) - len(kept)
 
 
 def lock_as_recorded(session: Session, completion_ids: list[int]) -> dict:

@@ -15,51 +15,43 @@ from pypdf import PdfReader
 from sqlmodel import select
 
 from app import clock
-from app.certificates import service, storage
+from app.certificates import issuing, service, storage
 from app.certificates.models import Certificate
 from tests.conftest import environment_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Issues the course's certificates in a process of its own and stalls at the point named,
-# so that the test can kill it there with SIGKILL: no handler, no cleanup, like a crash.
+# Runs the course's issuing job in a process of its own and stalls just before the commit of
+# the item named (1 or 2), so that the test can kill it there with SIGKILL: no handler, no
+# cleanup, like a crash.
 CHILD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     import app.models
-    from app import clock
-    from app.certificates import pdf, service
+    from app.certificates import issuing
     from app.config import get_settings
     from app.courses.models import Course
     from app.db import sessions_for
+    from app.jobs import runner
+    from app.jobs import service as jobs
 
-    marker, course_id, stall_at = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    marker, course_id, stall_at = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    real_mark_done, done = jobs.mark_done, []
 
-    def stall():
-        marker.write_text("stalled")
-        time.sleep(3600)
+    def mark_done(*args, **kwargs):  # the item's row is flushed; its commit comes next
+        real_mark_done(*args, **kwargs)
+        done.append(args)
+        if len(done) == stall_at:
+            marker.write_text("stalled")
+            time.sleep(3600)
 
-    real_render, real_record = pdf.render_pdf, service.audit.record
-    rendered = []
-
-    def render(view, *args, **kwargs):
-        if stall_at == "second-render" and rendered:
-            stall()
-        rendered.append(view.serial)
-        return real_render(view, *args, **kwargs)
-
-    def record(*args, **kwargs):  # runs after the rows are flushed, before the commit
-        real_record(*args, **kwargs)
-        if stall_at == "before-commit":
-            stall()
-
-    pdf.render_pdf, service.audit.record = render, record
+    jobs.mark_done = mark_done
     settings = get_settings()
-    with sessions_for(settings)() as session:
-        service.issue_for_course(session, session.get(Course, course_id), actor="test",
-                                 public_url=settings.public_url, data_dir=settings.data_dir,
-                                 today=clock.today())
+    sessions = sessions_for(settings)
+    with sessions() as session:
+        job = issuing.start(session, session.get(Course, course_id), actor="test")
         session.commit()
+    runner.run(sessions, settings, job.id)
 """)
 
 
@@ -71,10 +63,10 @@ def _text(path: Path) -> str:
     return "".join(page.extract_text() for page in PdfReader(io.BytesIO(path.read_bytes())).pages)
 
 
-def _issue_in_a_child_and_kill_it(settings, course, stall_at: str, tmp_path: Path) -> None:
+def _issue_in_a_child_and_kill_it(settings, course, stall_at: int, tmp_path: Path) -> None:
     marker = tmp_path / "stalled"
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(marker), str(course.id), stall_at],
+        [sys.executable, "-c", CHILD, str(marker), str(course.id), str(stall_at)],
         cwd=ROOT,
         env=environment_of(settings),
         stderr=subprocess.PIPE,
@@ -93,35 +85,40 @@ def _issue_in_a_child_and_kill_it(settings, course, stall_at: str, tmp_path: Pat
         child.stderr.close()
 
 
-@pytest.mark.parametrize("stall_at", ["second-render", "before-commit"])
+@pytest.mark.parametrize("stall_at", [1, 2])
 def test_an_issue_killed_midway_leaves_no_pdf_after_the_sweep(
     settings, new_session, completed, tmp_path, stall_at
 ):
+    """Killed before the commit of its first or its second item: what was committed stays,
+    the PDF of the item that was not is swept away."""
     _issue_in_a_child_and_kill_it(settings, completed["course"], stall_at, tmp_path)
     with new_session() as fresh:
-        assert fresh.exec(select(Certificate)).all() == []
-    left = _pdfs(settings.data_dir)
+        kept = fresh.exec(select(Certificate)).all()
+    assert len(kept) == stall_at - 1
+    temps = [p for p in _pdfs(settings.data_dir) if p.name.startswith(storage.TEMP_PREFIX)]
     # What the killed process wrote really holds a name, and only under a temporary name.
-    assert left and any("李䶮" in _text(p) for p in left)
-    assert all(p.name.startswith(storage.TEMP_PREFIX) for p in left)
+    assert len(temps) == 1 and any(name in _text(temps[0]) for name in ("李䶮", "𠮷田"))
     with new_session() as fresh:  # as at the next start: a new session
         service.sweep_orphans(fresh, settings.data_dir)
-    assert _pdfs(settings.data_dir) == []
+    assert _pdfs(settings.data_dir) == sorted(settings.data_dir / c.pdf_path for c in kept)
 
 
-def _issue(session, settings, course):
-    result = service.issue_for_course(
-        session,
-        course,
-        actor="test",
-        public_url="http://t",
-        data_dir=settings.data_dir,
-        today=clock.today(),
-    )
-    return result.issued
+def _issue(session, settings, course) -> list[Certificate]:
+    """Every pending certificate of the course, issued in this session, not committed."""
+    serials = [
+        issuing.issue_one(
+            session,
+            completion,
+            public_url="http://t",
+            data_dir=settings.data_dir,
+            today=clock.today(),
+        )
+        for completion in issuing.pending_completions(session, course)
+    ]
+    return [session.exec(select(Certificate).where(Certificate.serial == s)).one() for s in serials]
 
 
-def test_pdfs_of_a_batch_that_is_never_committed_are_removed(settings, session, completed):
+def test_pdfs_of_issues_that_are_never_committed_are_removed(settings, session, completed):
     issued = _issue(session, settings, completed["course"])
     assert len(issued) == 2
     assert not any((settings.data_dir / c.pdf_path).exists() for c in issued)  # not yet
@@ -129,7 +126,7 @@ def test_pdfs_of_a_batch_that_is_never_committed_are_removed(settings, session, 
     assert _pdfs(settings.data_dir) == []
 
 
-def test_a_committed_batch_is_moved_into_place(client, settings, session, completed):
+def test_committed_issues_are_moved_into_place(client, settings, session, completed):
     issued = _issue(session, settings, completed["course"])
     session.commit()
     assert _pdfs(settings.data_dir) == sorted(settings.data_dir / c.pdf_path for c in issued)

@@ -1,16 +1,24 @@
-"""A completion changed by an upload while its certificate prints is never issued stale."""
+"""Issuing while something else writes: an upload changing a completion as it prints, a second
+press issuing the same completions at the same moment."""
 
 from datetime import timedelta
 
 from sqlmodel import select
 
 from app import clock
-from app.certificates import pdf, service
+from app.certificates import issuing, pdf
 from app.certificates.models import Certificate
 from app.completions.models import Completion
+from app.db import id_of
+from app.jobs import runner
+from app.jobs.models import Job
 
 
-def test_a_completion_changed_while_printing_is_left_for_the_next_press(
+def _pdfs(settings) -> list[str]:
+    return sorted(p.name for p in (settings.data_dir / "certificates").rglob("*.pdf"))
+
+
+def test_a_completion_changed_while_printing_is_printed_again_as_it_is_now(
     session, settings, web_app, completed, monkeypatch
 ):
     changed_on = clock.today() - timedelta(days=3)
@@ -28,30 +36,41 @@ def test_a_completion_changed_while_printing_is_left_for_the_next_press(
         return real_render(view)
 
     monkeypatch.setattr(pdf, "render_pdf", render_while_an_upload_changes_a_date)
-    result = service.issue_for_course(
-        session,
-        completed["course"],
-        actor="t",
-        public_url="http://t",
-        data_dir=settings.data_dir,
-        today=clock.today(),
+    first, _ = issuing.pending_completions(session, completed["course"])
+    serial = issuing.issue_one(
+        session, first, public_url="http://t", data_dir=settings.data_dir, today=clock.today()
     )
     session.commit()
-    assert (len(result.issued), result.waiting) == (1, 1)
-    certificates = session.exec(select(Certificate)).all()
-    for cert in certificates:
-        assert cert.completed_on == session.get(Completion, cert.completion_id).completed_on
-    pdfs = list((settings.data_dir / "certificates").rglob("*.pdf"))
-    assert len(pdfs) == 1  # the stale print was discarded, not left on disk
+    assert len(calls) == 2 and serial == calls[1]  # the stale print was not the one kept
+    cert = session.exec(select(Certificate)).one()
+    assert cert.completed_on == changed_on == session.get(Completion, first).completed_on
+    assert _pdfs(settings) == [f"{serial}.pdf"]  # the stale print was discarded, not left on disk
 
-    monkeypatch.setattr(pdf, "render_pdf", real_render)
-    again = service.issue_for_course(
-        session,
-        completed["course"],
-        actor="t",
-        public_url="http://t",
-        data_dir=settings.data_dir,
-        today=clock.today(),
-    )
+
+def test_two_presses_at_once_give_one_certificate_per_completion_and_no_stray_pdf(
+    session, new_session, settings, completed, monkeypatch
+):
+    """The second press's job runs whole while the first one's first certificate prints: the
+    first job finds them issued, keeps their serials and removes its own PDF."""
+    course = completed["course"]
+    first = issuing.start(session, course, actor="user:1")
+    second = issuing.start(session, course, actor="user:2")
+    assert first is not None and second is not None
     session.commit()
-    assert len(again.issued) == 1 and again.issued[0].completed_on == changed_on
+    real_render, pressed = pdf.render_pdf, []
+
+    def render_while_the_other_job_runs(view, *a, **kw):
+        if not pressed:
+            pressed.append(view.serial)
+            runner.run(new_session, settings, id_of(second))
+        return real_render(view, *a, **kw)
+
+    monkeypatch.setattr(pdf, "render_pdf", render_while_the_other_job_runs)
+    runner.run(new_session, settings, id_of(first))
+    certs = session.exec(select(Certificate)).all()
+    assert len(certs) == 2 and pressed[0] not in {c.serial for c in certs}
+    for job in (first, second):
+        job = session.get_one(Job, id_of(job))
+        session.refresh(job)
+        assert (job.state, job.done, job.failed) == ("done", 2, 0)
+    assert _pdfs(settings) == sorted(f"{c.serial}.pdf" for c in certs)

@@ -3,9 +3,7 @@
 import hashlib
 import io
 import re
-from datetime import timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlmodel import select
@@ -13,11 +11,8 @@ from sqlmodel import select
 from app import clock
 from app.auth import service as auth
 from app.certificates.models import Certificate
-from tests import files
-from tests.factories import csrf_of, login, make_course, make_enrollment, make_university, make_user
+from tests.factories import csrf_of, login, make_course, make_university, make_user
 from tests.html import field_errors
-
-DONE = (clock.today() - timedelta(days=1)).isoformat()
 
 
 def _issue(client, course):
@@ -257,88 +252,18 @@ def completed_company_uscc(session):
     return session.exec(select(Company)).first().uscc
 
 
-def test_issuing_twice_at_once_gives_one_certificate_per_completion(
-    session, new_session, settings, completed, monkeypatch
-):
-    """A press that rendered its certificates before another press committed the same
-    completions is refused whole, and its PDFs are removed."""
-    from app.certificates import pdf, service
-    from app.errors import Conflict
-
-    args = dict(actor="t", public_url="http://t", data_dir=settings.data_dir, today=clock.today())
-    real_render, pressed = pdf.render_pdf, []
-
-    def render_while_another_press_commits(view, *a, **kw):
-        if not pressed:  # the other press (its own connection) runs whole during our first render
-            pressed.append(view.serial)
-            with new_session() as other:
-                other_issued = service.issue_for_course(
-                    other, other.get(type(completed["course"]), completed["course"].id), **args
-                )
-                other.commit()
-            assert len(other_issued.issued) == 2
-        return real_render(view, *a, **kw)
-
-    monkeypatch.setattr(pdf, "render_pdf", render_while_another_press_commits)
-    with pytest.raises(Conflict):
-        service.issue_for_course(session, completed["course"], **args)
-    session.rollback()
-    kept = session.exec(select(Certificate)).all()
-    assert len(kept) == 2
-    # Only the two committed PDFs are left: the refused press's own were removed.
-    on_disk = sorted(p.name for p in (settings.data_dir / "certificates").rglob("*.pdf"))
-    assert on_disk == sorted(f"{c.serial}.pdf" for c in kept)
-
-
 def test_a_press_issues_every_pending_certificate_and_a_second_says_none_is_left(
     client, session, settings, completed
 ):
-    from app.certificates import service
+    from app.certificates import issuing
 
-    first = service.issue_for_course(
-        session,
-        completed["course"],
-        actor="t",
-        public_url="http://t",
-        data_dir=settings.data_dir,
-        today=clock.today(),
-        limit=1,
-    )
+    first, _ = issuing.pending_completions(session, completed["course"])
+    args = dict(public_url="http://t", data_dir=settings.data_dir, today=clock.today())
+    issuing.issue_one(session, first, **args)
     session.commit()
-    assert (len(first.issued), first.waiting) == (1, 1)
-    page = _issue(client, completed["course"])  # a job for the one left, no limit of 100
+    page = _issue(client, completed["course"])  # a job for the one left
     assert "正在颁发 1 份结业证书" in page.text
     assert len(session.exec(select(Certificate)).all()) == 2
     again = _issue(client, completed["course"])
     assert "本课程的每一条结业记录都已有结业证书" in again.text and "已颁发 0" not in again.text
     assert len(session.exec(select(Certificate)).all()) == 2
-
-
-def test_unprintable_names_never_use_up_the_batch(client, session, settings):
-    from app.certificates import service
-
-    university = make_university(session)
-    course = make_course(session, university)
-    rare = "王\U00031350"  # CJK Extension H: a valid name that no installed font can print
-    people = [
-        (rare, make_enrollment(session, course, name=rare)[1]),
-        ("张三", make_enrollment(session, course, name="张三")[1]),
-    ]
-    login(client, make_user(session, university=university))
-    client.post(
-        "/staff/uploads",
-        data={"csrf_token": csrf_of(client, "/staff/uploads")},
-        files={"file": ("a.xlsx", files.xlsx([[n, i, course.code, DONE, ""] for n, i in people]))},
-    )
-    result = service.issue_for_course(
-        session,
-        course,
-        actor="t",
-        public_url="http://t",
-        data_dir=settings.data_dir,
-        today=clock.today(),
-        limit=1,
-    )
-    assert [c.holder_name for c in result.issued] == ["张三"] and result.waiting == 0
-    assert [r.holder for r in result.refused] == [rare]
-    assert "U+31350" in result.refused[0].params["chars"]

@@ -259,7 +259,7 @@ def test_api_upload_of_an_old_xls_is_a_field_error(client, session, campus):
 
 
 def test_a_certified_completion_cannot_change(client, session, settings, campus):
-    from app.certificates import service as certificates
+    from app.certificates import issuing
 
     ids = campus["ids"]
     _staff_upload(
@@ -269,13 +269,9 @@ def test_a_certified_completion_cannot_change(client, session, settings, campus)
         "a.csv",
         files.utf8_bom_csv([["张三", ids[0], "QLU-DIG-01", DONE, "80"]]),
     )
-    certificates.issue_for_course(
-        session,
-        campus["course"],
-        actor="test",
-        public_url="http://t",
-        data_dir=settings.data_dir,
-        today=TODAY,
+    (completion,) = issuing.pending_completions(session, campus["course"])
+    issuing.issue_one(
+        session, completion, public_url="http://t", data_dir=settings.data_dir, today=TODAY
     )
     session.commit()
     response = client.post(

@@ -9,11 +9,12 @@ from sqlmodel import select
 
 from app import clock
 from app.audit.models import AuditEvent
-from app.certificates import service as certificates
+from app.certificates import issuing
 from app.certificates.models import Certificate
 from app.completions import originals
 from app.completions import service as completions
 from app.completions.models import Completion, CompletionBatch
+from app.courses.models import Course
 from app.security import keys_of
 from tests.completions.uploads import staff_upload
 from tests.html import text
@@ -67,14 +68,14 @@ def test_an_upload_refused_late_because_certificates_were_issued_meanwhile_write
 
     def press():  # another request, its own connection
         with web_app.state.sessions() as other:
-            certificates.issue_for_course(
-                other,
-                other.get(type(course), course.id),
-                actor="t",
-                public_url="http://t",
-                data_dir=settings.data_dir,
-                today=clock.today(),
-            )
+            for completion in issuing.pending_completions(other, other.get_one(Course, course.id)):
+                issuing.issue_one(
+                    other,
+                    completion,
+                    public_url="http://t",
+                    data_dir=settings.data_dir,
+                    today=clock.today(),
+                )
             other.commit()
 
     # The newcomer's completion is inserted, then the certified one is changed and refused.
