@@ -33,6 +33,9 @@ KIND = "certificates.issue"
 # A completion an upload changes again and again while its certificate prints is left after
 # this many prints (the next press issues it).
 PRINTS = 3
+REVOKED_MEANWHILE = N_(
+    "This completion's certificate was revoked while the job waited: it is not issued again"
+)
 
 
 def pending_completions(session: Session, course: Course) -> list[int]:
@@ -79,6 +82,8 @@ def issue_one(
         existing = _issued_serial(session, completion_id)
         if existing is not None:
             return existing
+        if _revoked(session, completion_id):  # revoked after this job was started
+            raise ItemRefused(REVOKED_MEANWHILE)
         completion = session.get(Completion, completion_id)
         if completion is None:
             raise ItemRefused(N_("This completion was deleted before its certificate was issued"))
@@ -113,6 +118,17 @@ def issue_one(
         session.rollback()
         session.expire_all()
     raise ItemRefused(N_("This completion kept changing while its certificate printed"))
+
+
+def _revoked(session: Session, completion_id: int) -> bool:
+    return (
+        session.exec(
+            select(Certificate.id).where(
+                Certificate.completion_id == completion_id, Certificate.status == "revoked"
+            )
+        ).first()
+        is not None
+    )
 
 
 def _issued_serial(session: Session, completion_id: int) -> str | None:

@@ -292,3 +292,26 @@ def test_the_trainee_finds_the_reissue_to_download_and_the_old_one_marked(
     assert len(downloads) == 1 and downloads[0].startswith(f"/certificates/{new_serial}.pdf?t=")
     assert public.get(downloads[0]).status_code == 200
     assert "superseded" in text(found, "ul.certs")
+
+
+def test_a_certificate_revoked_while_a_job_waits_is_not_issued_again(
+    client, session, certs, settings
+):
+    from app import clock
+    from app.certificates import issuing
+    from app.jobs.registry import ItemRefused
+
+    cert = certs["李䶮"]
+    assert issued.revoke(client, cert.serial, REASON, follow_redirects=False).status_code == 303
+    # The item of a job started before the revocation comes up now.
+    with pytest.raises(ItemRefused) as refused:
+        issuing.issue_one(
+            session,
+            cert.completion_id,
+            public_url=settings.public_url,
+            data_dir=settings.data_dir,
+            today=clock.today(),
+        )
+    assert refused.value.message == issuing.REVOKED_MEANWHILE
+    session.rollback()
+    assert [c.status for c in issued.by_holder(session).values()] == ["revoked", "issued"]
