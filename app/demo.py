@@ -328,7 +328,7 @@ def _certify(
     """The first course of the first three universities gets its certificates, the way a
     clerk's press does: a job each, run here rather than by a worker, left on /jobs."""
     session.commit()  # the job's own sessions read the completions (and SQLite's lock is free)
-    sessions = session_factory(session.get_bind(), keys_of(session))
+    sessions = session_factory(session.get_bind().engine, keys_of(session))
     issued = refused = 0
     for university in unis[:3]:
         job = issuing.start(session, offered[id_of(university)][0], actor=ACTOR)
