@@ -15,9 +15,10 @@ from sqlmodel import Session, col, select
 
 from app import clock
 from app.audit import service as audit
-from app.certificates import pdf, service, storage
+from app.certificates import pdf, renderer, service, storage
 from app.certificates.models import Certificate
 from app.completions.models import Completion
+from app.config import Settings
 from app.courses.models import Course
 from app.i18n import N_
 from app.jobs import registry
@@ -74,10 +75,18 @@ def start(session: Session, course: Course, *, actor: str) -> Job | None:
 
 
 def issue_one(
-    session: Session, completion_id: int, *, public_url: str, data_dir: Path, today: date
+    session: Session,
+    completion_id: int,
+    *,
+    public_url: str,
+    data_dir: Path,
+    today: date,
+    ahead: tuple[Certificate, bytes] | None = None,
 ) -> str:
     """Issue the certificate of one completion, or find the one it has; returns its serial.
-    Flushes, never commits: the caller's commit stores the row and moves the PDF into place."""
+    Flushes, never commits: the caller's commit stores the row and moves the PDF into place.
+    `ahead` is the certificate print_ahead printed for it, used if it still says what the
+    record says."""
     for _ in range(PRINTS):
         existing = _issued_serial(session, completion_id)
         if existing is not None:
@@ -94,16 +103,21 @@ def issue_one(
             missing = pdf.unprintable_chars(trainee.name)
             if missing:
                 raise pdf.UnprintableText(missing)
-            cert = service.render_certificate(
-                completion,
-                trainee.name,
-                course,
-                university,
-                public_url=public_url,
-                data_dir=data_dir,
-                today=today,
-                keys=keys_of(session),
-            )
+            recorded = (completion.completed_on, completion.hours, trainee.name)
+            if ahead is not None and _printed(ahead[0]) == recorded:
+                cert = service.store_printed(ahead[0], ahead[1], data_dir)
+            else:
+                cert = service.render_certificate(
+                    completion,
+                    trainee.name,
+                    course,
+                    university,
+                    public_url=public_url,
+                    data_dir=data_dir,
+                    today=today,
+                    keys=keys_of(session),
+                )
+            ahead = None
         except (pdf.UnprintableText, pdf.PrintingUnavailable) as exc:
             # The holder's name, a course or university name, or a machine that lost its
             # fonts since the press: the item fails with the reason, naming what to install.
@@ -111,13 +125,57 @@ def issue_one(
         temp = storage.temp_path(data_dir, cert.serial)
         # From here a rollback or a closed session deletes the PDF; the commit moves it.
         storage.publish_on_commit(session, temp, data_dir / cert.pdf_path)
-        printed = (cert.completed_on, cert.hours, cert.holder_name)
-        if service.lock_as_recorded(session, [completion_id]).get(completion_id) == printed:
+        if service.lock_as_recorded(session, [completion_id]).get(completion_id) == _printed(cert):
             return _insert(session, cert)
         # An upload changed the completion while it printed: print it again as it is now.
         session.rollback()
         session.expire_all()
     raise ItemRefused(N_("This completion kept changing while its certificate printed"))
+
+
+def _printed(cert: Certificate) -> tuple:
+    return (cert.completed_on, cert.hours, cert.holder_name)
+
+
+def print_ahead(
+    session: Session, settings: Settings, keys: list[str]
+) -> dict[str, tuple[Certificate, bytes]]:
+    """A leased chunk's certificates printed together on every core (renderer.render_many)
+    before its items are done one by one: a worker then spends its time writing rows, not
+    waiting for one render after another. Nothing is stored here; an item whose record
+    changes meanwhile, or that is issued by another worker first, ignores what was printed."""
+    ids = [int(k) for k in keys if k.isdigit()]
+    taken = select(Certificate.completion_id).where(
+        col(Certificate.status).in_(("issued", "revoked"))
+    )
+    rows = session.exec(
+        select(Completion, Trainee, Course, University)
+        .join(Trainee, col(Completion.trainee_id) == Trainee.id)
+        .join(Course, col(Completion.course_id) == Course.id)
+        .join(University, col(Course.university_id) == University.id)
+        .where(col(Completion.id).in_(ids), ~col(Completion.id).in_(taken))
+    ).all()
+    today, keys_ = clock.today(), keys_of(session)
+    made: dict[str, tuple[Certificate, pdf.CertificateView]] = {}
+    for completion, trainee, course, university in rows:
+        if pdf.unprintable_chars(trainee.name):
+            continue  # its item says why
+        made[str(completion.id)] = service.new_certificate(
+            completion,
+            trainee.name,
+            course,
+            university,
+            public_url=settings.public_url,
+            data_dir=settings.data_dir,
+            today=today,
+            keys=keys_,
+        )
+    printed = renderer.render_many([view for _cert, view in made.values()])
+    return {
+        key: (cert, content)
+        for (key, (cert, _view)), content in zip(made.items(), printed, strict=True)
+        if isinstance(content, bytes)
+    }
 
 
 def _revoked(session: Session, completion_id: int) -> bool:
@@ -161,6 +219,7 @@ def _issue_item(item: registry.Item) -> str:
         public_url=item.settings.public_url,
         data_dir=item.settings.data_dir,
         today=clock.today(),
+        ahead=item.ahead,
     )
 
 
@@ -188,5 +247,6 @@ registry.register(
         do_item=_issue_item,
         describe=_holders,
         links=_links,
+        ahead=print_ahead,
     )
 )

@@ -79,6 +79,33 @@ def render_certificate(
     today: date,
     keys: Keys,
 ) -> Certificate:
+    """A new certificate for the completion, signed, its PDF printed to a temporary file."""
+    cert, view = new_certificate(
+        completion,
+        holder,
+        course,
+        university,
+        public_url=public_url,
+        data_dir=data_dir,
+        today=today,
+        keys=keys,
+    )
+    return store_printed(cert, pdf.render_pdf(view), data_dir)
+
+
+def new_certificate(
+    completion: Completion,
+    holder: str,
+    course: Course,
+    university: University,
+    *,
+    public_url: str,
+    data_dir: Path,
+    today: date,
+    keys: Keys,
+) -> tuple[Certificate, pdf.CertificateView]:
+    """A new certificate, signed, and what its PDF prints; nothing is printed or stored yet
+    (a batch prints many views at once: renderer.render_many)."""
     cert = Certificate(
         serial=serials.new_serial(today.year),
         completion_id=id_of(completion),
@@ -98,26 +125,29 @@ def render_certificate(
     )
     cert.signature = sign(cert, keys)
     signatory = universities.signatory(university, course)
-    content = pdf.render_pdf(
-        pdf.CertificateView(
-            serial=cert.serial,
-            holder_name=holder,
-            course_title=course.title,
-            course_code=course.code,
-            university_name=university.name,
-            hours=completion.hours,
-            completed_on=completion.completed_on,
-            issued_on=today,
-            verify_url=verify_url(public_url, cert.serial) + f"?k={cert.key_id}&s={cert.signature}",
-            university_name_en=university.name_en,
-            course_title_en=course.title_en,
-            signatory_name=signatory[0],
-            signatory_title=signatory[1],
-            seal_png=universities.seal_png(university, data_dir),
-        )
+    view = pdf.CertificateView(
+        serial=cert.serial,
+        holder_name=holder,
+        course_title=course.title,
+        course_code=course.code,
+        university_name=university.name,
+        hours=completion.hours,
+        completed_on=completion.completed_on,
+        issued_on=today,
+        verify_url=verify_url(public_url, cert.serial) + f"?k={cert.key_id}&s={cert.signature}",
+        university_name_en=university.name_en,
+        course_title_en=course.title_en,
+        signatory_name=signatory[0],
+        signatory_title=signatory[1],
+        seal_png=universities.seal_png(university, data_dir),
     )
+    return cert, view
+
+
+def store_printed(cert: Certificate, content: bytes, data_dir: Path) -> Certificate:
+    """The printed PDF under a temporary name, its final path and fingerprint on the row."""
     storage.write_temp(data_dir, cert.serial, content)
-    relative = storage.final_path(today.year, cert.serial)
+    relative = storage.final_path(cert.issued_on.year, cert.serial)
     cert.pdf_path, cert.pdf_sha256 = str(relative), hashlib.sha256(content).hexdigest()
     return cert
 

@@ -7,6 +7,7 @@ leaves the item to be done again, and doing it again must find the work done, no
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import Session
 
@@ -34,6 +35,7 @@ class Item:
     settings: Settings
     job: Job
     key: str
+    ahead: Any = None  # what the kind's ahead() made for this item, if anything
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,9 @@ class Kind:
     describe: Callable[[Session, list[str]], dict[str, str]] = lambda _s, _keys: {}
     # Where to go once the job is done: what it made.
     links: Callable[[Job], list[Link]] = lambda _job: []
+    # Work done for a whole leased chunk before its items, by key (certificates printed on
+    # every core at once); an item must still be right without it.
+    ahead: Callable[[Session, Settings, list[str]], dict[str, Any]] | None = None
 
 
 _kinds: dict[str, Kind] = {}

@@ -44,8 +44,9 @@ def run(sessions: sessionmaker[Session], settings: Settings, job_id: int) -> dat
             session.commit()
         if not items:
             break
+        ahead = _ahead(sessions, settings, kind, job, items)
         for item in items:
-            _do(sessions, settings, kind, job, item)
+            _do(sessions, settings, kind, job, item, ahead.get(item.item_key))
         with sessions() as session:
             service.refresh(session, job_id)
             session.commit()
@@ -56,11 +57,25 @@ def run(sessions: sessionmaker[Session], settings: Settings, job_id: int) -> dat
     return expiry
 
 
-def _do(sessions, settings: Settings, kind: registry.Kind, job: Job, item: JobItem) -> None:
+def _ahead(sessions, settings: Settings, kind: registry.Kind, job: Job, items: list) -> dict:
+    if kind.ahead is None:
+        return {}
+    try:
+        with sessions() as session:
+            return kind.ahead(session, settings, [item.item_key for item in items])
+    except Exception:  # only a head start: each item still does its own work
+        log.exception("job %s: the chunk's work ahead failed; items go one by one", job.id)
+        return {}
+
+
+def _do(
+    sessions, settings: Settings, kind: registry.Kind, job: Job, item: JobItem, ahead=None
+) -> None:
     for _ in range(TRANSIENT_TRIES):
         try:
-            return _do_once(sessions, settings, kind, job, item)
+            return _do_once(sessions, settings, kind, job, item, ahead=ahead)
         except OperationalError:
+            ahead = None  # used once: a second try does its own work
             # A lock wait that timed out under load (SQLite's busy timeout, a PostgreSQL
             # deadlock or serialization failure): the item is idempotent, do it again.
             log.warning("job %s: item %s met a database conflict; again", job.id, item.item_key)
@@ -68,12 +83,14 @@ def _do(sessions, settings: Settings, kind: registry.Kind, job: Job, item: JobIt
     _do_once(sessions, settings, kind, job, item, last=True)
 
 
-def _do_once(sessions, settings, kind, job: Job, item: JobItem, last: bool = False) -> None:
+def _do_once(
+    sessions, settings, kind, job: Job, item: JobItem, last: bool = False, ahead=None
+) -> None:
     item_id = item.id
     assert item_id is not None  # read from the table
     with sessions() as session:
         try:
-            result = kind.do_item(registry.Item(session, settings, job, item.item_key))
+            result = kind.do_item(registry.Item(session, settings, job, item.item_key, ahead))
             service.mark_done(session, item_id, result)
             session.commit()
             return
