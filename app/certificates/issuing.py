@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from app import clock
 from app.audit import service as audit
-from app.certificates import pdf, renderer, service, storage
+from app.certificates import pdf, renderer, service
 from app.certificates.models import Certificate
 from app.completions.models import Completion
 from app.config import Settings
@@ -96,45 +96,26 @@ def issue_one(
         completion = session.get(Completion, completion_id)
         if completion is None:
             raise ItemRefused(N_("This completion was deleted before its certificate was issued"))
-        trainee = session.get_one(Trainee, completion.trainee_id)
-        course = session.get_one(Course, completion.course_id)
-        university = session.get_one(University, course.university_id)
         try:
-            missing = pdf.unprintable_chars(trainee.name)
-            if missing:
-                raise pdf.UnprintableText(missing)
-            recorded = (completion.completed_on, completion.hours, trainee.name)
-            if ahead is not None and _printed(ahead[0]) == recorded:
-                cert = service.store_printed(ahead[0], ahead[1], data_dir)
-            else:
-                cert = service.render_certificate(
-                    completion,
-                    trainee.name,
-                    course,
-                    university,
-                    public_url=public_url,
-                    data_dir=data_dir,
-                    today=today,
-                    keys=keys_of(session),
-                )
-            ahead = None
+            cert = service.print_current(
+                session,
+                completion,
+                public_url=public_url,
+                data_dir=data_dir,
+                today=today,
+                ahead=ahead,
+            )
         except (pdf.UnprintableText, pdf.PrintingUnavailable) as exc:
             # The holder's name, a course or university name, or a machine that lost its
             # fonts since the press: the item fails with the reason, naming what to install.
             raise ItemRefused(exc.message, exc.params) from exc
-        temp = storage.temp_path(data_dir, cert.serial)
-        # From here a rollback or a closed session deletes the PDF; the commit moves it.
-        storage.publish_on_commit(session, temp, data_dir / cert.pdf_path)
-        if service.lock_as_recorded(session, [completion_id]).get(completion_id) == _printed(cert):
+        ahead = None
+        if cert is not None:
             return _insert(session, cert)
         # An upload changed the completion while it printed: print it again as it is now.
         session.rollback()
         session.expire_all()
     raise ItemRefused(N_("This completion kept changing while its certificate printed"))
-
-
-def _printed(cert: Certificate) -> tuple:
-    return (cert.completed_on, cert.hours, cert.holder_name)
 
 
 def print_ahead(

@@ -19,17 +19,13 @@ from sqlmodel import Session, col
 
 from app import clock
 from app.audit import service as audit
-from app.certificates import pdf, serials, service, storage, verification
+from app.certificates import pdf, serials, service, verification
 from app.certificates.models import Certificate
 from app.completions.models import Completion
-from app.courses.models import Course
 from app.db import utcnow
 from app.errors import Conflict
 from app.fields import PlainText
 from app.i18n import N_
-from app.security import keys_of
-from app.trainees.models import Trainee
-from app.universities.models import University
 
 REASON_MAX = 200  # certificate.revoke_reason's length
 
@@ -88,27 +84,13 @@ def reissue(
     if cert.status != "issued":
         raise _not_issued(session, cert, reissue=True)
     completion = session.get_one(Completion, cert.completion_id)
-    trainee = session.get_one(Trainee, completion.trainee_id)
-    course = session.get_one(Course, cert.course_id)
-    university = session.get_one(University, cert.university_id)
     try:
-        new = service.render_certificate(
-            completion,
-            trainee.name,
-            course,
-            university,
-            public_url=public_url,
-            data_dir=data_dir,
-            today=today,
-            keys=keys_of(session),
+        new = service.print_current(
+            session, completion, public_url=public_url, data_dir=data_dir, today=today
         )
     except pdf.UnprintableText as exc:
         raise Conflict(exc.message, params=exc.params) from exc
-    temp = storage.temp_path(data_dir, new.serial)
-    # From here a rollback deletes the new PDF; only the caller's commit moves it into place.
-    storage.publish_on_commit(session, temp, data_dir / new.pdf_path)
-    printed = (new.completed_on, new.hours, new.holder_name)
-    if service.lock_as_recorded(session, [cert.completion_id]).get(cert.completion_id) != printed:
+    if new is None:
         raise Conflict(N_("The completion record changed while the certificate printed: try again"))
     superseded = session.execute(
         update(Certificate)

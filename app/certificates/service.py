@@ -18,7 +18,7 @@ from app.enrollments import service as enrollments
 from app.enrollments.models import Enrollment
 from app.errors import NotFound
 from app.i18n import N_
-from app.security import Keys
+from app.security import Keys, keys_of
 from app.trainees import service as trainees
 from app.trainees.models import Trainee
 from app.universities import service as universities
@@ -34,7 +34,7 @@ def verify_url(public_url: str, serial: str) -> str:
     return f"{public_url.rstrip('/')}/verify/{serial}"
 
 
-def lock_as_recorded(session: Session, completion_ids: list[int]) -> dict:
+def _lock_as_recorded(session: Session, completion_ids: list[int]) -> dict:
     """What the completions say now, read under a lock held until the commit.
 
     Rendering takes seconds and holds no lock, so an upload may change a completion meanwhile.
@@ -68,29 +68,50 @@ def lock_as_recorded(session: Session, completion_ids: list[int]) -> dict:
     return {cid: (completed_on, hours, name) for cid, completed_on, hours, name in rows}
 
 
-def render_certificate(
+def print_current(
+    session: Session,
     completion: Completion,
-    holder: str,
-    course: Course,
-    university: University,
     *,
     public_url: str,
     data_dir: Path,
     today: date,
-    keys: Keys,
-) -> Certificate:
-    """A new certificate for the completion, signed, its PDF printed to a temporary file."""
-    cert, view = new_certificate(
-        completion,
-        holder,
-        course,
-        university,
-        public_url=public_url,
-        data_dir=data_dir,
-        today=today,
-        keys=keys,
+    ahead: tuple[Certificate, bytes] | None = None,
+) -> Certificate | None:
+    """A new certificate of the completion as it is recorded now, printed (or ahead's print,
+    made for a whole chunk, if it still says what the record says) and staged: a rollback
+    deletes its PDF, the caller's commit moves it into place. The row is not added.
+
+    None when an upload changed the completion while it printed: the caller prints again or
+    gives up. UnprintableText or PrintingUnavailable when it cannot be printed."""
+    trainee = session.get_one(Trainee, completion.trainee_id)
+    recorded = (completion.completed_on, completion.hours, trainee.name)
+    if ahead is not None and printed_values(ahead[0]) == recorded:
+        cert = store_printed(ahead[0], ahead[1], data_dir)
+    else:
+        course = session.get_one(Course, completion.course_id)
+        university = session.get_one(University, course.university_id)
+        cert, view = new_certificate(
+            completion,
+            trainee.name,
+            course,
+            university,
+            public_url=public_url,
+            data_dir=data_dir,
+            today=today,
+            keys=keys_of(session),
+        )
+        store_printed(cert, pdf.render_pdf(view), data_dir)
+    storage.publish_on_commit(
+        session, storage.temp_path(data_dir, cert.serial), data_dir / cert.pdf_path
     )
-    return store_printed(cert, pdf.render_pdf(view), data_dir)
+    completion_id = id_of(completion)
+    current = _lock_as_recorded(session, [completion_id]).get(completion_id)
+    return cert if current == printed_values(cert) else None
+
+
+def printed_values(cert: Certificate) -> tuple:
+    """What a certificate printed that its completion's record may change meanwhile."""
+    return (cert.completed_on, cert.hours, cert.holder_name)
 
 
 def new_certificate(
