@@ -4,7 +4,15 @@ import re
 import unicodedata
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, ValidationInfo
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from sqlmodel import SQLModel
 
 from app.companies import validators as uscc_validators
 from app.i18n import N_
@@ -152,10 +160,17 @@ OptionalSignatoryName = Annotated[SignatoryName | None, BeforeValidator(_blank_i
 OptionalSignatoryTitle = Annotated[SignatoryTitle | None, BeforeValidator(_blank_is_none)]
 
 
-def titled_signatory(title: str | None, info: ValidationInfo) -> str | None:
-    """For a field_validator on signatory_title (declared after signatory_name): a title alone
-    would print as a signature line without a signer. (A name that failed its own checks is
-    absent from info.data and already has its message.)"""
-    if title and "signatory_name" in info.data and not info.data["signatory_name"]:
-        raise ValueError(N_("Enter the signatory's name too, or leave the title empty"))
-    return title
+class Signatory(SQLModel):
+    """Who signs certificates, as a university or a course sets it: both optional, but a title
+    alone would print as a signature line without a signer."""
+
+    signatory_name: OptionalSignatoryName = None
+    signatory_title: OptionalSignatoryTitle = None
+
+    @field_validator("signatory_title")
+    @classmethod
+    def _titled(cls, title: str | None, info: ValidationInfo) -> str | None:
+        # A name that failed its own checks is absent from info.data and has its message.
+        if title and "signatory_name" in info.data and not info.data["signatory_name"]:
+            raise ValueError(N_("Enter the signatory's name too, or leave the title empty"))
+        return title

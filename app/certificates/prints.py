@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import Field
 from sqlmodel import Session
 
 from app.auth.deps import ApiPrincipal, StaffUser, load_user
@@ -122,21 +122,11 @@ def _file(request: Request, job: Job) -> FileResponse:
     )
 
 
-class PrintCreate(BaseModel):
+class PrintCreate(roster.CompletedRange):
     """What to print: the certificates by serial, else every valid certificate of the course
     completed within the dates (both optional: the whole course)."""
 
     serials: list[str] | None = Field(default=None, max_length=SERIALS_MAX)
-    completed_from: date | None = None
-    completed_to: date | None = None
-
-    @field_validator("completed_to")
-    @classmethod
-    def _not_before_from(cls, value: date | None, info: ValidationInfo) -> date | None:
-        start = info.data.get("completed_from")
-        if value is not None and start is not None and value < start:
-            raise ValueError(N_("The end date is before the start date"))
-        return value
 
 
 @api.post("/courses/{code}/prints", status_code=202)

@@ -40,12 +40,12 @@ STATES = {
 State = Literal["enrolled", "completed", "certified", "revoked", "withdrawn"]
 
 
-class RosterFilter(BaseModel):
-    """The course page's filters, from its query string."""
+class CompletedRange(BaseModel):
+    """Completion dates from and to, both optional, the end not before the start: the course
+    page's filters and a print run's selection."""
 
     completed_from: date | None = None
     completed_to: date | None = None
-    state: State | None = None
 
     @field_validator("completed_to")
     @classmethod
@@ -54,6 +54,12 @@ class RosterFilter(BaseModel):
         if value is not None and start is not None and value < start:
             raise ValueError(N_("The end date is before the start date"))
         return value
+
+
+class RosterFilter(CompletedRange):
+    """The course page's filters, from its query string."""
+
+    state: State | None = None
 
     @property
     def by_date(self) -> bool:

@@ -8,10 +8,8 @@ from app.db import utcnow
 from app.fields import (
     Code,
     OptionalEnglishName,
-    OptionalSignatoryName,
-    OptionalSignatoryTitle,
     PlainText,
-    titled_signatory,
+    Signatory,
 )
 from app.i18n import N_
 
@@ -47,18 +45,11 @@ class Course(CourseBase, table=True):
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 
 
-class CourseCertificateText(SQLModel):
+class CourseCertificateText(Signatory):
     """What a course's certificates print besides the record, changeable after its creation:
     an English title for the English line, a signatory when not the university's usual one."""
 
     title_en: OptionalEnglishName = None
-    signatory_name: OptionalSignatoryName = None
-    signatory_title: OptionalSignatoryTitle = None
-
-    @field_validator("signatory_title")
-    @classmethod
-    def _titled(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return titled_signatory(value, info)
 
 
 class CourseCreate(CourseCertificateText):

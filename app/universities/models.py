@@ -1,16 +1,13 @@
 from datetime import datetime
 
-from pydantic import ValidationInfo, field_validator
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
 from app.fields import (
     Code,
     OptionalEnglishName,
-    OptionalSignatoryName,
-    OptionalSignatoryTitle,
     PlainText,
-    titled_signatory,
+    Signatory,
 )
 
 
@@ -38,17 +35,10 @@ class UniversityCreate(SQLModel):
     name_en: OptionalEnglishName = None
 
 
-class CertificateSettings(SQLModel):
+class CertificateSettings(Signatory):
     """What a university's certificates print besides its name; the seal is uploaded beside."""
 
     name_en: OptionalEnglishName = None
-    signatory_name: OptionalSignatoryName = None
-    signatory_title: OptionalSignatoryTitle = None
-
-    @field_validator("signatory_title")
-    @classmethod
-    def _titled(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return titled_signatory(value, info)
 
 
 class UniversityPublic(UniversityBase):
