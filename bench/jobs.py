@@ -79,6 +79,20 @@ def stop(workers: list[subprocess.Popen]) -> None:
         worker.wait(30)
 
 
+def wait_for(sessions, job_id: int, started: float) -> tuple[Job, float | None, float]:
+    """Poll the job as its page does until it ends: the row, the seconds to its first done
+    item and to its end, both from `started`."""
+    first = None
+    while True:
+        with sessions() as session:
+            row = session.get_one(Job, job_id)
+        if first is None and row.done:
+            first = time.perf_counter() - started
+        if row.state in ("done", "failed"):
+            return row, first, time.perf_counter() - started
+        time.sleep(0.05)
+
+
 def bench_issue(n: int, processes: int) -> list[str]:
     settings = fresh_settings("sqlite", "jobs-issue")
     sessions = sessions_for(settings)
@@ -98,16 +112,7 @@ def bench_issue(n: int, processes: int) -> list[str]:
             session.commit()
             job_id = job.id
         queue.enqueue(job_id)
-        first = None
-        while True:
-            with sessions() as session:
-                row = session.get_one(Job, job_id)
-            if first is None and row.done:
-                first = time.perf_counter() - started
-            if row.state in ("done", "failed"):
-                break
-            time.sleep(0.05)
-        elapsed = time.perf_counter() - started
+        row, first, elapsed = wait_for(sessions, job_id, started)
     finally:
         stop(workers)
     sizes = sorted(p.stat().st_size for p in (settings.data_dir / "certificates").rglob("*.pdf"))

@@ -31,9 +31,8 @@ from app.certificates.models import Certificate
 from app.completions.models import Completion
 from app.db import sessions_for
 from app.jobs import queue as jobs_queue
-from app.jobs.models import Job
 from app.security import keys_for
-from bench.jobs import start_workers, stop
+from bench.jobs import start_workers, stop, wait_for
 from bench.run import TMP, TODAY, completion_row, fresh_settings, upload_setup
 
 
@@ -103,16 +102,7 @@ def print_run(sessions, settings, course, serials_given, queue) -> dict:
         session.commit()
         job_id = job.id
     queue.enqueue(job_id)
-    first = None
-    while True:
-        with sessions() as session:
-            row = session.get_one(Job, job_id)
-        if first is None and row.done:
-            first = time.perf_counter() - started
-        if row.state in ("done", "failed"):
-            break
-        time.sleep(0.05)
-    elapsed = time.perf_counter() - started
+    row, first, elapsed = wait_for(sessions, job_id, started)
     path = settings.data_dir / (row.result_path or "missing")
     return {
         "pages": len(selection.certificates),
