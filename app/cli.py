@@ -1,6 +1,7 @@
 """The `dandelion` command."""
 
 import sys
+import threading
 
 import typer
 from sqlmodel import Session
@@ -113,7 +114,9 @@ def worker(
 def _check_printing() -> None:
     """Before the server or the worker starts: without the certificate fonts (or HarfBuzz
     subsetting) production refuses to start, naming the Debian package; elsewhere a warning.
-    Then the pre-subset fonts are built, once per machine, so no request waits for them."""
+    Then the pre-subset fonts are built (once per machine, two minutes or so) and the process
+    warmed, in the background: the server answers meanwhile and other jobs run, and only a
+    certificate waits for the fonts."""
     from app.certificates import environment
 
     def warn(message: str) -> None:
@@ -125,7 +128,9 @@ def _check_printing() -> None:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(1) from exc
     if not environment.problems():
-        environment.prepare(warn=warn)
+        threading.Thread(
+            target=environment.prepare, kwargs={"warn": warn}, name="fonts", daemon=True
+        ).start()
 
 
 def _sweep_orphans() -> None:

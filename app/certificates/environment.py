@@ -43,8 +43,8 @@ def check_at_start(settings: Settings, *, warn: Callable[[str], None]) -> None:
 
 
 def prepare(*, warn: Callable[[str], None]) -> None:
-    """Build the pre-subset fonts now (about half a minute, once per machine) rather than
-    at the first certificate, and warm this process; a failure is only a warning, since
+    """Build the pre-subset fonts now (two minutes or so on 2 cores, once per machine) rather
+    than at the first certificate, and warm this process; a failure is only a warning, since
     every render checks again."""
     try:
         pdf.prepare()

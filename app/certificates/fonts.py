@@ -1,11 +1,14 @@
-"""Certificate fonts: found through fontconfig, and pre-subset to the common characters.
+"""Certificate fonts: found through fontconfig, and pre-subset into copies by character set.
 
 A Noto CJK face holds 65,535 glyphs, and WeasyPrint keeps glyph ids when it subsets a font
-for a PDF, so every certificate printed with it carried empty room for tens of thousands of
-glyphs (about 300 KB) and took HarfBuzz most of the render to cut. A copy of the face cut
-once to the characters certificates print day to day (GB2312, Latin, punctuation) is built at
-first use into a cache folder, keyed by the source font's checksum, and named first in the
-design's CSS; the full face stays next in the list for the rare characters (䶮, 𠮷).
+for a PDF, so every certificate printed with it carried empty room for every glyph up to the
+last one it used (about 300 KB for 𠮷, glyph 59,526) and took HarfBuzz most of the render to
+cut. So each face is cut once into copies by character set, smallest and most used first:
+the characters certificates print day to day (GB2312, Latin, punctuation), the rest of the
+Basic Multilingual Plane (GBK's first: 玥, 䶮), and the supplementary planes (𠮷). A
+certificate embeds only the copies it draws from, each with room for its own glyphs only.
+They are built at first use into a cache folder, keyed by the source font's checksum, and
+named in that order in the design's CSS before the full face, which stays as the last resort.
 The copies are never committed: they derive from whatever font the machine has.
 """
 
@@ -37,7 +40,7 @@ class Face:
 
 
 @dataclass(frozen=True)
-class CommonFace:
+class FaceCopy:
     """A built pre-subset copy of a face, for an @font-face rule."""
 
     family: str
@@ -90,6 +93,33 @@ def common_characters() -> frozenset[int]:
     return frozenset(chars)
 
 
+def rare_characters() -> frozenset[int]:
+    """The rest of the Basic Multilingual Plane, as far as a face covers it."""
+    return frozenset(range(0x20, 0x10000)) - common_characters()
+
+
+def astral_characters() -> frozenset[int]:
+    """The supplementary planes: CJK Extension B and later (𠮷 U+20BB7)."""
+    return frozenset(range(0x10000, 0x30000))
+
+
+# The sets a design's copies are cut to (design.toml's `copies`), and the characters of each
+# that come first in its copy: WeasyPrint keeps room for every glyph up to the last one a
+# certificate uses, so the likelier a character, the lower its glyph id should be.
+CHARACTER_SETS = {
+    "common": common_characters,
+    "rare": rare_characters,
+    "astral": astral_characters,
+}
+
+
+def _likelier(character_set: str, code: int) -> bool:
+    # GB2312's level 1, the 3,755 frequent hanzi. The other sets keep the font's own order
+    # (Adobe-GB1's, by the standards' supplements), which puts 䶮 at 8,142 of 34,759 in its
+    # copy and 玥 at 14,566; ordered by GBK first, 䶮 went last and took 54 KB more.
+    return character_set != "common" or not _level_2_hanzi(code)
+
+
 # HarfBuzz's default horizontal features, as fontTools lists them, and the designs' own
 # (pwid: proportional punctuation in English lines). Vertical ones are left out.
 FEATURES = (
@@ -109,7 +139,7 @@ OPTIONS = {
 
 
 # Bumped when the way the copies are made changes in a way the values above do not show.
-ORDER = "frequent hanzi first"
+ORDER = "likelier characters first"
 
 
 def cache_dir() -> Path:
@@ -118,43 +148,51 @@ def cache_dir() -> Path:
     return Path(base) / "dandelion" / "fonts"
 
 
-def common_faces(
-    family: str, common_family: str, directory: Path | None = None
-) -> list[CommonFace]:
-    """The pre-subset copies of every face of the family, built now if missing. Building
-    takes a while (about 15 s a face) and happens once per machine and font version, in child
-    processes so the caller's memory stays small."""
+def face_copies(
+    family: str, copies: dict[str, str], directory: Path | None = None
+) -> list[FaceCopy]:
+    """The pre-subset copies of every face of the family, one per character set
+    ({"common": "Noto Serif CJK SC Common", ...}), built now if missing. Building takes a
+    while (about a minute for a family) and happens once per machine and font version, in
+    child processes so the caller's memory stays small."""
     directory = directory or cache_dir()
-    wanted = {face: _target(directory, face, common_family) for face in faces(family)}
-    missing = [face for face, path in wanted.items() if not path.is_file()]
+    wanted = {
+        (face, character_set, name): _target(directory, face, character_set, name)
+        for character_set, name in copies.items()
+        for face in faces(family)
+    }
+    missing = [job for job, path in wanted.items() if not path.is_file()]
     if missing:
         directory.mkdir(parents=True, exist_ok=True)
         with _locked(directory):  # another process may be building the same copies
-            missing = [face for face in missing if not wanted[face].is_file()]
+            missing = [job for job in missing if not wanted[job].is_file()]
             if missing:
                 log.warning("building the certificate fonts %s once, in %s", family, directory)
-                _build_all([(face, common_family, wanted[face]) for face in missing])
+                _build_all([(*job, wanted[job]) for job in missing])
     return [
-        CommonFace(common_family, path, 700 if face.weight >= 200 else 400)
-        for face, path in wanted.items()
+        FaceCopy(name, path, 700 if face.weight >= 200 else 400)
+        for (face, _, name), path in wanted.items()
     ]
 
 
-def face_rules(common: list[CommonFace]) -> str:
+def face_rules(copies: list[FaceCopy]) -> str:
     """@font-face rules naming the copies by file URL."""
     return "\n".join(
         f'@font-face {{ font-family: "{face.family}"; font-weight: {face.weight}; '
         f'src: url("{face.path.as_uri()}"); }}'
-        for face in common
+        for face in copies
     )
 
 
-def _target(directory: Path, face: Face, common_family: str) -> Path:
+def _target(directory: Path, face: Face, character_set: str, name: str) -> Path:
     recipe = hashlib.sha256()
     recipe.update(_checksum(face.path, face.path.stat().st_size, face.path.stat().st_mtime_ns))
-    recipe.update(f"{face.index}|{common_family}|{FEATURES}|{LANGUAGES}|{OPTIONS}|{ORDER}".encode())
+    recipe.update(
+        f"{face.index}|{character_set}|{name}|{FEATURES}|{LANGUAGES}|{OPTIONS}|{ORDER}".encode()
+    )
+    # Every set is the common one or defined around it (the rest of its plane).
     recipe.update(",".join(map(str, sorted(common_characters()))).encode())
-    slug = re.sub(r"[^a-z0-9]+", "-", common_family.lower()).strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     return directory / f"{slug}.{face.path.stem}.{recipe.hexdigest()[:20]}.otf"
 
 
@@ -177,7 +215,7 @@ def _locked(directory: Path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _build_all(jobs: list[tuple[Face, str, Path]]) -> None:
+def _build_all(jobs: list[tuple[Face, str, str, Path]]) -> None:
     # Spawned, not forked: the caller may hold threads and database connections.
     workers = min(len(jobs), os.cpu_count() or 1)
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
@@ -185,7 +223,7 @@ def _build_all(jobs: list[tuple[Face, str, Path]]) -> None:
             future.result()
 
 
-def _build(face: Face, common_family: str, target: Path) -> None:
+def _build(face: Face, character_set: str, name: str, target: Path) -> None:
     from fontTools import subset
     from fontTools.ttLib import TTCollection, TTFont
 
@@ -200,10 +238,10 @@ def _build(face: Face, common_family: str, target: Path) -> None:
     options.layout_features = list(FEATURES)
     options.name_IDs = ["*"]
     subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=common_characters())
+    subsetter.populate(unicodes=CHARACTER_SETS[character_set]() & set(font.getBestCmap()))
     subsetter.subset(font)
-    _common_first(font)
-    _rename(font, common_family)
+    _likelier_first(font, character_set)
+    _rename(font, name)
     temp = target.with_suffix(f".{os.getpid()}.tmp")
     font.save(temp)
     os.replace(temp, target)
@@ -212,16 +250,18 @@ def _build(face: Face, common_family: str, target: Path) -> None:
             stale.unlink(missing_ok=True)
 
 
-def _common_first(font) -> None:
-    """Reorder the glyphs: everything but the less frequent half of the hanzi (GB2312's
-    level 2) first. WeasyPrint keeps glyph ids when it subsets, so a certificate's font
-    carries room for every glyph up to the last one it uses: with the 3,755 frequent hanzi
-    first, that is about 4,500 glyphs instead of 7,900 (a fifth less PDF and subsetting)."""
+def _likelier_first(font, character_set: str) -> None:
+    """Reorder the glyphs: the set's likelier characters first, and the glyphs no character
+    maps to (punctuation's proportional forms). WeasyPrint keeps glyph ids when it subsets,
+    so a certificate's font carries room for every glyph up to the last one it uses: with the
+    3,755 frequent hanzi first, a common certificate carries about 4,500 glyphs instead of
+    7,900 (a fifth less PDF and subsetting)."""
     from fontTools.ttLib.reorderGlyphs import reorderGlyphs
 
     order = font.getGlyphOrder()
-    rare = {name for code, name in font.getBestCmap().items() if _level_2_hanzi(code)}
-    rare -= {name for code, name in font.getBestCmap().items() if not _level_2_hanzi(code)}
+    cmap = font.getBestCmap().items()
+    rare = {name for code, name in cmap if not _likelier(character_set, code)}
+    rare -= {name for code, name in cmap if _likelier(character_set, code)}
     position = {name: i for i, name in enumerate(order)}
     new_order = sorted(order, key=lambda name: (name != ".notdef", name in rare, position[name]))
     top = font["CFF "].cff.topDictIndex[0]

@@ -2,8 +2,8 @@
 
 Every printed character is checked against the design's fonts first, so a name is refused
 with the characters named rather than printed as boxes. The fonts are the families
-design.toml names, as fontconfig finds them; a family with a `common` name is printed from
-its pre-subset copy first (app/certificates/fonts.py), the full family catching the rest.
+design.toml names, as fontconfig finds them; a family with `copies` is printed from its
+pre-subset copies first (app/certificates/fonts.py), the full family catching the rest.
 """
 
 import base64
@@ -332,11 +332,11 @@ class _Printer:
     def __init__(self, design: str):
         self.folder = _design_dir(design)
         self.font_config = FontConfiguration()
-        common = _common_faces(design)
+        copies = _face_copies(design)
         stylesheet = self.folder / "certificate.css"
-        loader = _DesignFetcher(self.folder, fonts=[face.path for face in common])
+        loader = _DesignFetcher(self.folder, fonts=[face.path for face in copies])
         self.stylesheets = [
-            CSS(string=fonts.face_rules(common), url_fetcher=loader, font_config=self.font_config),
+            CSS(string=fonts.face_rules(copies), url_fetcher=loader, font_config=self.font_config),
             CSS(filename=stylesheet, url_fetcher=loader, font_config=self.font_config),
         ]
         # The page's own <link> to the stylesheet gets nothing: it is already parsed above.
@@ -349,16 +349,16 @@ def _printer(design: str) -> _Printer:
     return _Printer(design)
 
 
-def _common_faces(design: str) -> list[fonts.CommonFace]:
-    common = []
+def _face_copies(design: str) -> list[fonts.FaceCopy]:
+    copies = []
     for font in _design(design)["fonts"]:
-        if "common" not in font:
+        if "copies" not in font:
             continue
         try:
-            common += fonts.common_faces(font["family"], font["common"])
+            copies += fonts.face_copies(font["family"], font["copies"])
         except OSError as exc:  # a read-only cache, say: print from the full fonts
             log.warning("certificates print with the full %s: %s", font["family"], exc)
-    return common
+    return copies
 
 
 @cache

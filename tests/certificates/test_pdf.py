@@ -146,17 +146,21 @@ def test_a_common_name_prints_from_the_pre_subset_copy_alone():
     assert "王建国" in drawn["Noto-Serif-CJK-SC-Common-Bold"]
 
 
-def test_rare_characters_print_from_the_full_family(printed):
-    view, data = printed
-    rare = view.holder_name[1] if view.holder_name.startswith("李") else view.holder_name[0]
+@pytest.mark.parametrize(
+    ("name", "rare", "copy"),
+    [("王玥", "玥", "Rare"), ("李䶮", "䶮", "Rare"), ("𠮷田", "𠮷", "Astral")],
+)
+def test_rare_characters_print_from_their_own_copy_not_the_full_family(name, rare, copy):
+    data = render_pdf(replace(BASE_VIEW, holder_name=name))
     drawn = fonts_of(data)
-    full = [family for family in drawn if family.startswith("Noto-Serif-CJK-SC-Bold")]
-    assert full, drawn  # the name is bold: the full family's bold face draws the rare one
-    assert rare in drawn[full[0]]
-    assert rare not in "".join(v for k, v in drawn.items() if "Common" in k)
+    # The name is bold: the bold face of the copy for its plane draws the rare character,
+    # and the full family (65,535 glyphs, room for all of them kept) is not embedded at all.
+    assert rare in drawn[f"Noto-Serif-CJK-SC-{copy}-Bold"], drawn
+    assert all("-SC-" in family for family in drawn), drawn
     # The rest of the name comes from the common copy.
-    common = view.holder_name.replace(rare, "")
-    assert set(common) <= set(drawn["Noto-Serif-CJK-SC-Common-Bold"])
+    assert set(name.replace(rare, "")) <= set(drawn["Noto-Serif-CJK-SC-Common-Bold"])
+    assert rare not in "".join(v for k, v in drawn.items() if "Common" in k)
+    assert len(data) < 150 * 1024  # issue 7's goal; 𠮷 from the full face made it 174 KiB
 
 
 def test_long_fields_still_fit_on_one_page():
@@ -203,12 +207,10 @@ def test_every_printed_field_is_checked():
 
 def test_css_font_lists_name_every_design_family():
     # unprintable_chars trusts design.toml; the stylesheet must fall back through the same
-    # fonts, each family's common copy first (a copy alone lacks the rare characters).
+    # fonts, each family's copies first (a copy alone lacks the other planes' characters).
     folder = pdf.DESIGNS_DIR / "classic"
     fonts = tomllib.loads((folder / "design.toml").read_text())["fonts"]
-    expected = [
-        name for f in fonts for name in ([f["common"]] if "common" in f else []) + [f["family"]]
-    ]
+    expected = [name for f in fonts for name in [*f.get("copies", {}).values(), f["family"]]]
     css = (folder / "certificate.css").read_text()
     stacks = re.findall(r"font-family:\s*([^;]+);", css)
     assert stacks
@@ -216,8 +218,8 @@ def test_css_font_lists_name_every_design_family():
         names = [name.strip().strip("\"'") for name in stack.split(",")]
         assert sorted(names) == sorted(expected)
         for font in fonts:
-            if "common" in font:
-                assert names.index(font["common"]) < names.index(font["family"])
+            order = [*font.get("copies", {}).values(), font["family"]]
+            assert [names.index(name) for name in order] == sorted(names.index(n) for n in order)
 
 
 def test_no_font_problems_on_this_machine():
