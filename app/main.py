@@ -68,6 +68,7 @@ def _include_routers(app: FastAPI) -> None:
     from app.certificates.router import router as certificates
     from app.certificates.staff import router as certificate_staff
     from app.companies.router import router as companies
+    from app.completions.downloads import router as completion_downloads
     from app.completions.router import router as completions
     from app.courses.router import router as courses
     from app.enrollments.router import router as enrollments
@@ -85,6 +86,7 @@ def _include_routers(app: FastAPI) -> None:
         admin,
         universities,
         trainees,
+        completion_downloads,  # before completions: /staff/uploads/template/... is no batch
         completions,
         certificates,
         certificate_staff,
