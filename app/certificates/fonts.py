@@ -20,6 +20,7 @@ import hashlib
 import logging
 import os
 import re
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache
@@ -106,7 +107,7 @@ def astral_characters() -> frozenset[int]:
 # The sets a design's copies are cut to (design.toml's `copies`), and the characters of each
 # that come first in its copy: WeasyPrint keeps room for every glyph up to the last one a
 # certificate uses, so the likelier a character, the lower its glyph id should be.
-CHARACTER_SETS = {
+CHARACTER_SETS: dict[str, Callable[[], frozenset[int]]] = {
     "common": common_characters,
     "rare": rare_characters,
     "astral": astral_characters,

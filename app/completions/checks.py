@@ -41,6 +41,8 @@ class Checked:
     course: Course
     completed_on: date
     score: Decimal | None
+    grade: str | None  # a passing grade, when the row has one rather than a number
+    passed: bool  # False for a failing grade (不合格, fail): reported, never a completion
     name: str  # "" when the file has no name for the row
 
 
@@ -61,7 +63,7 @@ def check_row(row: Row, courses: dict[str, Course], today: date) -> Checked | Re
     except ValueError as exc:
         return Refusal("completed_on", str(exc))
     try:
-        score = parse_score(v.get("score", ""))
+        score, grade, passed = parse_result(v.get("score", ""))
     except ValueError as exc:
         return Refusal("score", str(exc))
     name, problem = _name(v.get("name", ""))
@@ -71,7 +73,16 @@ def check_row(row: Row, courses: dict[str, Course], today: date) -> Checked | Re
         return Refusal(
             "completed_on", N_("The completion date must be between the course start and today")
         )
-    return Checked(id_number.number, id_number.converted_from_15, course, completed_on, score, name)
+    return Checked(
+        id_number.number,
+        id_number.converted_from_15,
+        course,
+        completed_on,
+        score,
+        grade,
+        passed,
+        name,
+    )
 
 
 def _name(raw: str) -> tuple[str, str | None]:
@@ -113,6 +124,22 @@ def parse_date(value: str) -> date:
 
 _SCORE = re.compile(r"\d{1,3}(?:\.\d+)?")
 _TENTH = Decimal("0.1")
+# Grades as Chinese universities record them: five levels (优秀 ... 及格, 不及格), two (合格,
+# 不合格) or pass/fail (通过, 不通过), and the English words. A passing grade is kept as
+# written (the English in lower case); a failing one means no completion.
+PASSING = ("优秀", "良好", "中等", "及格", "合格", "通过", "pass", "passed")
+FAILING = ("不及格", "不合格", "不通过", "fail", "failed")
+
+
+def parse_result(value: str) -> tuple[Decimal | None, str | None, bool]:
+    """(score, grade, passed): a number from 0 to 100, a grade, or nothing (score is optional)."""
+    text = unicodedata.normalize("NFKC", value).strip()
+    word = text.lower()
+    if word in PASSING:
+        return None, "pass" if word == "passed" else word, True
+    if word in FAILING:
+        return None, text, False
+    return parse_score(text), None, True
 
 
 def parse_score(value: str) -> Decimal | None:
@@ -120,7 +147,12 @@ def parse_score(value: str) -> Decimal | None:
     if not text:
         return None
     if not _SCORE.fullmatch(text) or Decimal(text) > 100:
-        raise ValueError(N_("The score must be a number from 0 to 100"))
+        raise ValueError(
+            N_(
+                "The score must be a number from 0 to 100 or a grade: 优秀, 良好, 中等, 及格, "
+                "合格, 通过, pass (passing) or 不及格, 不合格, 不通过, fail"
+            )
+        )
     score = Decimal(text)
     if score != score.quantize(_TENTH):
         raise ValueError(N_("The score may have at most one decimal place"))

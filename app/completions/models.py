@@ -8,7 +8,11 @@ from app.db import utcnow
 
 
 class CompletionBatch(SQLModel, table=True):
-    """One uploaded file: who sent it, its fingerprint and what became of its rows."""
+    """One uploaded file: who sent it, its fingerprint and what became of its rows.
+
+    A batch is a preview until a clerk saves it (nothing in it counts before), then saved;
+    a saved batch may be undone while none of its completions has a certificate.
+    """
 
     __tablename__ = "completion_batch"
 
@@ -25,10 +29,20 @@ class CompletionBatch(SQLModel, table=True):
     accepted: int = 0
     updated: int = 0
     unchanged: int = 0
-    rejected: int = 0
+    rejected: int = 0  # rows with an error or a conflict
+    conflicts: int = 0  # of which contradict what is recorded
+    failed: int = 0  # failing grades: no completion
     # Row outcomes as JSON (line, status, field, message): the result page and the error download.
     report: str = Field(default="[]", sa_type=Text)
+    state: str = Field(default="preview", max_length=12, index=True)  # preview|saved|undone|stale
+    # What saving writes, and what each changed row held when previewed (service.Plan, JSON):
+    # saving checks the database still holds that, so nothing changed since is overwritten.
+    plan: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow)
+    saved_at: datetime | None = None
+    saved_by: int | None = Field(default=None, foreign_key="user.id")
+    undone_at: datetime | None = None
+    undone_by: int | None = Field(default=None, foreign_key="user.id")
 
 
 class Completion(SQLModel, table=True):
@@ -47,6 +61,9 @@ class Completion(SQLModel, table=True):
     completed_on: date
     hours: Decimal = Field(max_digits=6, decimal_places=1)
     score: Decimal | None = Field(default=None, max_digits=5, decimal_places=1)
+    # A passing grade as the university records it (优秀, 合格, 通过, pass ...), for a row
+    # with a grade rather than a number; failing grades are never completions.
+    grade: str | None = Field(default=None, max_length=8)
     batch_id: int | None = Field(default=None, foreign_key="completion_batch.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -67,10 +84,33 @@ class CompletionBatchPublic(SQLModel):
     """What became of an uploaded file, as the API answers it."""
 
     batch_id: int
+    state: str  # saved (the API saves at once), or preview, undone, discarded for a page's
     rows: int
     accepted: int
     updated: int
     unchanged: int
-    rejected: int
+    rejected: int  # errors and conflicts
+    conflicts: int
+    failed: int  # failing grades: not completions
     errors: list[RowProblem]
     converted: list[ConvertedIdNumber]
+
+
+class RowOutcome(SQLModel):
+    row: int
+    status: str  # new | changed | unchanged | conflict | failed | error
+    field: str | None = None
+    message: str | None = None
+    course_code: str | None = None
+    holder: str | None = None  # the trainee's name, masked
+    id_number: str | None = None  # masked
+    old: dict[str, str] | None = None  # a changed row: what is recorded (completed_on, result)
+    new: dict[str, str] | None = None  # and what the file says
+
+
+class CompletionPreviewPublic(SQLModel):
+    """A dry run: every row classified, nothing written."""
+
+    rows: int
+    counts: dict[str, int]
+    outcomes: list[RowOutcome]

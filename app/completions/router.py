@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlmodel import Session
 from starlette import datastructures
@@ -12,11 +12,13 @@ from app.completions.deps import ApiOwnBatch, OwnBatch
 from app.completions.models import (
     CompletionBatch,
     CompletionBatchPublic,
+    CompletionPreviewPublic,
     ConvertedIdNumber,
+    RowOutcome,
     RowProblem,
 )
-from app.db import SessionDep, id_of
-from app.errors import Invalid, TooLarge
+from app.db import SessionDep, id_of, utcnow
+from app.errors import Conflict, Invalid, TooLarge
 from app.i18n import N_, gettext
 from app.universities.deps import ApiOwnUniversity, StaffUniversity
 from app.universities.models import University
@@ -53,12 +55,13 @@ def upload(
     university: StaffUniversity,
     form: FormDep,
 ):
+    """The file is read and every row classified into a preview; nothing is saved yet."""
     settings = request.app.state.settings
     file = form.get("file")
     if file is None or isinstance(file, str) or not file.filename:
         return _upload_error(request, session, university, N_("Choose a CSV or XLSX file"))
-    encoding = str(form.get("encoding") or "") or None
-    if encoding not in (None, "utf-8", "gb18030"):
+    encoding = _encoding(form)
+    if encoding == "":
         return _upload_error(request, session, university, N_("Choose an encoding from the list"))
     upload = service.Upload(
         university=university,
@@ -68,18 +71,21 @@ def upload(
         encoding=encoding,
     )
     try:
-        batch = service.import_file(
-            session, upload, data_dir=settings.data_dir, today=clock.today()
-        )
+        batch = service.preview(session, upload, data_dir=settings.data_dir, today=clock.today())
     except Invalid as exc:
         session.rollback()
         return _upload_error(request, session, university, exc.message, **exc.params)
     session.commit()
-    return redirect(
-        request,
-        str(request.url_for("completions:result", batch_id=batch.id)),
-        flash=N_("File processed"),
-    )
+    return redirect(request, str(request.url_for("completions:result", batch_id=batch.id)))
+
+
+ENCODINGS = ("utf-8", "gb18030")
+
+
+def _encoding(form) -> str | None:
+    """The encoding the clerk chose, None to detect it ("" for a value not offered)."""
+    encoding = str(form.get("encoding") or "") or None
+    return encoding if encoding in (None, *ENCODINGS) else ""
 
 
 def _upload_error(
@@ -98,9 +104,106 @@ def _upload_error(
 
 @router.get("/staff/uploads/{batch_id}", name="completions:result")
 def result(request: Request, batch: OwnBatch):
+    return _batch_page(request, batch)
+
+
+def _batch_page(request: Request, batch: CompletionBatch, *, error: str = "", status: int = 200):
+    outcomes = service.outcomes(batch)
     return render(
-        request, "completions/result.html", {"batch": batch, "outcomes": service.outcomes(batch)}
+        request,
+        "completions/result.html",
+        {
+            "batch": batch,
+            "outcomes": outcomes,
+            "groups": _problem_groups(outcomes),
+            "expired": batch.state == "preview"
+            and utcnow() - batch.created_at > service.PREVIEW_LIFETIME,
+            "error": error,
+        },
+        status_code=status,
     )
+
+
+def _problem_groups(outcomes: list[service.Outcome]) -> list[dict]:
+    """Rows with the same problem together ("412 rows: this ID number is not enrolled"),
+    the largest group first."""
+    groups: dict[tuple, dict] = {}
+    for o in outcomes:
+        if o.status in ("error", "conflict", "failed"):
+            message = gettext(o.message, **(o.params or {}))
+            group = groups.setdefault(
+                (o.status, o.field, message),
+                {"status": o.status, "field": o.field, "message": message, "rows": []},
+            )
+            group["rows"].append(o)
+    return sorted(groups.values(), key=lambda g: (-len(g["rows"]), g["message"]))
+
+
+@router.post("/staff/uploads/{batch_id}/save", name="completions:save")
+def save(request: Request, session: SessionDep, user: StaffUser, batch: OwnBatch, form: FormDep):
+    url = str(request.url_for("completions:result", batch_id=batch.id))
+    try:
+        saved = service.save(session, batch, user_id=user.id, actor=f"user:{user.id}", now=utcnow())
+    except Conflict as exc:
+        session.rollback()
+        return _batch_page(
+            request, batch, error=gettext(exc.message, **exc.params), status=exc.status
+        )
+    session.commit()
+    if not saved:
+        return redirect(request, url, flash=N_("This upload was already saved: nothing changed"))
+    return redirect(
+        request,
+        url,
+        flash=N_("Saved: %(new)s new and %(changed)s updated completions"),
+        new=batch.accepted,
+        changed=batch.updated,
+    )
+
+
+@router.post("/staff/uploads/{batch_id}/reread", name="completions:reread")
+def reread(request: Request, session: SessionDep, user: StaffUser, batch: OwnBatch, form: FormDep):
+    """The same file previewed again: in another encoding, or as the data stands now."""
+    settings = request.app.state.settings
+    encoding = _encoding(form)
+    if encoding == "":
+        return _batch_page(
+            request, batch, error=gettext(N_("Choose an encoding from the list")), status=422
+        )
+    try:
+        fresh = service.reread(
+            session,
+            batch,
+            encoding=encoding,
+            user_id=user.id,
+            data_dir=settings.data_dir,
+            today=clock.today(),
+        )
+    except (Invalid, Conflict) as exc:
+        session.rollback()
+        return _batch_page(
+            request, batch, error=gettext(exc.message, **exc.params), status=exc.status
+        )
+    session.commit()
+    return redirect(request, str(request.url_for("completions:result", batch_id=fresh.id)))
+
+
+@router.post("/staff/uploads/{batch_id}/undo", name="completions:undo")
+def undo(request: Request, session: SessionDep, user: StaffUser, batch: OwnBatch, form: FormDep):
+    url = str(request.url_for("completions:result", batch_id=batch.id))
+    try:
+        undone = service.undo(
+            session, batch, user_id=user.id, actor=f"user:{user.id}", now=utcnow()
+        )
+    except Conflict as exc:
+        session.rollback()
+        return _batch_page(
+            request, batch, error=gettext(exc.message, **exc.params), status=exc.status
+        )
+    session.commit()
+    if not undone:
+        return redirect(request, url, flash=N_("This upload was already undone"))
+    return redirect(request, url, flash=N_("Undone: its completions no longer count"))
 
 
 @router.get("/staff/uploads/{batch_id}/errors.xlsx", name="completions:errors")
@@ -114,14 +217,20 @@ def errors_xlsx(request: Request, session: SessionDep, batch: OwnBatch):
     )
 
 
-@api.post("/completions", response_model=CompletionBatchPublic)
+@api.post(
+    "/completions",
+    response_model=CompletionBatchPublic | CompletionPreviewPublic,
+    responses={200: {"description": "The saved batch, or with dry_run the classification"}},
+)
 def upload_api(
     request: Request,
     session: SessionDep,
     principal: ApiUniversity,
     university: ApiOwnUniversity,
     file: Annotated[UploadFile, File()],
+    dry_run: Annotated[bool, Query(description="Classify every row and write nothing")] = False,
 ):
+    """Without dry_run the file is classified and its valid rows saved at once."""
     settings = request.app.state.settings
     upload = service.Upload(
         university=university,
@@ -129,6 +238,10 @@ def upload_api(
         api_token_id=principal.token.id,
         data=_read_capped(file, settings.max_upload_bytes),
     )
+    if dry_run:
+        plan = service.dry_run(session, upload, today=clock.today())
+        session.rollback()
+        return _classification(plan.outcomes)
     batch = service.import_file(session, upload, data_dir=settings.data_dir, today=clock.today())
     session.commit()
     return _public(batch)
@@ -140,19 +253,44 @@ def batch_api(batch: ApiOwnBatch):
     return _public(batch)
 
 
+def _classification(outcomes: list[service.Outcome]) -> CompletionPreviewPublic:
+    count = {s: sum(o.status == s for o in outcomes) for s in service.STATUSES}
+    return CompletionPreviewPublic(
+        rows=len(outcomes),
+        counts=count,
+        outcomes=[
+            RowOutcome(
+                row=o.line,
+                status=o.status,
+                field=o.field or None,
+                message=gettext(o.message, **(o.params or {})) if o.message else None,
+                course_code=o.course_code or None,
+                holder=o.holder or None,
+                id_number=o.id_number or None,
+                old=o.old,
+                new=o.new,
+            )
+            for o in outcomes
+        ],
+    )
+
+
 def _public(batch: CompletionBatch) -> CompletionBatchPublic:
     outcomes = service.outcomes(batch)
     return CompletionBatchPublic(
         batch_id=id_of(batch),
+        state=batch.state,
         rows=batch.rows,
         accepted=batch.accepted,
         updated=batch.updated,
         unchanged=batch.unchanged,
         rejected=batch.rejected,
+        conflicts=batch.conflicts,
+        failed=batch.failed,
         errors=[
-            RowProblem(row=o.line, field=o.field, message=gettext(o.message))
+            RowProblem(row=o.line, field=o.field, message=gettext(o.message, **(o.params or {})))
             for o in outcomes
-            if o.status == "error"
+            if o.status in ("error", "conflict")
         ],
         converted=[
             ConvertedIdNumber(row=o.line, id_number=o.converted) for o in outcomes if o.converted

@@ -10,6 +10,7 @@ from app import clock
 from app.auth import service as auth
 from app.completions.models import Completion, CompletionBatch
 from tests import files
+from tests.completions.uploads import press
 from tests.completions.uploads import staff_upload as _staff_upload
 from tests.factories import csrf_of, login, make_course, make_enrollment, make_user
 
@@ -40,7 +41,8 @@ def test_gbk_csv_cannot_carry_rare_characters_and_says_so(client, session, campu
     rows = [["李䶮", campus["ids"][1], "QLU-DIG-01", DONE, "90"]]
     response = _staff_upload(client, session, campus["a"], "a.csv", files.gbk_csv(rows))
     assert 'id="n-rejected">1<' in response.text and "CSV UTF-8" in response.text
-    assert "<td>姓名</td>" in response.text.split('class="rejected"')[1]
+    # Grouped by problem, the field named beside it.
+    assert "1 行</strong>" in response.text and "(姓名)" in response.text.split('id="problems"')[1]
     assert _count(session) == 0
 
 
@@ -65,7 +67,7 @@ def test_xlsx_with_rejected_rows_listed_by_line(client, session, campus):
     assert (
         'id="n-rows">5<' in text and 'id="n-accepted">1<' in text and 'id="n-rejected">4<' in text
     )
-    rejected = text.split('class="rejected"')[1]
+    rejected = text.split('id="problems"')[1].split('id="changed"')[0]
     for line in ("<td>3</td>", "<td>4</td>", "<td>5</td>", "<td>6</td>"):
         assert line in rejected
     assert _count(session) == 1
@@ -103,7 +105,12 @@ def test_changed_score_updates_the_completion(client, session, campus):
         files={"file": ("b.csv", files.utf8_bom_csv([["张三", ids[0], "QLU-DIG-01", DONE, "95"]]))},
         follow_redirects=True,
     )
+    # The preview shows what changes, and changes nothing until saved.
     assert 'id="n-updated">1<' in response.text
+    assert "<del>80</del> → <ins>95</ins>" in response.text.split('id="changed"')[1]
+    assert session.exec(select(Completion)).one().score == 80
+    press(client, response, "save")
+    session.expire_all()
     assert session.exec(select(Completion)).one().score == 95
 
 
@@ -280,7 +287,8 @@ def test_a_certified_completion_cannot_change(client, session, settings, campus)
         files={"file": ("b.csv", files.utf8_bom_csv([["张三", ids[0], "QLU-DIG-01", DONE, "95"]]))},
         follow_redirects=True,
     )
-    assert 'id="n-rejected">1<' in response.text and "结业证书" in response.text
+    assert 'id="n-conflicts">1<' in response.text and "结业证书" in response.text
+    assert 'id="nothing-to-save"' in response.text
     assert session.exec(select(Completion)).one().score == 80
 
 
@@ -294,7 +302,7 @@ def test_the_same_person_twice_in_one_file(client, session, campus):
     response = _staff_upload(client, session, campus["a"], "a.csv", files.utf8_bom_csv(rows))
     text = response.text
     assert 'id="n-accepted">1<' in text and 'id="n-unchanged">1<' in text
-    assert 'id="n-rejected">1<' in text and _count(session) == 1
+    assert 'id="n-conflicts">1<' in text and _count(session) == 1
 
 
 def test_chunked_upload_without_length_is_still_capped(client, session, campus):

@@ -31,13 +31,13 @@ def _rows(course, rows) -> bytes:
 
 @contextmanager
 def _meanwhile(engine, action):
-    """Runs action once, just before the first upload batch is inserted: after the file was read
-    and classified, before anything of it is written. A real statement, seen through
+    """Runs action once, just before a preview is claimed for saving: after the file was read,
+    classified and shown, before anything of it is written. A real statement, seen through
     SQLAlchemy's public events; what action does, it does through its own connection."""
     done = []
 
     def before(conn, cursor, statement, parameters, context, executemany):
-        if statement.startswith("INSERT INTO completion_batch") and not done:
+        if statement.startswith("UPDATE completion_batch SET state") and not done:
             done.append(statement)
             action()
 
@@ -49,7 +49,11 @@ def _meanwhile(engine, action):
 
 
 def _nothing_of_it_was_written(session, batches: int) -> None:
-    assert len(session.exec(select(CompletionBatch)).all()) == batches
+    """Only the earlier batches were saved; the refused one is still a preview."""
+    saved = session.exec(select(CompletionBatch).where(CompletionBatch.state == "saved"))
+    assert len(saved.all()) == batches
+    previews = session.exec(select(CompletionBatch).where(CompletionBatch.state == "preview"))
+    assert len(previews.all()) == 1
     uploads = session.exec(select(AuditEvent).where(AuditEvent.action == "completion.upload"))
     assert len(uploads.all()) == batches
 
@@ -113,7 +117,7 @@ def test_of_two_uploads_at_once_with_the_same_new_row_the_later_writes_nothing(
     content = _rows(course, [(one, done), (both, done)])
     with _meanwhile(web_app.state.engine, rival) as raced:
         response = staff_upload(client, session, campus["a"], "b.csv", content)
-    assert raced and response.status_code == 409 and "同时" in response.text
+    assert raced and response.status_code == 409 and "重新预览" in response.text
     session.expire_all()
     rows = session.exec(select(Completion)).all()
     assert len(rows) == 1 and rows[0].batch_id is not None  # the rival's, and only that

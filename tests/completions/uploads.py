@@ -1,5 +1,7 @@
 """Uploading a file the way staff do, and the pieces hostile-file tests build from."""
 
+import re
+
 import pytest
 
 from app.completions.parsing import UploadRefused, parse_completion_file
@@ -16,7 +18,8 @@ def refused(filename: str, data: bytes) -> UploadRefused:
     return caught.value
 
 
-def staff_upload(client, session, university, filename, content, encoding=""):
+def staff_preview(client, session, university, filename, content, encoding=""):
+    """The file uploaded on the page: the preview page, nothing saved."""
     login(client, make_user(session, university=university))
     return client.post(
         "/staff/uploads",
@@ -24,3 +27,20 @@ def staff_upload(client, session, university, filename, content, encoding=""):
         files={"file": (filename, content)},
         follow_redirects=True,
     )
+
+
+def press(client, page, button: str):
+    """Press a form button of a page by the form's action ending (save, undo, reread)."""
+    action = re.search(rf'action="([^"]+/{button})"', page.text)
+    assert action, f"no {button} form on the page"
+    return client.post(
+        action.group(1), data={"csrf_token": csrf_of(client, str(page.url))}, follow_redirects=True
+    )
+
+
+def staff_upload(client, session, university, filename, content, encoding=""):
+    """The file uploaded and, when its preview has anything to save, saved: the batch page."""
+    page = staff_preview(client, session, university, filename, content, encoding)
+    if 'action="' in page.text and "/save" in page.text:
+        return press(client, page, "save")
+    return page
