@@ -33,9 +33,9 @@ def press(client, page, button: str):
     """Press a form button of a page by the form's action ending (save, undo, reread)."""
     action = re.search(rf'action="([^"]+/{button})"', page.text)
     assert action, f"no {button} form on the page"
-    return client.post(
-        action.group(1), data={"csrf_token": csrf_of(client, str(page.url))}, follow_redirects=True
-    )
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token, "no CSRF token on the page"
+    return client.post(action.group(1), data={"csrf_token": token.group(1)}, follow_redirects=True)
 
 
 def staff_upload(client, session, university, filename, content, encoding=""):
