@@ -34,7 +34,10 @@ class CompletionBatch(SQLModel, table=True):
     failed: int = 0  # failing grades: no completion
     # Row outcomes as JSON (line, status, field, message): the result page and the error download.
     report: str = Field(default="[]", sa_type=Text)
-    state: str = Field(default="preview", max_length=12, index=True)  # preview|saved|undone|stale
+    kind: str = Field(default="completions", max_length=12)  # completions | roster
+    state: str = Field(
+        default="preview", max_length=12, index=True
+    )  # preview|saved|undone|discarded
     # What saving writes, and what each changed row held when previewed (service.Plan, JSON):
     # saving checks the database still holds that, so nothing changed since is overwritten.
     plan: str | None = Field(default=None, sa_type=Text)

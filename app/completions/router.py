@@ -63,12 +63,16 @@ def upload(
     encoding = _encoding(form)
     if encoding == "":
         return _upload_error(request, session, university, N_("Choose an encoding from the list"))
+    kind = str(form.get("kind") or "completions")
+    if kind not in service.KINDS:
+        return _upload_error(request, session, university, N_("Choose what the file holds"))
     upload = service.Upload(
         university=university,
         filename=file.filename,
         data=_read_capped(file, settings.max_upload_bytes),
         user_id=user.id,
         encoding=encoding,
+        kind=kind,
     )
     try:
         batch = service.preview(session, upload, data_dir=settings.data_dir, today=clock.today())

@@ -27,7 +27,17 @@ def upgrade() -> None:
                 server_default="saved",
             )
         )
-        batch_op.add_column(sa.Column("conflicts", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(
+            sa.Column(
+                "kind",
+                sqlmodel.sql.sqltypes.AutoString(length=12),
+                nullable=False,
+                server_default="completions",
+            )
+        )
+        batch_op.add_column(
+            sa.Column("conflicts", sa.Integer(), nullable=False, server_default="0")
+        )
         batch_op.add_column(sa.Column("failed", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("plan", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("saved_at", sa.DateTime(), nullable=True))
@@ -50,6 +60,15 @@ def downgrade() -> None:
         batch_op.drop_index("ix_completion_batch_state")
         batch_op.drop_constraint("fk_completion_batch_undone_by", type_="foreignkey")
         batch_op.drop_constraint("fk_completion_batch_saved_by", type_="foreignkey")
-        for column in ("undone_by", "undone_at", "saved_by", "saved_at", "plan", "failed",
-                       "conflicts", "state"):
+        for column in (
+            "undone_by",
+            "undone_at",
+            "saved_by",
+            "saved_at",
+            "plan",
+            "failed",
+            "conflicts",
+            "kind",
+            "state",
+        ):
             batch_op.drop_column(column)
