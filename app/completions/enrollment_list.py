@@ -74,7 +74,7 @@ def _rows(session: Session, course: Course, *, translate: report.Translate) -> l
                 keys.decrypt(trainee.id_encrypted),
                 course.code,
                 completion.completed_on.isoformat() if completion else "",
-                _score(completion.score) if completion else "",
+                _result(completion) if completion else "",
                 enrollment.mobile_masked,
                 company.name,
                 _local(enrollment.created_at),
@@ -98,8 +98,12 @@ def _certificate_states(session: Session, course: Course) -> dict[int, str]:
     return states
 
 
-def _score(score) -> str:
-    return "" if score is None else f"{score.normalize():f}"  # 85.0 is "85", 85.5 stays
+def _result(completion: Completion) -> str:
+    # As the upload reads it back: a grade (合格) as recorded, 85.0 as "85", 85.5 as it is.
+    # Left empty where a grade or a score is recorded, the row would upload as a change.
+    if completion.grade:
+        return completion.grade
+    return "" if completion.score is None else f"{completion.score.normalize():f}"
 
 
 def _local(moment: datetime) -> str:

@@ -41,26 +41,30 @@ HOSTILE = [
 ]
 
 
-@pytest.fixture
-def course(session, university_a):
-    """Three enrolled trainees (the first with a completion) and one who withdrew."""
-    course = make_course(session, university_a, code="SDUT-DIG-01")
-    people = [
-        make_enrollment(session, course, name=n) for n in ("张三", "李䶮", "欧阳娜娜", "王五")
-    ]
-    first, _ = people[0]
+def _complete(session, enrollment, course, **result) -> None:
     session.add(
         Completion(
-            enrollment_id=first.id,
+            enrollment_id=enrollment.id,
             course_id=course.id,
             university_id=course.university_id,
-            trainee_id=first.trainee_id,
-            company_id=first.company_id,
+            trainee_id=enrollment.trainee_id,
+            company_id=enrollment.company_id,
             completed_on=DONE,
             hours=course.hours,
-            score=Decimal("88.5"),
+            **result,
         )
     )
+
+
+@pytest.fixture
+def course(session, university_a):
+    """Three enrolled trainees, the first two with a completion (a score, a grade), and one
+    who withdrew."""
+    course = make_course(session, university_a, code="SDUT-DIG-01")
+    names = ("张三", "李䶮", "欧阳娜娜", "王五")
+    people = [make_enrollment(session, course, name=n) for n in names]
+    _complete(session, people[0][0], course, score=Decimal("88.5"))
+    _complete(session, people[1][0], course, grade="合格")
     withdrawn, _ = people[3]
     withdrawn.status = "withdrawn"
     session.add(withdrawn)
@@ -95,11 +99,11 @@ def test_lists_enrolled_trainees_with_full_id_numbers_as_text(staff_a, course):
     ids = course["ids"]
     assert [row[:5] for row in table[1:]] == [
         ["张三", ids[0], "SDUT-DIG-01", DONE.isoformat(), "88.5"],
-        ["李䶮", ids[1], "SDUT-DIG-01", None, None],
+        ["李䶮", ids[1], "SDUT-DIG-01", DONE.isoformat(), "合格"],
         ["欧阳娜娜", ids[2], "SDUT-DIG-01", None, None],
     ]  # 王五 withdrew: not listed
     assert [row[5] for row in table[1:]] == ["138****8000"] * 3  # the mobile stays masked
-    assert [row[8] for row in table[1:]] == ["已结业，未发证", "已报名", "已报名"]
+    assert [row[8] for row in table[1:]] == ["已结业，未发证", "已结业，未发证", "已报名"]
     cells = [cell for row in sheet.iter_rows() for cell in row if cell.value is not None]
     assert all(cell.data_type == "s" and cell.number_format == "@" for cell in cells)
 
@@ -169,7 +173,8 @@ def test_filled_in_it_uploads_back(client, session, staff_a, course):
         return answer.json()
 
     body = upload(out.getvalue())
-    assert (body["rows"], body["accepted"], body["unchanged"], body["rejected"]) == (3, 2, 1, 0)
+    # The score and the grade went out and came back as recorded: those rows are unchanged.
+    assert (body["rows"], body["accepted"], body["unchanged"], body["rejected"]) == (3, 1, 2, 0)
     recorded = session.exec(select(Completion).join(Enrollment)).all()
     assert len(recorded) == 3 and {c.completed_on for c in recorded} == {DONE}
     # The next download has every date in it and, sent back as it is, changes nothing.
