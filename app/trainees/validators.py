@@ -4,6 +4,7 @@ Pure functions without a database. Every refusal carries an English N_() message
 that the web layer translates.
 """
 
+import operator
 import random
 import re
 import unicodedata
@@ -17,8 +18,9 @@ from app.text import InvalidValue, half_width, squeezed
 # --- ID numbers (GB 11643) ---------------------------------------------------------------
 
 _ID_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]  # ISO 7064 MOD 11-2, position i
+_ZEROS = 48 * sum(_ID_WEIGHTS)  # the weighted sum of seventeen "0" characters
 _ID_CHECK = "10X98765432"  # indexed by the weighted sum mod 11
-_DIGITS = frozenset("0123456789")
+_ID_CHARACTERS = re.compile(r"[0-9]*X?")
 _PROVINCE_SPANS = (range(11, 16), range(21, 24), range(31, 38), range(41, 47), range(50, 55))
 # Province-level codes of GB/T 2260, shared with the USCC's region code.
 PROVINCES = frozenset(str(code) for span in (*_PROVINCE_SPANS, range(61, 66)) for code in span)
@@ -41,16 +43,18 @@ class IdNumber:
 
 
 def id_check_char(first17: str) -> str:
-    if len(first17) != 17 or not set(first17) <= _DIGITS:
+    if len(first17) != 17 or not (first17.isascii() and first17.isdigit()):
         raise ValueError("first17 must be 17 ASCII digits")
-    return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+    # Over the ASCII codes, less 48 ("0") for each: a hundred thousand rows of an upload
+    # each check one, and int() of every digit took most of the check's time.
+    return _ID_CHECK[(sum(map(operator.mul, first17.encode(), _ID_WEIGHTS)) - _ZEROS) % 11]
 
 
 def parse_id_number(raw: str, *, allow_15: bool = False) -> IdNumber:
     number = squeezed(raw).upper()
     if not number:
         raise InvalidIdNumber(N_("Enter the ID number"))
-    if not re.fullmatch(r"[0-9]*X?", number):
+    if not _ID_CHARACTERS.fullmatch(number):
         raise InvalidIdNumber(N_("Use only digits, and X only as the last character"))
     converted = len(number) == 15 and "X" not in number
     if converted:
