@@ -2,7 +2,7 @@
 
 from app.i18n import N_
 
-MAX_ROWS = 50_000  # rows that hold data; blank rows do not count (templates carry formatting
+MAX_ROWS = 100_000  # a large university's year; rows that hold data; blank rows do not count (templates carry formatting
 # far down, and Excel's CSV export of them writes ",,,,," lines), but no row may be numbered
 # past the last row a sheet has: blank rows cost only reading, bounded by that and the size.
 EXCEL_ROWS = 1_048_576

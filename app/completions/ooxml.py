@@ -32,10 +32,11 @@ MAX_FORMATS = 10_000  # Excel allows about 250 number formats and 64,000 cell st
 MAX_STYLES = 100_000
 # The work and memory a sheet may cost, whatever its bytes: expat calls back for every element
 # (about a microsecond each), and one shared string or formula may be referenced by every cell.
-# 50,000 rows of 30 columns hold 3 million elements (a cell and its value) and, at 20
-# characters a cell, 30 million characters.
-MAX_ELEMENTS = 3_000_000
-MAX_KEPT_CHARACTERS = 32 * 1024 * 1024
+# 100,000 rows (the row cap) of 12 inline-string columns hold 3.4 million elements (a cell, its
+# <is> and <t>); 100,000 rows of 30 columns of numbers 6 million and, at 20 characters a
+# cell, 60 million characters.
+MAX_ELEMENTS = 6_000_000
+MAX_KEPT_CHARACTERS = 64 * 1024 * 1024
 TOO_MUCH = N_(
     "The sheet holds more than a file of completions needs: delete the unused rows and columns "
     "(or split the file) and upload it again"

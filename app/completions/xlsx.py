@@ -29,11 +29,11 @@ from app.i18n import N_
 
 MAX_ENTRIES = 500  # a workbook of completions has about ten parts; pictures and sheets add some
 # Measured with openpyxl, which inlines its strings (Excel's shared strings make files
-# smaller): a 100,000-row sheet of the five completion columns unpacks to 26.8 MiB
-# (bench/hostile_uploads.py); one of 12 columns, as a student system exports it, 70.7 MiB;
-# 50,000 rows of 25 columns, 73.1 MiB.
-# Reading streams, so the limit bounds time (about 15 MiB of XML a second), not memory.
-MAX_UNZIPPED = 80 * 1024 * 1024
+# smaller): a 100,000-row sheet (the row cap) of the five completion columns unpacks to
+# 26.8 MiB (bench/hostile_uploads.py); one of 12 columns, as a student system exports it,
+# 70.7 MiB; 50,000 rows of 25 columns, 73.1 MiB, so 100,000 of 25 about 146 MiB.
+# The limit bounds time (calamine reads about 50 MiB of XML a second, the streaming reader 15).
+MAX_UNZIPPED = 160 * 1024 * 1024
 MAX_RATIO = 200  # real workbooks compress 5-20 times; zip bombs a thousand times
 _DIRECTORY = MAX_ENTRIES * 256  # bytes of central directory; a real record takes about 100
 
