@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # again by the next one once the time is up.
     job_lease_seconds: float = 120.0
     job_chunk: int = 10
+    # Uploads of more rows than this are read and saved as background jobs, with a progress
+    # page, rather than inside the request.
+    upload_job_rows: int = 20_000
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> "Settings":

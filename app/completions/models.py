@@ -35,9 +35,11 @@ class CompletionBatch(SQLModel, table=True):
     # Row outcomes as JSON (line, status, field, message): the result page and the error download.
     report: str = Field(default="[]", sa_type=Text)
     kind: str = Field(default="completions", max_length=12)  # completions | roster
+    # A large file is read, and saved, by a background job: the latest, for its page.
+    job_id: int | None = Field(default=None, foreign_key="job.id")
     state: str = Field(
         default="preview", max_length=12, index=True
-    )  # preview|saved|undone|discarded
+    )  # queued|preview|saved|undone|discarded
     # What saving writes, and what each changed row held when previewed (service.Plan, JSON):
     # saving checks the database still holds that, so nothing changed since is overwritten.
     plan: str | None = Field(default=None, sa_type=Text)

@@ -7,7 +7,7 @@ from starlette import datastructures
 
 from app import clock
 from app.auth.deps import ApiUniversity, StaffUser, load_user
-from app.completions import report, service
+from app.completions import background, report, service
 from app.completions.deps import ApiOwnBatch, OwnBatch
 from app.completions.models import (
     CompletionBatch,
@@ -20,6 +20,7 @@ from app.completions.models import (
 from app.db import SessionDep, id_of, utcnow
 from app.errors import Conflict, Invalid, TooLarge
 from app.i18n import N_, gettext
+from app.jobs import queue
 from app.universities.deps import ApiOwnUniversity, StaffUniversity
 from app.universities.models import University
 from app.web import FormDep, redirect, render
@@ -74,6 +75,11 @@ def upload(
         encoding=encoding,
         kind=kind,
     )
+    format, rows = background.estimated_rows(upload.filename, upload.data)
+    if rows > settings.upload_job_rows:
+        batch = background.queue_preview(session, upload, format=format, data_dir=settings.data_dir)
+        assert batch.job_id is not None
+        return _to_job(request, session, batch.job_id)
     try:
         batch = service.preview(session, upload, data_dir=settings.data_dir, today=clock.today())
     except Invalid as exc:
@@ -143,12 +149,38 @@ def _problem_groups(outcomes: list[service.Outcome]) -> list[dict]:
     return sorted(groups.values(), key=lambda g: (-len(g["rows"]), g["message"]))
 
 
+def _to_job(request: Request, session: Session, job_id: int):
+    """Committed, queued and shown: a large file's reading or saving goes on in the background."""
+    session.commit()
+    queue.of(request.app).submit(job_id)
+    return redirect(request, str(request.url_for("jobs:show", job_id=job_id)))
+
+
 @router.post("/staff/uploads/{batch_id}/save", name="completions:save")
 def save(request: Request, session: SessionDep, user: StaffUser, batch: OwnBatch, form: FormDep):
     url = str(request.url_for("completions:result", batch_id=batch.id))
+    consent = form.get("consent") == "yes"
+    if batch.state == "preview" and batch.rows > request.app.state.settings.upload_job_rows:
+        try:
+            job = background.queue_save(
+                session, batch, user_id=id_of(user), consent_collected=consent
+            )
+        except (Conflict, Invalid) as exc:
+            session.rollback()
+            return _batch_page(
+                request, batch, error=gettext(exc.message, **exc.params), status=exc.status
+            )
+        return _to_job(request, session, id_of(job))
     try:
-        saved = service.save(session, batch, user_id=user.id, actor=f"user:{user.id}", now=utcnow())
-    except Conflict as exc:
+        saved = service.save(
+            session,
+            batch,
+            user_id=user.id,
+            actor=f"user:{user.id}",
+            now=utcnow(),
+            consent_collected=consent,
+        )
+    except (Conflict, Invalid) as exc:
         session.rollback()
         return _batch_page(
             request, batch, error=gettext(exc.message, **exc.params), status=exc.status
@@ -174,6 +206,19 @@ def reread(request: Request, session: SessionDep, user: StaffUser, batch: OwnBat
         return _batch_page(
             request, batch, error=gettext(N_("Choose an encoding from the list")), status=422
         )
+    if batch.rows > settings.upload_job_rows:
+        try:
+            service.check_rereadable(batch)
+        except Conflict as exc:
+            return _batch_page(request, batch, error=gettext(exc.message), status=exc.status)
+        upload = service.upload_of(session, batch, data_dir=settings.data_dir, encoding=encoding)
+        upload.user_id = user.id
+        queued = background.queue_preview(
+            session, upload, format=batch.format, data_dir=settings.data_dir
+        )
+        service.discard(session, batch)
+        assert queued.job_id is not None
+        return _to_job(request, session, queued.job_id)
     try:
         fresh = service.reread(
             session,

@@ -116,10 +116,61 @@ def preview(session: Session, upload: Upload, *, data_dir: Path, today: date) ->
     """The batch of a new file in state "preview": classified, its original kept, nothing
     written but the batch."""
     parsed = _parse(upload)
-    sha256 = hashlib.sha256(upload.data).hexdigest()
+    sha256 = sha256_of(upload.data)
     originals.keep(data_dir, sha256, parsed.format, upload.data, keys=keys_of(session))
     plan = _classify_as(upload.kind, session, upload.university, parsed.rows, today)
-    return _record_batch(session, upload, parsed, sha256, plan)
+    batch = queued_batch(session, upload, sha256=sha256, format=parsed.format)
+    return _fill(session, batch, parsed, plan)
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def queued_batch(session: Session, upload: Upload, *, sha256: str, format: str) -> CompletionBatch:
+    """A batch for a kept file, not read yet (a background job reads large ones)."""
+    batch = CompletionBatch(
+        university_id=id_of(upload.university),
+        user_id=upload.user_id,
+        api_token_id=upload.api_token_id,
+        filename=_printable(upload.filename)[:255],
+        sha256=sha256,
+        size=len(upload.data),
+        format=format,
+        encoding=upload.encoding,  # as asked; the one used once it is read
+        kind=upload.kind,
+        state="queued",
+    )
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def classify_queued(
+    session: Session, batch: CompletionBatch, *, data_dir: Path, today: date
+) -> CompletionBatch:
+    """A queued batch read from its kept file and classified into a preview."""
+    upload = upload_of(session, batch, data_dir=data_dir, encoding=batch.encoding)
+    parsed = _parse(upload)
+    plan = _classify_as(batch.kind, session, upload.university, parsed.rows, today)
+    return _fill(session, batch, parsed, plan)
+
+
+def upload_of(
+    session: Session, batch: CompletionBatch, *, data_dir: Path, encoding: str | None
+) -> Upload:
+    """The batch's file as it was uploaded, from the kept original."""
+    university = session.get(University, batch.university_id)
+    assert university is not None
+    return Upload(
+        university=university,
+        filename=batch.filename,
+        data=originals.read(batch, data_dir, keys=keys_of(session)),
+        user_id=batch.user_id,
+        api_token_id=batch.api_token_id,
+        encoding=encoding,
+        kind=batch.kind,
+    )
 
 
 def dry_run(session: Session, upload: Upload, *, today: date) -> Plan:
@@ -157,23 +208,24 @@ def reread(
 ) -> CompletionBatch:
     """A new preview of a previewed file: read in the encoding the clerk chose, or again
     after the data changed or a day passed. The old preview is discarded."""
+    check_rereadable(batch)
+    upload = upload_of(session, batch, data_dir=data_dir, encoding=encoding)
+    upload.user_id = user_id
+    fresh = preview(session, upload, data_dir=data_dir, today=today)
+    discard(session, batch)
+    return fresh
+
+
+def check_rereadable(batch: CompletionBatch) -> None:
     if batch.state != "preview":
         raise Conflict(N_("Only a preview can be read again: upload the file again"))
-    university = session.get(University, batch.university_id)
-    assert university is not None
-    upload = Upload(
-        university=university,
-        filename=batch.filename,
-        data=originals.read(batch, data_dir, keys=keys_of(session)),
-        user_id=user_id,
-        encoding=encoding,
-        kind=batch.kind,
-    )
-    fresh = preview(session, upload, data_dir=data_dir, today=today)
+
+
+def discard(session: Session, batch: CompletionBatch) -> None:
+    """A preview replaced by a newer one of the same file."""
     batch.state = "discarded"
     session.add(batch)
     session.flush()
-    return fresh
 
 
 def save(
@@ -191,14 +243,7 @@ def save(
     roster is saved only once the university confirms it collected each trainee's consent."""
     if batch.state == "saved":
         return False
-    if batch.state != "preview":
-        raise Conflict(N_("This preview was replaced or undone: upload the file again"))
-    if now - batch.created_at > PREVIEW_LIFETIME:
-        raise Expired()
-    if batch.kind == "roster" and not consent_collected:
-        raise Invalid(
-            [("consent", N_("Confirm that your university collected each trainee's consent"))]
-        )
+    check_savable(batch, now=now, consent_collected=consent_collected)
     # Claimed first: of two clerks saving the same preview at once, one claims it and the
     # other finds it saved (PostgreSQL waits on the row; SQLite on its write lock).
     claimed = session.connection().execute(
@@ -234,6 +279,18 @@ def save(
         sha256=batch.sha256,
     )
     return True
+
+
+def check_savable(batch: CompletionBatch, *, now: datetime, consent_collected: bool) -> None:
+    """What refuses a save before anything is written."""
+    if batch.state != "preview":
+        raise Conflict(N_("This preview was replaced or undone: upload the file again"))
+    if now - batch.created_at > PREVIEW_LIFETIME:
+        raise Expired()
+    if batch.kind == "roster" and not consent_collected:
+        raise Invalid(
+            [("consent", N_("Confirm that your university collected each trainee's consent"))]
+        )
 
 
 def undo(
@@ -555,35 +612,24 @@ def _printable(filename: str) -> str:
     return "".join(ch for ch in filename if not has_control_chars(ch)) or "upload"
 
 
-def _record_batch(
-    session: Session, upload: Upload, parsed: parsing.ParsedFile, sha256: str, plan: Plan
+def _fill(
+    session: Session, batch: CompletionBatch, parsed: parsing.ParsedFile, plan: Plan
 ) -> CompletionBatch:
+    """A batch's rows as classified: its counts, report and plan; now a preview."""
     count = {s: sum(o.status == s for o in plan.outcomes) for s in STATUSES}
-    batch = CompletionBatch(
-        university_id=id_of(upload.university),
-        user_id=upload.user_id,
-        api_token_id=upload.api_token_id,
-        filename=_printable(upload.filename)[:255],
-        sha256=sha256,
-        size=len(upload.data),
-        format=parsed.format,
-        encoding=parsed.encoding,
-        rows=len(plan.outcomes),
-        accepted=count["new"],
-        updated=count["changed"],
-        unchanged=count["unchanged"],
-        rejected=count["error"] + count["conflict"],
-        conflicts=count["conflict"],
-        failed=count["failed"],
-        # Fields left at their defaults are left out: a 100,000-row report stays small.
-        report=json.dumps(
-            [{k: v for k, v in o.__dict__.items() if v or k == "line"} for o in plan.outcomes],
-            ensure_ascii=False,
-        ),
-        plan=_dump_plan(plan),
-        state="preview",
-        kind=upload.kind,
+    batch.encoding = parsed.encoding
+    batch.rows = len(plan.outcomes)
+    batch.accepted, batch.updated = count["new"], count["changed"]
+    batch.unchanged = count["unchanged"]
+    batch.rejected = count["error"] + count["conflict"]
+    batch.conflicts, batch.failed = count["conflict"], count["failed"]
+    # Fields left at their defaults are left out: a 100,000-row report stays small.
+    batch.report = json.dumps(
+        [{k: v for k, v in o.__dict__.items() if v or k == "line"} for o in plan.outcomes],
+        ensure_ascii=False,
     )
+    batch.plan = _dump_plan(plan)
+    batch.state = "preview"
     session.add(batch)
     session.flush()
     return batch

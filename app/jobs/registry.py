@@ -15,7 +15,7 @@ from app.config import Settings
 from app.jobs.models import Job
 
 # The modules that register kinds, imported on first use by web servers and workers alike.
-MODULES = ("app.certificates.issuing", "app.certificates.printing")
+MODULES = ("app.certificates.issuing", "app.certificates.printing", "app.completions.background")
 
 
 class ItemRefused(Exception):

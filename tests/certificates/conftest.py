@@ -6,7 +6,8 @@ import pytest
 
 from app import clock
 from tests import files
-from tests.factories import csrf_of, login, make_course, make_enrollment, make_university, make_user
+from tests.completions.uploads import upload_and_save
+from tests.factories import login, make_course, make_enrollment, make_university, make_user
 
 DONE = (clock.today() - timedelta(days=1)).isoformat()
 
@@ -23,9 +24,5 @@ def completed(client, session):
     staff = make_user(session, university=a)
     login(client, staff)
     rows = [[n, i, course.code, DONE, "90"] for n, i in people]
-    client.post(
-        "/staff/uploads",
-        data={"csrf_token": csrf_of(client, "/staff/uploads")},
-        files={"file": ("a.xlsx", files.xlsx(rows))},
-    )
+    upload_and_save(client, "a.xlsx", files.xlsx(rows))
     return {"a": a, "course": course, "people": people, "staff": staff}

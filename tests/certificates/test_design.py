@@ -21,6 +21,7 @@ from app.certificates.models import Certificate
 from app.certificates.pdf import render_pdf
 from tests import files
 from tests.certificates.test_pdf import BASE_VIEW
+from tests.completions.uploads import upload_and_save
 from tests.factories import make_enrollment
 from tests.universities import images
 
@@ -119,11 +120,7 @@ def _issued(staff, session, code: str, names: list[str]) -> list[Certificate]:
     course = courses.get_by_code(session, code)
     people = [(n, make_enrollment(session, course, name=n)[1]) for n in names]
     rows = [[n, i, code, DONE.isoformat(), "90"] for n, i in people]
-    staff.post(
-        "/staff/uploads",
-        data={"csrf_token": staff.csrf("/staff/uploads")},
-        files={"file": ("done.xlsx", files.xlsx(rows))},
-    )
+    upload_and_save(staff, "done.xlsx", files.xlsx(rows), token=staff.csrf("/staff/uploads"))
     staff.post(
         f"/staff/courses/{code}/certificates",
         data={"csrf_token": staff.csrf(f"/staff/courses/{code}")},

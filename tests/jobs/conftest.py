@@ -6,7 +6,8 @@ import pytest
 
 from app import clock
 from tests import files
-from tests.factories import csrf_of, login, make_course, make_enrollment, make_university, make_user
+from tests.completions.uploads import upload_and_save
+from tests.factories import login, make_course, make_enrollment, make_university, make_user
 
 DONE = (clock.today() - timedelta(days=1)).isoformat()
 
@@ -14,14 +15,8 @@ DONE = (clock.today() - timedelta(days=1)).isoformat()
 def upload_completions(client, session, course, names: list[str]) -> list[str]:
     """Enroll one trainee per name and upload their completions; returns the ID numbers."""
     people = [(name, make_enrollment(session, course, name=name)[1]) for name in names]
-    response = client.post(
-        "/staff/uploads",
-        data={"csrf_token": csrf_of(client, "/staff/uploads")},
-        files={
-            "file": ("a.xlsx", files.xlsx([[n, i, course.code, DONE, "90"] for n, i in people]))
-        },
-    )
-    assert response.status_code in (200, 303), response.text
+    rows = [[n, i, course.code, DONE, "90"] for n, i in people]
+    assert "已保存" in upload_and_save(client, "a.xlsx", files.xlsx(rows)).text
     return [i for _, i in people]
 
 

@@ -40,6 +40,8 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("failed", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("plan", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("job_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key("fk_completion_batch_job_id", "job", ["job_id"], ["id"])
         batch_op.add_column(sa.Column("saved_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("saved_by", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("undone_at", sa.DateTime(), nullable=True))
@@ -59,12 +61,14 @@ def downgrade() -> None:
     with op.batch_alter_table("completion_batch", schema=None) as batch_op:
         batch_op.drop_index("ix_completion_batch_state")
         batch_op.drop_constraint("fk_completion_batch_undone_by", type_="foreignkey")
+        batch_op.drop_constraint("fk_completion_batch_job_id", type_="foreignkey")
         batch_op.drop_constraint("fk_completion_batch_saved_by", type_="foreignkey")
         for column in (
             "undone_by",
             "undone_at",
             "saved_by",
             "saved_at",
+            "job_id",
             "plan",
             "failed",
             "conflicts",
