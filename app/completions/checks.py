@@ -46,9 +46,17 @@ class Checked:
     name: str  # "" when the file has no name for the row
 
 
+# A row with neither a completion date nor a score records nothing: the enrollment list a
+# clerk downloads to fill in (app/completions/enrollment_list.py) comes back with rows for the
+# trainees who have not completed.
+BLANK = Refusal("completed_on", N_("No completion date: nothing is recorded for this row"))
+
+
 def check_row(row: Row, courses: dict[str, Course], today: date) -> Checked | Refusal:
-    """The row's values, or the first problem with them."""
+    """The row's values, or the first problem with them (BLANK: nothing to record)."""
     v = row.values
+    if not v.get("completed_on", "").strip() and not v.get("score", "").strip():
+        return BLANK
     if row.id_is_number or _SCIENTIFIC.fullmatch(v.get("id_number", "")):
         return Refusal("id_number", NUMERIC_ID)
     try:

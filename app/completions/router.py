@@ -139,7 +139,7 @@ def _problem_groups(outcomes: list[service.Outcome]) -> list[dict]:
     the largest group first."""
     groups: dict[tuple, dict] = {}
     for o in outcomes:
-        if o.status in ("error", "conflict", "failed"):
+        if o.status in ("error", "conflict", "failed", "skipped"):
             message = gettext(o.message, **(o.params or {}))
             group = groups.setdefault(
                 (o.status, o.field, message),

@@ -41,7 +41,8 @@ PREVIEW_LIFETIME = timedelta(days=1)
 # error: the row's own fields are wrong, or nothing matches it; conflict: it contradicts what
 # is recorded (another name, a certified completion, itself elsewhere in the file); failed: a
 # failing grade, which is no completion.
-STATUSES = ("new", "changed", "unchanged", "conflict", "failed", "error")
+# skipped: no completion date nor score, so nothing to record (a trainee who has not completed).
+STATUSES = ("new", "changed", "unchanged", "conflict", "failed", "skipped", "error")
 # What a file holds: completions of enrolled trainees, or a roster of trainees who enrolled
 # offline, which enrolls them too (app/completions/roster.py).
 KINDS = ("completions", "roster")
@@ -403,7 +404,7 @@ def classify(
             plan.outcomes.append(
                 Outcome(
                     row.line,
-                    "error",
+                    "skipped" if result is checks.BLANK else "error",
                     result.field,
                     result.message,
                     course_code=row.values.get("course_code", "")[:32],

@@ -209,3 +209,21 @@ def test_the_api_dry_run_classifies_and_writes_nothing(client, session, campus):
     ).json()
     assert (saved["state"], saved["accepted"], saved["failed"]) == ("saved", 1, 1)
     assert _count(session) == 1
+
+
+def test_rows_without_a_date_or_score_are_skipped_not_refused(client, session, campus):
+    # The enrollment list comes back with rows for the trainees who have not completed.
+    ids = campus["ids"]
+    rows = [["张三", ids[0], "QLU-DIG-01", DONE, ""], ["李䶮", ids[1], "QLU-DIG-01", "", ""]]
+    page = staff_preview(client, session, campus["a"], "list.xlsx", files.xlsx(rows))
+    assert text(page, "#n-accepted") == "1" and text(page, "#n-skipped") == "1"
+    assert text(page, "#n-rejected") == "0" and "不记录" in page.text
+    # A score without its date is still an error: the date is what is recorded.
+    scored = staff_preview(
+        client,
+        session,
+        campus["a"],
+        "b.xlsx",
+        files.xlsx([["李䶮", ids[1], "QLU-DIG-01", "", "90"]]),
+    )
+    assert text(scored, "#n-rejected") == "1"
