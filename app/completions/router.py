@@ -42,10 +42,13 @@ def _read_capped(upload: datastructures.UploadFile, limit: int) -> bytes:
 @router.get("/staff/uploads", name="completions:upload")
 def upload_page(request: Request, session: SessionDep, university: StaffUniversity):
     return render(
-        request,
-        "completions/upload.html",
-        {"batches": service.recent_batches(session, university), "error": None},
+        request, "completions/upload.html", {**_history(session, university), "error": None}
     )
+
+
+def _history(session: Session, university: University) -> dict:
+    batches = service.recent_batches(session, university)
+    return {"batches": batches, "uploaders": service.uploaders(session, batches)}
 
 
 @router.post("/staff/uploads", name="completions:upload_post")
@@ -104,10 +107,7 @@ def _upload_error(
     return render(
         request,
         "completions/upload.html",
-        {
-            "batches": service.recent_batches(session, university),
-            "error": gettext(message, **params),
-        },
+        {**_history(session, university), "error": gettext(message, **params)},
         status_code=422,
     )
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
+from app.auth.models import User
 from app.certificates.models import Certificate
 from app.completions import checks, originals, parsing
 from app.completions.models import Completion, CompletionBatch
@@ -761,6 +762,16 @@ def recent_batches(
             .limit(limit)
         )
     )
+
+
+def uploaders(session: Session, batches: list[CompletionBatch]) -> dict[int, str]:
+    """Who uploaded each batch, for the import history: the staff member's email, or "API"."""
+    ids = {b.user_id for b in batches if b.user_id}
+    emails: dict[int | None, str] = {}
+    if ids:
+        query = select(User.id, User.email).where(col(User.id).in_(ids))
+        emails = {user_id: email for user_id, email in session.exec(query)}
+    return {id_of(b): emails.get(b.user_id, "") if b.user_id else "API" for b in batches}
 
 
 def outcomes(batch: CompletionBatch) -> list[Outcome]:
