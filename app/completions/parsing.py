@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import NoReturn
 
 from app.completions import csvfile
 from app.completions.limits import (  # noqa: F401  (the readers' limits, as callers know them)
@@ -27,6 +28,7 @@ from app.completions.limits import (  # noqa: F401  (the readers' limits, as cal
 from app.i18n import N_
 
 REQUIRED = ("id_number", "course_code", "completed_on")
+TOO_MANY_ROWS = N_("The file has more than %(max)s rows: split it into smaller files")
 
 
 @dataclass
@@ -46,17 +48,20 @@ class ParsedFile:
     rows: list[Row]
 
 
-def parse_completion_file(filename: str, data: bytes, *, encoding: str | None = None) -> ParsedFile:
+def parse_completion_file(
+    filename: str, data: bytes, *, encoding: str | None = None, spec: "ColumnSpec | None" = None
+) -> ParsedFile:
+    """A completions file, or with spec another kind's columns (a roster's)."""
     kind = csvfile.detect_format(filename, data)
     if kind == "xlsx":
         # Imported here: CSV-only callers need not pay for importing the workbook reader.
         from app.completions import xlsx
 
-        header, rows = _collect(xlsx.read_records(data))
+        header, rows = _collect(xlsx.read_records(data, max_rows=MAX_ROWS), spec)
         return ParsedFile("xlsx", None, header, rows)
     text, used = csvfile.decode(data, encoding)
     try:
-        header, rows = _collect(csvfile.records(text))
+        header, rows = _collect(csvfile.records(text), spec)
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):  # the csv module's own cap, 131,072
             raise UploadRefused(CELL_TOO_LONG, {"max": str(MAX_CELL)}) from exc
@@ -91,6 +96,19 @@ _LABELS = {
     "course_code": "课程代码 / course_code",
     "completed_on": "结业日期 / completed_on",
 }
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """A kind of file's columns: header alias -> field, the fields it needs, and how a
+    missing one is named."""
+
+    field_of: dict[str, str]
+    required: tuple[str, ...]
+    labels: dict[str, str]
+
+
+COMPLETIONS = ColumnSpec(_FIELD_OF, REQUIRED, _LABELS)
 # Templates often mark columns: "身份证号*", "结业日期（yyyy-mm-dd）", "ID Number (required)".
 # Two "CSV UTF-8" files pasted together leave a byte-order mark inside a header cell; other
 # invisible format characters (zero-width spaces, bidi marks) come with copied text.
@@ -101,48 +119,57 @@ _HEADER_NOISE = re.compile(
 _HEADER_SEARCH = 10  # non-empty rows looked at for the header, to step over a title row
 
 
-def _header_field(cell: str) -> str | None:
-    return _FIELD_OF.get(_HEADER_NOISE.sub("", unicodedata.normalize("NFKC", cell)).lower())
+def _header_field(cell: str, field_of: dict[str, str] = _FIELD_OF) -> str | None:
+    return field_of.get(_HEADER_NOISE.sub("", unicodedata.normalize("NFKC", cell)).lower())
 
 
-def _collect(records: Iterable[Record]) -> tuple[list[str], list[Row]]:
-    records = _capped(records)
-    header = _find_header(records)
-    columns = _map_header(header)
+def _collect(
+    records: Iterable[Record], spec: ColumnSpec | None = None
+) -> tuple[list[str], list[Row]]:
+    spec = spec or COMPLETIONS
+    records = iter(records)
+    header = _find_header(records, spec.field_of)
+    columns = _map_header(header, spec)
     width = len(header)
+    fields = list(columns.items())
+    id_column = columns["id_number"]
     rows: list[Row] = []
     for line, cells, numeric in records:
+        if line > EXCEL_ROWS:
+            _past_the_cap(line)
         cells = cells[:width]  # cells right of the header are nobody's
-        if not any(cell.strip() for cell in cells):
+        # Whitespace joined is whitespace: one strip for the row instead of one a cell.
+        text = "".join(cells)
+        if not text.strip():
             continue  # Excel leaves blank rows behind; they are nobody's data
         if len(rows) == MAX_ROWS:
-            raise UploadRefused(
-                N_("The file has more than %(max)s rows: split it into smaller files"),
-                {"max": str(MAX_ROWS)},
-            )
-        rows.append(_make_row(line, cells, numeric, columns))
+            raise UploadRefused(TOO_MANY_ROWS, {"max": str(MAX_ROWS)})
+        count = len(cells)
+        values = {name: cells[i].strip() if i < count else "" for name, i in fields}
+        if '="' in text:
+            values = {name: _unwrapped(value) for name, value in values.items()}
+        rows.append(Row(line, values, cells, id_is_number=id_column in numeric))
     if not rows:
         raise UploadRefused(N_("The file has no data rows below its header"))
     return header, rows
 
 
-def _capped(records: Iterable[Record]) -> Iterator[Record]:
+def _past_the_cap(line: int) -> NoReturn:
     # By line number: ten million empty CSV lines stop at Excel's last row, and an XLSX row
     # numbered 20,000,000 is refused as it comes, its gap never made.
-    for record in records:
-        if record[0] > EXCEL_ROWS:
-            raise UploadRefused(PAST_THE_CAP, {"line": str(record[0]), "max": str(EXCEL_ROWS)})
-        yield record
+    raise UploadRefused(PAST_THE_CAP, {"line": str(line), "max": str(EXCEL_ROWS)})
 
 
-def _find_header(records: Iterator[Record]) -> list[str]:
+def _find_header(records: Iterator[Record], field_of: dict[str, str]) -> list[str]:
     first = None
     seen = 0
-    for _line, cells, _numeric in records:
-        if not any(cell.strip() for cell in cells):
+    for line, cells, _numeric in records:
+        if line > EXCEL_ROWS:
+            _past_the_cap(line)
+        if not "".join(cells).strip():
             continue
         first = first or cells
-        if any(_header_field(cell) for cell in cells):
+        if any(_header_field(cell, field_of) for cell in cells):
             return _trim(cells)
         seen += 1
         if seen == _HEADER_SEARCH:
@@ -152,10 +179,10 @@ def _find_header(records: Iterator[Record]) -> list[str]:
     return _trim(first)  # no known column: _map_header names what is missing
 
 
-def _map_header(header: list[str]) -> dict[str, int]:
+def _map_header(header: list[str], spec: ColumnSpec) -> dict[str, int]:
     columns: dict[str, int] = {}
     for index, cell in enumerate(header):
-        name = _header_field(cell)
+        name = _header_field(cell, spec.field_of)
         if name in columns:
             both = f"{header[columns[name]].strip()}, {cell.strip()}"
             raise UploadRefused(
@@ -164,7 +191,7 @@ def _map_header(header: list[str]) -> dict[str, int]:
             )
         if name:
             columns[name] = index
-    missing = [_LABELS[name] for name in REQUIRED if name not in columns]
+    missing = [spec.labels[name] for name in spec.required if name not in columns]
     if missing and len(header) >= MAX_COLUMNS:  # the column may be there, beyond what is read
         raise UploadRefused(
             N_(
@@ -180,13 +207,7 @@ def _map_header(header: list[str]) -> dict[str, int]:
     return columns
 
 
-def _make_row(line: int, cells: list[str], numeric: frozenset[int], columns: dict[str, int]) -> Row:
-    values = {name: _value(cells, index) for name, index in columns.items()}
-    return Row(line, values, cells, id_is_number=columns["id_number"] in numeric)
-
-
-def _value(cells: list[str], index: int) -> str:
-    value = cells[index].strip() if index < len(cells) else ""
+def _unwrapped(value: str) -> str:
     # Systems that export for Excel write ="370..." so that Excel keeps the digits.
     if value.startswith('="') and value.endswith('"') and len(value) > 2:
         value = value[2:-1].strip()

@@ -1,5 +1,7 @@
 """Reading an uploaded XLSX: the archive is checked from its directory before anything is
-unpacked; then the first worksheet streams through expat (app.completions.ooxml).
+unpacked; then the first worksheet is read by calamine when it is large and calamine reads it
+as the streaming reader would (app.completions.large_sheets), else it streams through expat
+(app.completions.ooxml).
 
 Only what is in the sheet is read: no row is made for a gap and no cell for the columns left
 of a far one, so the sheet's declared dimension is neither trusted nor needed.
@@ -11,8 +13,8 @@ import posixpath
 import struct
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Iterator
-from datetime import date, datetime, time
 from xml.parsers import expat
 
 from openpyxl.utils.datetime import (
@@ -22,7 +24,7 @@ from openpyxl.utils.datetime import (
     from_ISO8601,
 )
 
-from app.completions import ooxml, parsing
+from app.completions import calamine_child, large_sheets, ooxml, parsing
 from app.completions.limits import Record, UploadRefused
 from app.completions.ooxml import UNREADABLE
 from app.i18n import N_
@@ -89,9 +91,16 @@ def _check_end_record(data: bytes) -> None:
         raise UploadRefused(UNREADABLE)  # zip64, whose counts zipfile would believe instead
 
 
-def read_records(data: bytes) -> Iterator[Record]:
+def read_records(data: bytes, *, max_rows: int | None = None) -> Iterator[Record]:
+    """max_rows: a large sheet holding more rows than this is refused before any is read."""
     check_archive(data)
-    return _records(data)
+    return _records(data, max_rows)
+
+
+def stream_records(data: bytes) -> Iterator[Record]:
+    """The streaming reader alone, whatever the sheet's size: what read_records must agree with."""
+    check_archive(data)
+    return _records(data, None, stream=True)
 
 
 # What a damaged or hand-made archive raises on the way; all mean the same to the user.
@@ -112,10 +121,18 @@ _DAMAGED = (
 )  # a compression method zipfile lacks, such as Deflate64
 
 
-def _records(data: bytes) -> Iterator[Record]:
+def _records(data: bytes, max_rows: int | None, stream: bool = False) -> Iterator[Record]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            sheet, cell_value = _workbook(archive)
+            book, rels, sheet = _parts(archive)
+            quick = None
+            if not stream:
+                name = book.names.get(sheet_rid(book, rels, sheet))
+                quick = large_sheets.read(archive, data, sheet, name, rels.strings, max_rows)
+            if quick is not None:
+                yield from quick
+                return
+            cell_value = _cell_values(archive, book, rels)
             rows = ooxml.SheetRows(
                 cell_value, max_columns=parsing.MAX_COLUMNS, last_line=parsing.EXCEL_ROWS
             )
@@ -140,8 +157,8 @@ def _listed(cells: dict[int, str]) -> list[str]:
     return listed
 
 
-def _workbook(archive: zipfile.ZipFile):
-    """The first worksheet's part, and how to read its cells."""
+def _parts(archive: zipfile.ZipFile):
+    """The workbook, its relationships and its first worksheet's part."""
     with archive.open("xl/workbook.xml") as member:
         book = ooxml.read_whole(member, _Book())
     with archive.open("xl/_rels/workbook.xml.rels") as member:
@@ -161,6 +178,15 @@ def _workbook(archive: zipfile.ZipFile):
     named = [part for part in (sheet, rels.strings, rels.styles) if part]
     if len(set(named)) < len(named):
         raise UploadRefused(UNREADABLE)  # one part named as two: it would be read twice over
+    return book, rels, sheet
+
+
+def sheet_rid(book: "_Book", rels: "_Relationships", sheet: str) -> str | None:
+    return next((rid for rid in book.sheets if rid and rels.targets[rid][1] == sheet), None)
+
+
+def _cell_values(archive: zipfile.ZipFile, book: "_Book", rels: "_Relationships"):
+    """How the streaming reader reads a cell: with the shared strings and date styles."""
     strings, styles = ooxml.SharedStrings(), ooxml.NumberStyles()
     if rels.strings:
         with archive.open(rels.strings) as member:
@@ -169,7 +195,7 @@ def _workbook(archive: zipfile.ZipFile):
         with archive.open(rels.styles) as member:
             ooxml.read_whole(member, styles)
     epoch = CALENDAR_MAC_1904 if book.date1904 else CALENDAR_WINDOWS_1900
-    return sheet, _CellValues(strings, styles, epoch)
+    return _CellValues(strings, styles, epoch)
 
 
 class _Book:
@@ -178,7 +204,15 @@ class _Book:
     def __init__(self) -> None:
         self.depth = 0
         self.sheets: list[str | None] = []
+        self._names: list[tuple[str | None, str | None]] = []
         self.date1904 = False
+
+    @property
+    def names(self) -> dict[str, str]:
+        """A sheet's name by relationship id, as calamine asks for it; a name given twice
+        could mean another sheet to calamine, so it names neither."""
+        counts = Counter(name for _, name in self._names)
+        return {rid: name for rid, name in self._names if rid and name and counts[name] == 1}
 
     def start(self, name, attrs):
         self.depth += 1
@@ -190,7 +224,9 @@ class _Book:
         elif tag == "sheet":
             if len(self.sheets) == MAX_ENTRIES:  # every sheet is a part of its own
                 raise UploadRefused(TOO_MANY_PARTS, {"max": str(MAX_ENTRIES)})
-            self.sheets.append(next((v for k, v in attrs.items() if k.endswith(" id")), None))
+            rid = next((v for k, v in attrs.items() if k.endswith(" id")), None)
+            self.sheets.append(rid)
+            self._names.append((rid, attrs.get("name")))
 
     def end(self, name):
         self.depth -= 1
@@ -265,13 +301,4 @@ class _CellValues:
         return value, False  # "str", or "e": an error such as #N/A
 
 
-def _text(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # course code 2026001 typed as a number is stored as 2026001.0
-    if isinstance(value, datetime):
-        if value.time() == time(0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
+_text = calamine_child.text_of  # both readers write a value alike
