@@ -19,6 +19,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app import db
 from app.audit import service as audit
 from app.auth.models import User
 from app.certificates.models import Certificate
@@ -37,6 +38,8 @@ from app.trainees.models import Trainee
 from app.universities.models import University
 
 CHUNK = 500  # stays under SQLite's and PostgreSQL's bound-parameter limits
+# Rows written that make the planner's statistics worth refreshing (app.db.optimize).
+LARGE_WRITE = 1000
 # A preview shows the database as it was: older than this, it is read again before saving.
 PREVIEW_LIFETIME = timedelta(days=1)
 # error: the row's own fields are wrong, or nothing matches it; conflict: it contradicts what
@@ -267,6 +270,8 @@ def save(
             _write(session, plan, id_of(batch))
     except IntegrityError as exc:  # another upload inserted some of the same completions
         raise Stale() from exc
+    if batch.accepted + batch.updated >= LARGE_WRITE:
+        db.optimize(session)
     session.refresh(batch)
     audit.record(
         session,
