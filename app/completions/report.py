@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from sqlmodel import Session
 
-from app.completions import originals, parsing, service
+from app.completions import originals, parsing, roster, service
 from app.completions.models import CompletionBatch
 from app.i18n import N_
 from app.security import keys_of
@@ -39,7 +39,11 @@ def rejected_rows(
     """The rejected rows as the user sent them, plus a reason column, to fix and upload again."""
     try:
         data = originals.read(batch, data_dir, keys=keys_of(session))
-        parsed = parsing.parse_completion_file(batch.filename, data, encoding=batch.encoding)
+        # A roster's columns are its own: read as completions, its header might not be found.
+        spec = roster.COLUMNS if batch.kind == "roster" else None
+        parsed = parsing.parse_completion_file(
+            batch.filename, data, encoding=batch.encoding, spec=spec
+        )
         header, sent = parsed.header, {row.line: row.original for row in parsed.rows}
     except (parsing.UploadRefused, FileNotFoundError):
         # Refused now though accepted then (the limits were tightened since), or the original
