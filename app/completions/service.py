@@ -249,16 +249,7 @@ def save(
     if batch.state == "saved":
         return False
     check_savable(batch, now=now, consent_collected=consent_collected)
-    # Claimed first: of two clerks saving the same preview at once, one claims it and the
-    # other finds it saved (PostgreSQL waits on the row; SQLite on its write lock).
-    claimed = session.connection().execute(
-        update(CompletionBatch)
-        .where(col(CompletionBatch.id) == batch.id, col(CompletionBatch.state) == "preview")
-        .values(state="saved", saved_at=now, saved_by=user_id)
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:
-        session.refresh(batch)
+    if not _claim(session, batch, "preview", state="saved", saved_at=now, saved_by=user_id):
         return False
     plan = _load_plan(batch.plan)
     try:
@@ -288,6 +279,22 @@ def save(
     return True
 
 
+def _claim(session: Session, batch: CompletionBatch, expected: str, **values) -> bool:
+    """Move the batch on from the expected state, first thing in the transaction: of two
+    clerks pressing at once, one claims it and the other finds it moved on (PostgreSQL waits
+    on the row, SQLite on its write lock), and nothing more happens."""
+    claimed = session.connection().execute(
+        update(CompletionBatch)
+        .where(col(CompletionBatch.id) == batch.id, col(CompletionBatch.state) == expected)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        session.refresh(batch)
+        return False
+    return True
+
+
 def check_savable(batch: CompletionBatch, *, now: datetime, consent_collected: bool) -> None:
     """What refuses a save before anything is written."""
     if batch.state != "preview":
@@ -312,14 +319,7 @@ def undo(
         raise Conflict(N_("Only a saved upload can be undone"))
     if batch.plan is None:
         raise Conflict(N_("This upload was saved before uploads could be undone"))
-    claimed = session.connection().execute(
-        update(CompletionBatch)
-        .where(col(CompletionBatch.id) == batch.id, col(CompletionBatch.state) == "saved")
-        .values(state="undone", undone_at=now, undone_by=user_id)
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:
-        session.refresh(batch)
+    if not _claim(session, batch, "saved", state="undone", undone_at=now, undone_by=user_id):
         return False
     plan = _load_plan(batch.plan)
     if batch.kind == "roster":
