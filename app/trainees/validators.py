@@ -178,7 +178,17 @@ class InvalidName(InvalidValue):
     pass
 
 
+# Most names are two to four ideographs, which every step below leaves as they are: checked
+# at once (compatibility ideographs excluded, since NFC changes them).
+_PLAIN_NAME = re.compile(
+    "[\u3007\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002a6df\U0002a700-\U0002ee5f"
+    "\U00030000-\U000323af]{1,50}"  # _NAME_MAX
+)
+
+
 def normalize_name(raw: str) -> str:
+    if _PLAIN_NAME.fullmatch(raw):
+        return raw
     name = unicodedata.normalize("NFC", half_width(raw.translate(_NAME_VARIANTS)))
     name = "".join(" " if unicodedata.category(c) == "Zs" else c for c in name.strip())
     _check_name_chars(name)
