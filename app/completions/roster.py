@@ -23,6 +23,7 @@ from datetime import date
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from app import db
 from app.companies import service as companies
 from app.companies import validators as uscc_validators
 from app.companies.models import Company
@@ -129,7 +130,8 @@ def classify(
             plan.outcomes.append(_refused(row, checked))
         else:
             entries.append(checked)
-    planner.load(entries)
+    with db.custom_plans(session):
+        planner.load(entries)
     for entry in entries:
         plan.outcomes.append(planner.place(entry))
     plan.outcomes.sort(key=lambda o: o.line)

@@ -56,7 +56,8 @@ def write(session: Session, plan: Plan, batch_id: int, *, now: datetime) -> None
     for e in planned:
         e["trainee_id"] = e["trainee_id"] or trainees[e["id_hash"]]
         e["company_id"] = e["company_id"] or companies[e["uscc"]]
-    numbers = _enrollment_numbers(session, len(planned), clock.today())
+    with db.custom_plans(session):
+        numbers = _enrollment_numbers(session, len(planned), clock.today())
     enrollment_ids = _insert(
         session,
         Enrollment,
