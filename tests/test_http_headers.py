@@ -5,6 +5,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.auth import service as auth
+from app.config import Settings
 from tests.factories import csrf_of, make_university
 
 SECURITY_HEADERS = (
@@ -13,7 +14,7 @@ SECURITY_HEADERS = (
     "x-frame-options",
     "referrer-policy",
 )
-TOO_BIG = b"a" * (11 * 1024 * 1024)
+TOO_BIG = b"a" * (Settings().max_upload_bytes + (1 << 20))  # past the cap and its margin
 
 
 def _missing(response) -> list[str]:

@@ -6,7 +6,6 @@ compares is the two readers, not the size at which one hands over to the other.
 """
 
 import io
-import resource
 import subprocess
 from datetime import date, datetime, time
 
@@ -103,13 +102,17 @@ def test_what_calamine_reads_otherwise_is_streamed(children, cell, text):
     assert list(xlsx_reader.read_records(data))[1][1] == ["1", text]
 
 
-def test_a_sparse_sheet_ends_the_child_at_its_cap_and_is_streamed(children):
+def test_a_sparse_sheet_ends_the_child_at_its_cap_and_is_streamed(children, caplog):
     """A cell in column XFD of 3,000 rows made calamine allocate 1.5 GB in the server."""
     cells = "".join(f'<row r="{n}"><c r="XFD{n}"><v>1</v></c></row>' for n in range(2, 3002))
-    error = refused("a.xlsx", raw_xlsx(HEADER + cells))
+    with caplog.at_level("WARNING", logger=large_sheets.__name__):
+        error = refused("a.xlsx", raw_xlsx(HEADER + cells))
     assert error.message == "The file has no data rows below its header"
     assert children
-    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 1100 * 1024  # KiB
+    # The child, not the server, ran into the memory cap, and the stream read the file.
+    # (Its own peak cannot be read here: RUSAGE_CHILDREN is the largest child of the whole
+    # test run, a browser or a font build as likely as this one.)
+    assert "calamine's child ended with" in caplog.text
 
 
 def test_a_long_cell_is_refused_by_either_reader(children):

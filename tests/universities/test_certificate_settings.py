@@ -112,8 +112,9 @@ def test_a_bad_seal_is_refused_beside_the_field(staff_a, session, settings, seal
     assert not (settings.data_dir / "seals").exists()
 
 
-def test_a_file_over_the_upload_limit_is_413(staff_a, session):
-    response = _post(staff_a, staff_a.university, seal=b"\x89PNG\r\n\x1a\n" + bytes(11 << 20))
+def test_a_file_over_the_upload_limit_is_413(staff_a, session, settings):
+    too_big = bytes(settings.max_upload_bytes + (1 << 20))
+    response = _post(staff_a, staff_a.university, seal=b"\x89PNG\r\n\x1a\n" + too_big)
     assert response.status_code == 413
     assert _reloaded(session, staff_a.university).seal_path is None
 
