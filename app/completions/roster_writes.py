@@ -1,7 +1,7 @@
 """A roster's plan saved, and a saved roster undone.
 
 Core executemany inserts, never an ORM object a row: a 100,000-row roster is a few statements
-a table. Saving is optimistic, as service._write is: it writes only if the database can still
+a table. Saving is optimistic, as service.write_completions is: it writes only if the database can still
 take what was previewed, else service.Stale and nothing is written. A trainee or company
 registered since (their unique keys), an enrollment made since (one per trainee and course)
 fail the insert, which service.save turns into Stale; a course filled up since is checked here.
@@ -50,7 +50,9 @@ def write(session: Session, plan: Plan, batch_id: int, *, now: datetime) -> None
         session, Trainee, [{**t, "created_at": now, "updated_at": now} for t in made_trainees]
     )
     trainees = {t["id_hash"]: id_ for t, id_ in zip(made_trainees, trainee_ids, strict=True)}
-    service._write(session, plan, batch_id)  # the completions of trainees enrolled before
+    service.write_completions(
+        session, plan, batch_id
+    )  # the completions of trainees enrolled before
     # Trainees and companies the preview found are named by id: one deleted since (another
     # roster undone) fails the insert on its foreign key, and so the save.
     for e in planned:
@@ -199,7 +201,7 @@ def _keep_what_was_made(
     session.connection().execute(
         update(CompletionBatch)
         .where(col(CompletionBatch.id) == batch_id)
-        .values(plan=service._dump_plan(kept))
+        .values(plan=service.dump_plan(kept))
         .execution_options(synchronize_session=False)
     )
 
@@ -210,10 +212,10 @@ def undo(session: Session, plan: Plan, batch: CompletionBatch, *, now: datetime)
     created, unless something else refers to them now. Refused while any of its completions
     has a certificate, or a later upload recorded or changed one."""
     made = plan.extra.get("created", {})
-    inserted = service._completions_of(
+    inserted = service.completions_of(
         session, [r["enrollment_id"] for r in plan.inserts], by="enrollment"
     )
-    changed = service._completions_of(session, [u["b_id"] for u in plan.updates], by="id")
+    changed = service.completions_of(session, [u["b_id"] for u in plan.updates], by="id")
     if (
         any(row.batch_id != batch.id for row in [*inserted, *changed])
         or len(inserted) != len(plan.inserts)
@@ -223,7 +225,7 @@ def undo(session: Session, plan: Plan, batch: CompletionBatch, *, now: datetime)
             N_("A later upload changed some of this upload's rows: undo that upload first")
         )
     ids = [row.id for row in [*inserted, *changed]]
-    if service._certified(session, ids, issued_only=False):
+    if service.certified(session, ids, issued_only=False):
         raise Conflict(
             N_("Some of this upload's completions have certificates, so it cannot be undone")
         )

@@ -188,6 +188,10 @@ def save(request: Request, session: SessionDep, user: StaffUser, batch: OwnBatch
     session.commit()
     if not saved:
         return redirect(request, url, flash=N_("This upload was already saved: nothing changed"))
+    if batch.kind == "roster":
+        return redirect(
+            request, url, flash=N_("Saved: %(new)s rows of the roster"), new=batch.accepted
+        )
     return redirect(
         request,
         url,

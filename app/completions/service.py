@@ -259,7 +259,7 @@ def save(
 
             roster.write(session, plan, id_of(batch), now=now)
         else:
-            _write(session, plan, id_of(batch))
+            write_completions(session, plan, id_of(batch))
     except IntegrityError as exc:  # another upload inserted some of the same completions
         raise Stale() from exc
     if batch.accepted + batch.updated >= LARGE_WRITE:
@@ -330,8 +330,8 @@ def undo(
         session.refresh(batch)
         audit.record(session, actor, "roster.undo", "completion_batch", id_of(batch), **undone)
         return True
-    inserted = _completions_of(session, [r["enrollment_id"] for r in plan.inserts], by="enrollment")
-    changed = _completions_of(session, [u["b_id"] for u in plan.updates], by="id")
+    inserted = completions_of(session, [r["enrollment_id"] for r in plan.inserts], by="enrollment")
+    changed = completions_of(session, [u["b_id"] for u in plan.updates], by="id")
     if any(row.batch_id != batch.id for row in [*inserted, *changed]) or len(inserted) != len(
         plan.inserts
     ):
@@ -339,7 +339,7 @@ def undo(
             N_("A later upload changed some of this upload's rows: undo that upload first")
         )
     ids = [row.id for row in [*inserted, *changed]]
-    if _certified(session, ids, issued_only=False):
+    if certified(session, ids, issued_only=False):
         raise Conflict(
             N_("Some of this upload's completions have certificates, so it cannot be undone")
         )
@@ -372,7 +372,7 @@ def undo(
     return True
 
 
-def _completions_of(session: Session, keys: list[int], *, by: str) -> list:
+def completions_of(session: Session, keys: list[int], *, by: str) -> list:
     """The completions by enrollment or by id, locked in id order (as issuing locks them)."""
     column = col(Completion.enrollment_id) if by == "enrollment" else col(Completion.id)
     found: list = []
@@ -423,7 +423,8 @@ def classify(
             passed.append((row.line, result))
     keys = keys_of(session)
     hashes = {n: keys.lookup_hash(n) for n in dict.fromkeys(c.id_number for _, c in passed)}
-    known = _load_state(session, list(hashes.values()), [id_of(c) for c in courses.values()])
+    with db.custom_plans(session):  # chunked look-ups: see app.db.custom_plans
+        known = load_state(session, list(hashes.values()), [id_of(c) for c in courses.values()])
     seen: dict[int, tuple] = {}
     for line, values in passed:
         plan.outcomes.append(_match(line, values, hashes, known, seen, plan))
@@ -431,7 +432,7 @@ def classify(
     return plan
 
 
-def _load_state(session: Session, hashes: list[str], course_ids: list[int]) -> dict:
+def load_state(session: Session, hashes: list[str], course_ids: list[int]) -> dict:
     """(id_hash, course_id) -> the enrollment with its trainee's name, completion and certificate.
 
     One table at a time, each by its own index: the trainees by ID hash, then their
@@ -548,11 +549,11 @@ def _match(
         return out
     seen[found.enrollment_id] = key
     if not values.passed:
-        return _failing(out, found, values)
-    return _plan_write(out, found, values, plan)
+        return failing_grade(out, found, values)
+    return plan_completion(out, found, values, plan)
 
 
-def _failing(out: Outcome, found, values: checks.Checked) -> Outcome:
+def failing_grade(out: Outcome, found, values: checks.Checked) -> Outcome:
     out.field, out.params = "score", {"grade": values.grade or ""}
     if found.completion_id is not None:
         # Never a silent withdrawal: the completion stays until its upload is undone.
@@ -567,7 +568,7 @@ def _failing(out: Outcome, found, values: checks.Checked) -> Outcome:
     return out
 
 
-def _plan_write(out: Outcome, found, values: checks.Checked, plan: Plan) -> Outcome:
+def plan_completion(out: Outcome, found, values: checks.Checked, plan: Plan) -> Outcome:
     course = values.course
     fields = {"completed_on": values.completed_on, "score": values.score, "grade": values.grade}
     if found.completion_id is None:
@@ -638,7 +639,7 @@ def _fill(
         [{k: v for k, v in o.__dict__.items() if v or k == "line"} for o in plan.outcomes],
         ensure_ascii=False,
     )
-    batch.plan = _dump_plan(plan)
+    batch.plan = dump_plan(plan)
     batch.state = "preview"
     session.add(batch)
     session.flush()
@@ -649,7 +650,7 @@ _DATES = ("completed_on", "was_completed_on")
 _DECIMALS = ("score", "was_score", "hours")
 
 
-def _dump_plan(plan: Plan) -> str:
+def dump_plan(plan: Plan) -> str:
     stored = {"inserts": plan.inserts, "updates": plan.updates, "extra": plan.extra}
     return json.dumps(stored, default=str)
 
@@ -673,7 +674,7 @@ def _load_plan(text: str | None) -> Plan:
     )
 
 
-def _write(session: Session, plan: Plan, batch_id: int) -> None:
+def write_completions(session: Session, plan: Plan, batch_id: int) -> None:
     """Core executemany, not one ORM object per row: about 15x faster for thousands of rows.
     Stale when the database no longer holds what the plan was made from."""
     now = utcnow()
@@ -733,11 +734,11 @@ def _write(session: Session, plan: Plan, batch_id: int) -> None:
                 raise Stale()
         # Checked after the update holds the row locks (and SQLite's write lock): a
         # certificate issued since the file was read would be contradicted by the change.
-        if _certified(session, ids, issued_only=True):
+        if certified(session, ids, issued_only=True):
             raise Stale()
 
 
-def _certified(session: Session, completion_ids: list[int], *, issued_only: bool) -> bool:
+def certified(session: Session, completion_ids: list[int], *, issued_only: bool) -> bool:
     for start in range(0, len(completion_ids), CHUNK):
         query = select(Certificate.id).where(
             col(Certificate.completion_id).in_(completion_ids[start : start + CHUNK])
