@@ -73,18 +73,20 @@ def parse_completion_file(
 
 # --- header and rows -----------------------------------------------------------------------
 
+# How files head the ID column (after the noise below is taken off); rosters use it too.
+ID_NUMBER_HEADERS = (
+    "身份证号",
+    "身份证号码",
+    "身份证",
+    "公民身份号码",
+    "证件号码",
+    "证件号",
+    "idnumber",
+    "idcard",
+    "idcardnumber",
+)
 _ALIASES = {
-    "id_number": (
-        "身份证号",
-        "身份证号码",
-        "身份证",
-        "公民身份号码",
-        "证件号码",
-        "证件号",
-        "idnumber",
-        "idcard",
-        "idcardnumber",
-    ),
+    "id_number": ID_NUMBER_HEADERS,
     "course_code": ("课程代码", "课程编号", "coursecode"),
     "completed_on": ("结业日期", "结业时间", "完成日期", "completedon", "completiondate"),
     "name": ("姓名", "name"),

@@ -44,17 +44,7 @@ __all__ = ["COLUMNS", "classify", "parse", "undo", "write"]
 
 _ALIASES = {
     "name": ("姓名", "学员姓名", "name"),
-    "id_number": (
-        "身份证号",
-        "身份证号码",
-        "身份证",
-        "公民身份号码",
-        "证件号码",
-        "证件号",
-        "idnumber",
-        "idcard",
-        "idcardnumber",
-    ),
+    "id_number": parsing.ID_NUMBER_HEADERS,
     "mobile": ("手机号", "手机号码", "手机", "联系电话", "mobile", "phone"),
     "company_uscc": (
         "工作单位统一社会信用代码",

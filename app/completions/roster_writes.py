@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, text, update
+from sqlalchemy import delete, func, insert, text, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
@@ -232,7 +232,7 @@ def undo(session: Session, plan: Plan, batch: CompletionBatch, *, now: datetime)
     for start in range(0, len(inserted), CHUNK):
         chunk = [row.id for row in inserted[start : start + CHUNK]]
         session.execute(delete(Completion).where(col(Completion.id).in_(chunk)))
-    _put_back(session, plan.updates, now)
+    service.put_back(session, plan.updates, now)
     enrollments = _delete_enrollments(session, made.get("enrollments", []))
     trainees = _delete_unused(session, Trainee, made.get("trainees", []), [Enrollment.trainee_id])
     companies = _delete_unused(
@@ -260,24 +260,6 @@ def _recorded_since(session: Session, enrollment_ids: list[int], batch_id: int) 
         if session.execute(query).scalar_one():
             return True
     return False
-
-
-def _put_back(session: Session, updates: list[dict], now: datetime) -> None:
-    """The completions the roster changed, as they were (as service.undo puts them back)."""
-    if not updates:
-        return
-    restore = (
-        update(Completion)
-        .where(col(Completion.id) == bindparam("b_id"))
-        .values(
-            completed_on=bindparam("was_completed_on"),
-            score=bindparam("was_score"),
-            grade=bindparam("was_grade"),
-            batch_id=bindparam("was_batch_id"),
-            updated_at=now,
-        )
-    )
-    session.connection().execute(restore, sorted(updates, key=lambda u: u["b_id"]))
 
 
 def _delete_enrollments(session: Session, enrollment_ids: list[int]) -> int:

@@ -346,19 +346,7 @@ def undo(
     for start in range(0, len(inserted), CHUNK):
         chunk = [row.id for row in inserted[start : start + CHUNK]]
         session.execute(delete(Completion).where(col(Completion.id).in_(chunk)))
-    if plan.updates:
-        restore = (
-            update(Completion)
-            .where(col(Completion.id) == bindparam("b_id"))
-            .values(
-                completed_on=bindparam("was_completed_on"),
-                score=bindparam("was_score"),
-                grade=bindparam("was_grade"),
-                batch_id=bindparam("was_batch_id"),
-                updated_at=now,
-            )
-        )
-        session.connection().execute(restore, sorted(plan.updates, key=lambda u: u["b_id"]))
+    put_back(session, plan.updates, now)
     session.refresh(batch)
     audit.record(
         session,
@@ -370,6 +358,24 @@ def undo(
         restored=len(changed),
     )
     return True
+
+
+def put_back(session: Session, updates: list[dict], now: datetime) -> None:
+    """The completions a batch changed, as they were before it (undo)."""
+    if not updates:
+        return
+    restore = (
+        update(Completion)
+        .where(col(Completion.id) == bindparam("b_id"))
+        .values(
+            completed_on=bindparam("was_completed_on"),
+            score=bindparam("was_score"),
+            grade=bindparam("was_grade"),
+            batch_id=bindparam("was_batch_id"),
+            updated_at=now,
+        )
+    )
+    session.connection().execute(restore, sorted(updates, key=lambda u: u["b_id"]))
 
 
 def completions_of(session: Session, keys: list[int], *, by: str) -> list:
