@@ -3,7 +3,7 @@ problem the report names first.
 
 No database: the university's courses and today's date are handed in. Whether the ID number
 is enrolled in the course, under this name, and whether its completion is certified needs the
-database; those checks are of another kind and stay in service._match, which sees only the rows
+database; those checks are of another kind and stay in classify._match, which sees only the rows
 that pass these.
 """
 

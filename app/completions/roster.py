@@ -12,7 +12,7 @@ rule, capacity), with these differences, since the university itself vouches for
 Classifying writes nothing: what saving would create (trainees, companies, enrollments, the
 completions of new enrollments) is planned in Plan.extra, ID numbers and mobiles already
 encrypted, and the completions of trainees enrolled before are classified exactly as a
-completions upload does (service.failing_grade and service.plan_completion). Saving is roster_writes.py.
+completions upload does (classify.failing_grade and classify.plan_completion). Saving is roster_writes.py.
 """
 
 import re
@@ -27,7 +27,8 @@ from app import db
 from app.companies import service as companies
 from app.companies import validators as uscc_validators
 from app.companies.models import Company
-from app.completions import checks, parsing, service
+from app.completions import checks, parsing
+from app.completions import classify as classification
 from app.completions.roster_writes import undo, write
 from app.completions.service import CHUNK, Outcome, Plan
 from app.courses.models import Course
@@ -216,7 +217,7 @@ class _Planner:
         self.usccs: dict[str, str] = {}  # as typed -> normalised (a file names few companies)
         self.registered: dict[str, tuple[int, str]] = {}  # ID hash -> (trainee id, name)
         self.companies: dict[str, int] = {}  # USCC -> company id
-        self.known: dict = {}  # (ID hash, course id) -> enrollment, as service.load_state has it
+        self.known: dict = {}  # (ID hash, course id) -> enrollment, as classify.load_state has it
         self.new_trainees: dict[str, dict] = {}  # ID hash -> the trainee row to insert
         self.new_companies: dict[str, dict] = {}  # USCC -> the company row to insert
         self.enrollments: list[dict] = []
@@ -247,7 +248,7 @@ class _Planner:
             for c in self.session.execute(known.where(col(Company.uscc).in_(usccs[i : i + CHUNK]))):
                 self.companies[c.uscc] = c.id
         if self.registered:
-            self.known = service.load_state(
+            self.known = classification.load_state(
                 self.session, list(self.registered), list(self.seats_left)
             )
 
@@ -295,8 +296,8 @@ class _Planner:
             out.status = "unchanged"
             return out
         if not e.done.passed:
-            return service.failing_grade(out, found, e.done)
-        return service.plan_completion(out, found, e.done, self.plan)
+            return classification.failing_grade(out, found, e.done)
+        return classification.plan_completion(out, found, e.done, self.plan)
 
     def _enroll(self, out: Outcome, e: _Entry) -> Outcome:
         course_id = id_of(e.course)
