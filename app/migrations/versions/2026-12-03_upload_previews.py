@@ -42,9 +42,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("plan", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("job_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key("fk_completion_batch_job_id", "job", ["job_id"], ["id"])
-        batch_op.add_column(sa.Column("saved_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(
+            sa.Column("saved_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
+        )
         batch_op.add_column(sa.Column("saved_by", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("undone_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(
+            sa.Column("undone_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
+        )
         batch_op.add_column(sa.Column("undone_by", sa.Integer(), nullable=True))
         batch_op.create_foreign_key("fk_completion_batch_saved_by", "user", ["saved_by"], ["id"])
         batch_op.create_foreign_key("fk_completion_batch_undone_by", "user", ["undone_by"], ["id"])
