@@ -1,5 +1,6 @@
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
@@ -9,6 +10,11 @@ class AuditEvent(SQLModel, table=True):
     """Who did what to which record; never holds an ID number or other personal data."""
 
     __tablename__ = "audit_event"
+    # The audit page filters by who and by what, newest first.
+    __table_args__ = (
+        Index("ix_audit_event_actor_at", "actor", "at"),
+        Index("ix_audit_event_action_at", "action", "at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)

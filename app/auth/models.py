@@ -16,6 +16,9 @@ class User(SQLModel, table=True):
     role: str = Field(max_length=10)  # admin | staff
     university_id: int | None = Field(default=None, foreign_key="university.id", index=True)
     is_active: bool = True
+    # Set when an administrator resets the password: after logging in with the temporary one,
+    # the user can only choose a new one (auth.deps.load_user) until they have.
+    must_change_password: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
 
@@ -42,6 +45,14 @@ class UserSession(SQLModel, table=True):
 
 
 class ApiToken(SQLModel, table=True):
+    """A key for the API. It acts for its scope (the alliance, or one university), but a token
+    made in the browser is also its maker's credential (created_by_id): like a personal access
+    token it was handed to that person, who may have copied it anywhere, so it dies with their
+    account. Deactivating the account revokes their tokens for good (reactivating does not bring
+    them back: a new token is one click), and a token whose maker is inactive is refused even
+    before that. Their colleagues' tokens for the same university are not theirs and live on.
+    Tokens made with `dandelion token create` belong to the installation's operator (no user)."""
+
     __tablename__ = "api_token"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -49,6 +60,7 @@ class ApiToken(SQLModel, table=True):
     name: str = Field(max_length=100)
     role: str = Field(max_length=10)  # admin | university
     university_id: int | None = Field(default=None, foreign_key="university.id")
+    created_by_id: int | None = Field(default=None, foreign_key="user.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
