@@ -1,5 +1,6 @@
 """Engine and sessions: SQLite by default, PostgreSQL (psycopg 3) in production."""
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -7,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, event, make_url, text
+from sqlalchemy import Engine, any_, bindparam, event, func, make_url, select, text
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
 
@@ -150,3 +151,16 @@ def custom_plans(session: Session) -> Iterator[None]:
     connection.execute(
         text("SELECT set_config('plan_cache_mode', :mode, true)"), {"mode": previous}
     )
+
+
+def among(session: Session, column, values: list):
+    """`column IN values` with the values as one parameter: a JSON array read by json_each on
+    SQLite, an array on PostgreSQL. An IN list of 2,000 parameters is compiled again on every
+    run (SQLAlchemy renders each list into the SQL); one parameter keeps the statement cached,
+    which cut a 100,000-row upload's look-ups by about a second."""
+    if session.connection().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    listed = func.json_each(bindparam(None, json.dumps(list(values)))).table_valued("value")
+    return column.in_(select(listed.c.value))

@@ -60,7 +60,7 @@ def check_row(row: Row, courses: dict[str, Course], today: date) -> Checked | Re
     if row.id_is_number or _SCIENTIFIC.fullmatch(v.get("id_number", "")):
         return Refusal("id_number", NUMERIC_ID)
     try:
-        id_number = validators.parse_id_number(v.get("id_number", ""), allow_15=True)
+        id_number = validators.parse_id_number(v.get("id_number", ""), allow_15=True, today=today)
     except validators.InvalidIdNumber as exc:
         return Refusal("id_number", str(exc))
     course = courses.get(v.get("course_code", "").strip().upper())

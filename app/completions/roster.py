@@ -152,7 +152,7 @@ def _check(
     if row.id_is_number or _SCIENTIFIC.fullmatch(v.get("id_number", "")):
         return checks.Refusal("id_number", checks.NUMERIC_ID)
     try:
-        id_number = validators.parse_id_number(v.get("id_number", "")).number
+        id_number = validators.parse_id_number(v.get("id_number", ""), today=today).number
         name = _name(v.get("name", ""))
         mobile = validators.normalize_mobile(v.get("mobile", ""))
     except validators.InvalidIdNumber as exc:

@@ -50,7 +50,8 @@ def id_check_char(first17: str) -> str:
     return _ID_CHECK[(sum(map(operator.mul, first17.encode(), _ID_WEIGHTS)) - _ZEROS) % 11]
 
 
-def parse_id_number(raw: str, *, allow_15: bool = False) -> IdNumber:
+def parse_id_number(raw: str, *, allow_15: bool = False, today: date | None = None) -> IdNumber:
+    """today: handed in by a caller checking many numbers (China's clock costs 5 µs a call)."""
     number = squeezed(raw).upper()
     if not number:
         raise InvalidIdNumber(N_("Enter the ID number"))
@@ -66,7 +67,7 @@ def parse_id_number(raw: str, *, allow_15: bool = False) -> IdNumber:
     elif len(number) != 18:
         raise InvalidIdNumber(N_("An ID number has 18 characters"))
     kind = _id_kind(number)
-    birth = _birth_date(number)
+    birth = _birth_date(number, today or clock.today())
     if id_check_char(number[:17]) != number[17]:
         raise InvalidIdNumber(N_("The ID number's last character does not match; check for a typo"))
     return IdNumber(number, kind, birth, _id_warnings(number, kind), converted)
@@ -92,13 +93,13 @@ def _id_kind(number: str) -> str:
     raise InvalidIdNumber(N_("The ID number starts with an unknown region code"))
 
 
-def _birth_date(number: str) -> date:
+def _birth_date(number: str, today: date) -> date:
     message = N_("The ID number holds an impossible birth date")
     try:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise InvalidIdNumber(message) from None
-    if not _EARLIEST_BIRTH <= born <= clock.today():
+    if not _EARLIEST_BIRTH <= born <= today:
         raise InvalidIdNumber(message)
     return born
 
@@ -226,8 +227,8 @@ def _is_latin_letter(ch: str) -> bool:
 # Several parts (space or ·): each keeps its first character (J*** S****, 阿***·买**);
 # one part keeps its first character and, from three characters on, its last (张*, 王*明, 欧**娜).
 def mask_name(name: str) -> str:
-    parts = re.split(r"([ ·])", name)
-    if len(parts) > 1:
+    if " " in name or "·" in name:
+        parts = re.split(r"([ ·])", name)
         return "".join(p if p in (" ", "·") else p[:1] + "*" * (len(p) - 1) for p in parts)
     if len(name) < 3:
         return name[:1] + "*" if len(name) == 2 else "*" * len(name)
