@@ -8,6 +8,7 @@ from app.companies.models import Company
 from app.completions.models import Completion, CompletionBatch
 from app.courses.models import Course
 from app.enrollments.models import Enrollment
+from app.goals.models import GoalPlan
 from app.jobs.models import Job, JobItem
 from app.trainees.models import Trainee
 from app.universities.models import University
@@ -23,6 +24,7 @@ __all__ = [
     "ThrottleEvent",
     "Course",
     "Enrollment",
+    "GoalPlan",
     "Job",
     "JobItem",
     "SigningKey",

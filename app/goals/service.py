@@ -11,6 +11,7 @@ from app.completions.models import Completion
 from app.config import Settings
 from app.courses.models import Course
 from app.enrollments.models import Enrollment
+from app.goals import targets
 from app.universities.models import University
 
 
@@ -29,6 +30,7 @@ def count_all(session: Session, settings: Settings) -> dict[str, Goal]:
     def distinct_count(column) -> int:
         return session.exec(select(func.count(distinct(column)))).one()
 
+    plan = targets.current(session, settings)
     enrolled = session.exec(
         select(func.count(distinct(col(Enrollment.trainee_id)))).where(
             col(Enrollment.status) == "enrolled"
@@ -38,14 +40,10 @@ def count_all(session: Session, settings: Settings) -> dict[str, Goal]:
         "universities": Goal(
             "universities",
             distinct_count(col(Completion.university_id)),
-            settings.goal_universities,
+            plan.universities,
         ),
-        "companies": Goal(
-            "companies", distinct_count(col(Completion.company_id)), settings.goal_companies
-        ),
-        "talents": Goal(
-            "talents", distinct_count(col(Completion.trainee_id)), settings.goal_talents
-        ),
+        "companies": Goal("companies", distinct_count(col(Completion.company_id)), plan.companies),
+        "talents": Goal("talents", distinct_count(col(Completion.trainee_id)), plan.talents),
         "enrolled": Goal("enrolled", enrolled, None),
         "universities_joined": Goal(
             "universities_joined", session.exec(select(func.count(col(University.id)))).one(), None
