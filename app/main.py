@@ -117,7 +117,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     def app_error(request: Request, exc: AppError):
         if isinstance(exc, LoginRequired) and not _wants_json(request):
-            return redirect(request, "/login?" + urlencode({"next": request.url.path}))
+            return redirect(request, exc.page or "/login?" + urlencode({"next": request.url.path}))
         if _wants_json(request):
             if isinstance(exc, Invalid):
                 return JSONResponse(

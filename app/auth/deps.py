@@ -16,13 +16,32 @@ SESSION_COOKIE = "dandelion_session"
 
 
 class LoginRequired(Unauthorized):
-    """Pages answer this with a redirect to the login page."""
+    """Pages answer this with a redirect to the login page (or to `page` when it is set)."""
+
+    page: str | None = None
+
+
+class PasswordChangeRequired(LoginRequired):
+    """The login is not complete: an administrator reset the password, so the user chooses
+    a new one before anything else."""
+
+    page = "/account"
+
+
+# What a user whose password was reset may still do before choosing a new one.
+UNTIL_PASSWORD_CHANGED = frozenset({"auth:account", "auth:change_password", "auth:logout"})
 
 
 def load_user(request: Request, session: SessionDep) -> User | None:
     token = request.cookies.get(SESSION_COOKIE)
     user = service.user_for_session(session, token) if token else None
     request.state.user = user
+    # Every page loads the user (each router depends on this), so this one check holds them
+    # all, the public ones included: nothing else is reachable with the temporary password.
+    if user is not None and user.must_change_password:
+        route = request.scope.get("route")
+        if getattr(route, "name", None) not in UNTIL_PASSWORD_CHANGED:
+            raise PasswordChangeRequired(N_("Choose a new password first"))
     return user
 
 

@@ -1,10 +1,16 @@
 from datetime import datetime
+from typing import Annotated
 
+from pydantic import StringConstraints
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
-from app.fields import Email, RowId
+from app.fields import Email, PlainText, RowId
+
+# A password as typed: never stripped (spaces are characters too), at least 10 characters.
+MIN_PASSWORD = 10
+NewPassword = Annotated[str, StringConstraints(min_length=MIN_PASSWORD, max_length=200)]
 
 
 class User(SQLModel, table=True):
@@ -84,5 +90,27 @@ class StaffCreate(SQLModel):
     """The administrator's form for a university staff account."""
 
     email: Email
-    password: str = Field(min_length=10, max_length=200)
+    password: NewPassword
     university_id: RowId
+
+
+class PasswordReset(SQLModel):
+    """An administrator's temporary password for someone's account."""
+
+    password: NewPassword
+
+
+class PasswordChange(SQLModel):
+    """A user's own new password: the current one first, the new one twice."""
+
+    current_password: Annotated[str, StringConstraints(max_length=200)]
+    new_password: NewPassword
+    new_password_again: Annotated[str, StringConstraints(max_length=200)]
+
+
+class TokenCreate(SQLModel):
+    """A new API token: what it is for and, from an administrator, the university it acts for
+    (none: the alliance's, an administrator's token). Staff's tokens act for their university."""
+
+    name: Annotated[PlainText, StringConstraints(min_length=1, max_length=100)]
+    university_id: RowId | None = None

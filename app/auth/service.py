@@ -2,14 +2,15 @@ import secrets
 from datetime import timedelta
 
 from pwdlib import PasswordHash
-from sqlalchemy import or_, update
+from sqlalchemy import delete, or_, update
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
-from app.auth.models import ApiToken, User, UserSession
+from app.auth.models import MIN_PASSWORD, ApiToken, User, UserSession
 from app.db import id_of, utcnow
-from app.errors import Conflict, Invalid
+from app.errors import Conflict, Invalid, NotFound
 from app.i18n import N_
 from app.security import token_digest
 from app.universities.models import University
@@ -17,6 +18,7 @@ from app.universities.models import University
 password_hash = PasswordHash.recommended()  # Argon2id
 # Verifying against a dummy hash when the email is unknown keeps the response time the same.
 _DUMMY_HASH = password_hash.hash("dandelion-timing-equaliser")
+TOO_SHORT = N_("Use at least %(min_length)s characters")
 # How stale ApiToken.last_used_at may be (see _note_use).
 TOKEN_USE_PRECISION = timedelta(minutes=1)
 
@@ -34,8 +36,8 @@ def create_user(
     university_id: int | None = None,
     actor: str,
 ) -> User:
-    if len(password) < 10:
-        raise Invalid([("password", N_("Use at least 10 characters"))])
+    if len(password) < MIN_PASSWORD:
+        raise Invalid([("password", TOO_SHORT)], params={"min_length": MIN_PASSWORD})
     if get_by_email(session, email):
         raise Conflict(N_("An account with this email already exists"), field="email")
     if role == "staff" and (
@@ -65,6 +67,15 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 
 
 def start_session(session: Session, user: User, days: int) -> str:
+    token = new_session(session, user, days)
+    user.last_login_at = utcnow()
+    session.add(user)
+    audit.record(session, user.actor, "user.login", "user", user.id)
+    return token
+
+
+def new_session(session: Session, user: User, days: int) -> str:
+    """A session for the user; the cookie's token is returned, only its digest is stored."""
     token = secrets.token_urlsafe(32)
     session.add(
         UserSession(
@@ -73,10 +84,13 @@ def start_session(session: Session, user: User, days: int) -> str:
             expires_at=utcnow() + timedelta(days=days),
         )
     )
-    user.last_login_at = utcnow()
-    session.add(user)
-    audit.record(session, user.actor, "user.login", "user", user.id)
     return token
+
+
+def end_sessions_of(session: Session, user: User) -> int:
+    """End every login of the user at once (the next request with any of them is anonymous)."""
+    ended = session.execute(delete(UserSession).where(col(UserSession.user_id) == user.id))
+    return int(ended.rowcount)  # type: ignore[attr-defined]
 
 
 def user_for_session(session: Session, token: str) -> User | None:
@@ -98,25 +112,81 @@ def end_session(session: Session, token: str) -> None:
 
 
 def create_token(
-    session: Session, *, name: str, role: str, university_id: int | None = None
+    session: Session,
+    *,
+    name: str,
+    role: str,
+    university_id: int | None = None,
+    created_by: User | None = None,
+    actor: str = "cli",
 ) -> tuple[ApiToken, str]:
+    """A new token and its secret, which is never stored: the caller shows it once."""
     secret = "dl_" + secrets.token_urlsafe(32)
     token = ApiToken(
-        token_hash=token_digest(secret), name=name, role=role, university_id=university_id
+        token_hash=token_digest(secret),
+        name=name,
+        role=role,
+        university_id=university_id,
+        created_by_id=created_by.id if created_by else None,
     )
     session.add(token)
     session.flush()
+    audit.record(
+        session, actor, "token.create", "api_token", token.id, role=role, university=university_id
+    )
     return token, secret
 
 
 def token_for_secret(session: Session, secret: str) -> ApiToken | None:
-    token = session.exec(
-        select(ApiToken).where(ApiToken.token_hash == token_digest(secret))
+    found = session.exec(
+        select(ApiToken, User)
+        .outerjoin(User, col(ApiToken.created_by_id) == User.id)
+        .where(ApiToken.token_hash == token_digest(secret))
     ).first()
-    if token is None or token.revoked_at is not None:
+    if found is None:
+        return None
+    token, maker = found
+    # A browser-made token dies with its maker's account (see ApiToken).
+    if token.revoked_at is not None or (maker is not None and not maker.is_active):
         return None
     _note_use(session, token)
     return token
+
+
+def visible_tokens(
+    session: Session, viewer: User
+) -> list[tuple[ApiToken, University | None, User | None]]:
+    """The tokens a user may see and revoke, newest first, with their university and maker:
+    an administrator every token, staff their own university's (colleagues' and the CLI's too,
+    since they all act for it)."""
+    maker = aliased(User)
+    query = (
+        select(ApiToken, University, maker)
+        .outerjoin(University, col(ApiToken.university_id) == University.id)
+        .outerjoin(maker, col(ApiToken.created_by_id) == maker.id)
+        .order_by(col(ApiToken.revoked_at).is_not(None), col(ApiToken.id).desc())
+    )
+    if not viewer.is_admin:
+        query = query.where(ApiToken.university_id == viewer.university_id)
+    return list(session.exec(query))
+
+
+def visible_token(session: Session, viewer: User, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None or not (viewer.is_admin or token.university_id == viewer.university_id):
+        raise NotFound(N_("No such token"))
+    return token
+
+
+def revoke_token(session: Session, token: ApiToken, *, actor: str) -> bool:
+    """Revoke the token; False when it already was."""
+    if token.revoked_at is not None:
+        return False
+    token.revoked_at = utcnow()
+    session.add(token)
+    session.flush()
+    audit.record(session, actor, "token.revoke", "api_token", token.id)
+    return True
 
 
 def _note_use(session: Session, token: ApiToken) -> None:
