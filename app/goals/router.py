@@ -1,39 +1,142 @@
 from fastapi import APIRouter, Depends, Request
 
 from app import clock
-from app.auth.deps import load_user
+from app.auth.deps import AdminUser, ApiAdmin, load_user
+from app.auth.models import User
 from app.courses import service as courses
-from app.db import SessionDep
-from app.goals import service
-from app.web import render
+from app.db import SessionDep, id_of
+from app.goals import dashboard, service, targets
+from app.goals.definitions import FIGURES
+from app.goals.models import GoalPlanPublic, GoalPlanUpdate
+from app.i18n import N_
+from app.universities.deps import StaffUniversity
+from app.web import FormDep, render, submit, templates
 
 router = APIRouter(dependencies=[Depends(load_user)])
 api = APIRouter(tags=["goals"])
+# Every page names the figures from the one list (templates/goals/_figures.html).
+templates.env.globals["goal_figures"] = FIGURES
+
+
+def _measure(request: Request, allowed: tuple[str, ...]) -> str:
+    asked = request.query_params.get("map", "")
+    return asked if asked in allowed else allowed[0]
 
 
 @router.get("/", name="goals:home")
 def home(request: Request, session: SessionDep):
-    goals = service.count_all(session, request.app.state.settings)
     catalog = courses.list_open(session, clock.today())[:6]
+    rows = service.by_city(session)
     return render(
         request,
         "goals/home.html",
-        {"goals": goals, "catalog": catalog, "city_progress": service.by_city(session)},
+        {
+            **dashboard.summary(session, request.app.state.settings, clock.today()),
+            **dashboard.city_map(rows, "talents"),
+            "catalog": catalog,
+            "city_progress": rows,
+        },
     )
+
+
+def _dashboard_page(request: Request, session, form: dict, status_code: int = 200):
+    settings = request.app.state.settings
+    context = dashboard.alliance(
+        session, settings, clock.today(), _measure(request, dashboard.MAP_MEASURES)
+    )
+    context["plan_saved"] = targets.is_saved(context["plan"])
+    context["saved_by"] = _who(session, context["plan"].updated_by)
+    return render(request, "goals/dashboard.html", {**context, "form": form}, status_code)
+
+
+def _who(session, actor: str) -> str:
+    """An account's email for "user:<id>" (the audit log's name for people), else as it is."""
+    kind, _, number = actor.partition(":")
+    user = session.get(User, int(number)) if kind == "user" and number.isdigit() else None
+    return user.email if user else actor
+
+
+def _plan_values(plan) -> dict[str, str]:
+    return {f: str(getattr(plan, f)) for f in targets.FIELDS}
+
+
+@router.get("/admin/goals", name="goals:dashboard")
+def admin_dashboard(request: Request, session: SessionDep, user: AdminUser):
+    plan = targets.current(session, request.app.state.settings)
+    return _dashboard_page(request, session, {"values": _plan_values(plan), "errors": {}})
+
+
+@router.post("/admin/goals", name="goals:plan")
+def save_plan(request: Request, session: SessionDep, user: AdminUser, form: FormDep):
+    return submit(
+        request,
+        session,
+        form,
+        GoalPlanUpdate,
+        lambda data: targets.update(
+            session, data, settings=request.app.state.settings, actor=user.actor
+        ),
+        again=lambda values, errors: _dashboard_page(
+            request, session, {"values": values, "errors": errors}, 422
+        ),
+        done=str(request.url_for("goals:dashboard")),
+        flash=N_("Targets and campaign period saved"),
+    )
+
+
+@router.get("/staff/goals", name="goals:staff")
+def staff_dashboard(request: Request, session: SessionDep, university: StaffUniversity):
+    context = dashboard.university(
+        session,
+        request.app.state.settings,
+        id_of(university),
+        clock.today(),
+        _measure(request, ("talents", "companies")),
+    )
+    return render(request, "goals/staff.html", {**context, "university": university})
+
+
+def _pace_json(p) -> dict:
+    return {
+        "state": p.state,
+        "expected": p.expected,
+        "reaches_on": p.reaches_on.isoformat() if p.reaches_on else None,
+    }
 
 
 @api.get("/goals")
 def goals_json(request: Request, session: SessionDep):
-    goals = service.count_all(session, request.app.state.settings)
-    return {
-        "universities": {
-            "count": goals["universities"].count,
-            "target": goals["universities"].target,
-        },
-        "companies": {"count": goals["companies"].count, "target": goals["companies"].target},
-        "talents": {"count": goals["talents"].count, "target": goals["talents"].target},
-        "enrolled": {"count": goals["enrolled"].count},
+    """The three goals against their targets and the campaign period's pace (`pace.state`:
+    reached, on_track, behind, not_started or ended; `reaches_on`: when today's rate reaches
+    the target, null when not before the period ends)."""
+    context = dashboard.summary(session, request.app.state.settings, clock.today())
+    goals, paces, plan = context["goals"], context["paces"], context["plan"]
+    body: dict = {
+        k: {"count": goals[k].count, "target": goals[k].target, "pace": _pace_json(paces[k])}
+        for k in ("universities", "companies", "talents")
     }
+    body["enrolled"] = {"count": goals["enrolled"].count}
+    body["period"] = {"starts_on": plan.starts_on.isoformat(), "ends_on": plan.ends_on.isoformat()}
+    return body
+
+
+@api.get("/goals/plan", response_model=GoalPlanPublic)
+def plan_json(request: Request, session: SessionDep):
+    """The targets and the campaign period in force (the settings' defaults until saved)."""
+    plan = targets.current(session, request.app.state.settings)
+    return GoalPlanPublic.model_validate(plan, from_attributes=True).model_copy(
+        update={"updated_at": plan.updated_at if targets.is_saved(plan) else None}
+    )
+
+
+@api.put("/goals/plan", response_model=GoalPlanPublic)
+def save_plan_json(
+    request: Request, session: SessionDep, principal: ApiAdmin, data: GoalPlanUpdate
+):
+    """Set the targets and the campaign period (an administrator's token); audited."""
+    plan = targets.update(session, data, settings=request.app.state.settings, actor=principal.actor)
+    session.commit()
+    return GoalPlanPublic.model_validate(plan, from_attributes=True)
 
 
 @api.get("/goals/cities")

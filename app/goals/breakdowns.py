@@ -1,0 +1,138 @@
+"""The goals broken down for the dashboard: by month of first completion, by university, by
+company and by industry cluster, for the alliance or one university's part of it.
+
+Counted as the goals are (distinct entities over the completions). A trainee who completed
+for two employers counts for both companies, both cities and both clusters; a university's
+part counts what was completed in its own courses.
+"""
+
+from datetime import date
+
+from sqlalchemy import distinct, func
+from sqlmodel import Session, col, select
+
+from app.cities.models import City
+from app.companies.models import Company
+from app.completions.models import Completion
+from app.courses.models import Course
+from app.enrollments.models import Enrollment
+from app.goals.service import CityRow
+from app.universities.models import University
+
+KEYS = {
+    "universities": Completion.university_id,
+    "companies": Completion.company_id,
+    "talents": Completion.trainee_id,
+}
+
+
+def _scoped(query, university_id: int | None):
+    return (
+        query
+        if university_id is None
+        else query.where(col(Completion.university_id) == university_id)
+    )
+
+
+def firsts(session: Session, goal: str, university_id: int | None = None) -> dict[date, int]:
+    """How many of the goal's entities completed for the first time on each day."""
+    key = col(KEYS[goal])
+    first = _scoped(
+        select(key.label("key"), func.min(Completion.completed_on).label("first")).group_by(key),
+        university_id,
+    ).subquery()
+    rows = session.exec(select(first.c.first, func.count()).group_by(first.c.first)).all()
+    return {day: n for day, n in rows}
+
+
+def by_university(session: Session, limit: int = 30) -> list[tuple[str, int]]:
+    """Digital talents cultivated at each university with any, most first."""
+    talents = func.count(distinct(col(Completion.trainee_id)))
+    rows = session.exec(
+        select(University.name, talents)
+        .join(University, col(Completion.university_id) == University.id)
+        .group_by(col(University.id), col(University.name))
+        .order_by(talents.desc(), col(University.name))
+        .limit(limit)
+    ).all()
+    return [(name, n) for name, n in rows]
+
+
+def top_companies(
+    session: Session, university_id: int | None = None, limit: int = 10
+) -> list[tuple[str, int]]:
+    """The companies with the most digital talents cultivated."""
+    talents = func.count(distinct(col(Completion.trainee_id)))
+    query = (
+        select(Company.name, talents)
+        .join(Company, col(Completion.company_id) == Company.id)
+        .group_by(col(Company.id), col(Company.name))
+        .order_by(talents.desc(), col(Company.name))
+        .limit(limit)
+    )
+    return [(name, n) for name, n in session.exec(_scoped(query, university_id)).all()]
+
+
+def by_cluster(
+    session: Session, university_id: int | None = None
+) -> dict[str | None, tuple[int, int]]:
+    """Industry cluster (None: not filed yet) -> (companies empowered, talents cultivated)."""
+    query = (
+        select(
+            Company.cluster,
+            func.count(distinct(col(Completion.company_id))),
+            func.count(distinct(col(Completion.trainee_id))),
+        )
+        .join(Company, col(Completion.company_id) == Company.id)
+        .group_by(col(Company.cluster))
+    )
+    return {
+        c: (companies, talents)
+        for c, companies, talents in session.exec(_scoped(query, university_id))
+    }
+
+
+def by_city(session: Session, university_id: int) -> list[CityRow]:
+    """One university's part by the companies' cities (service.by_city is the alliance's)."""
+    counted = {
+        city: (companies, talents)
+        for city, companies, talents in session.exec(
+            _scoped(
+                select(
+                    Company.city_code,
+                    func.count(distinct(col(Completion.company_id))),
+                    func.count(distinct(col(Completion.trainee_id))),
+                )
+                .join(Company, col(Completion.company_id) == Company.id)
+                .group_by(col(Company.city_code)),
+                university_id,
+            )
+        )
+    }
+    rows = [
+        CityRow(c.code, c.name, c.name_en, 0, *counted.get(c.code, (0, 0)))
+        for c in session.exec(select(City).order_by(City.code))
+    ]
+    if None in counted:
+        rows.append(CityRow(None, "省外及其他", "Outside Shandong or unknown", 0, *counted[None]))
+    return rows
+
+
+def university_figures(session: Session, university_id: int) -> dict[str, int]:
+    """One university's part of the figures: its courses, the trainees enrolled in them, and
+    the companies empowered and talents cultivated by its completions."""
+    companies, talents = session.exec(
+        select(
+            func.count(distinct(col(Completion.company_id))),
+            func.count(distinct(col(Completion.trainee_id))),
+        ).where(col(Completion.university_id) == university_id)
+    ).one()
+    enrolled = session.exec(
+        select(func.count(distinct(col(Enrollment.trainee_id))))
+        .join(Course, col(Enrollment.course_id) == Course.id)
+        .where(col(Course.university_id) == university_id, col(Enrollment.status) == "enrolled")
+    ).one()
+    courses = session.exec(
+        select(func.count(col(Course.id))).where(col(Course.university_id) == university_id)
+    ).one()
+    return {"companies": companies, "talents": talents, "enrolled": enrolled, "courses": courses}
