@@ -206,3 +206,8 @@ def test_every_figure_has_one_name_and_definition_on_every_page(
     assert set(home) == set(FIGURES)
     for path in ("/admin", "/admin/goals"):
         assert _definitions(admin.get(path, headers=headers)) == home, path
+
+
+def test_the_dashboards_are_linked_from_the_pages_people_start_on(admin, staff_a):
+    assert page(admin.get("/admin")).select_one('main a[href="/admin/goals"]') is not None
+    assert page(staff_a.get("/staff")).select_one('main a[href="/staff/goals"]') is not None

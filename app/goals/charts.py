@@ -139,7 +139,7 @@ def cumulative(
 
     firsts: how many entities counted for the first time on each day (before the period
     starts they are in its first month's total)."""
-    left, right, top, bottom = 44.0, 352.0, 16.0, 158.0
+    left, right, top, bottom = 44.0, 338.0, 16.0, 158.0  # room for the last label
     period = months(starts_on, ends_on)
     shown = [m for m in period if m <= today]
     highest = max(target or 0, sum(firsts.values()), 1)
