@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from pwdlib import PasswordHash
 from sqlalchemy import delete, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
@@ -38,8 +39,9 @@ def create_user(
 ) -> User:
     if len(password) < MIN_PASSWORD:
         raise Invalid([("password", TOO_SHORT)], params={"min_length": MIN_PASSWORD})
+    taken = Conflict(N_("An account with this email already exists"), field="email")
     if get_by_email(session, email):
-        raise Conflict(N_("An account with this email already exists"), field="email")
+        raise taken
     if role == "staff" and (
         university_id is None or session.get(University, university_id) is None
     ):
@@ -51,7 +53,10 @@ def create_user(
         university_id=university_id if role == "staff" else None,
     )
     session.add(user)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # the same email, created a moment ago by someone else
+        raise taken from exc
     audit.record(session, actor, "user.create", "user", user.id)
     return user
 
