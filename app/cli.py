@@ -225,5 +225,20 @@ def goals_verify() -> None:
     typer.echo("goal counters agree with a recount")
 
 
+@goals_app.command("rebuild")
+def goals_rebuild() -> None:
+    """Count the goals again from the records and keep that as the counters (after loading
+    records outside the app, or when `goals verify` found a difference); audited."""
+    from app.audit import service as audit
+    from app.goals import tally
+
+    with _session() as session:
+        differences = tally.differences(session)
+        tally.rebuild(session)
+        audit.record(session, "cli", "goals.rebuild", "goal_total", None, fixed=len(differences))
+        session.commit()
+    typer.echo(f"goal counters rebuilt ({len(differences)} differed from a recount)")
+
+
 if __name__ == "__main__":
     app()

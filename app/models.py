@@ -9,6 +9,7 @@ from app.completions.models import Completion, CompletionBatch
 from app.courses.models import Course
 from app.enrollments.models import Enrollment
 from app.goals.models import GoalPlan
+from app.goals.tally import GoalMember, GoalTotal
 from app.jobs.models import Job, JobItem
 from app.trainees.models import Trainee
 from app.universities.models import University
@@ -24,7 +25,9 @@ __all__ = [
     "ThrottleEvent",
     "Course",
     "Enrollment",
+    "GoalMember",
     "GoalPlan",
+    "GoalTotal",
     "Job",
     "JobItem",
     "SigningKey",

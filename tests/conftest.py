@@ -89,10 +89,22 @@ def run_cli(settings: Settings, args: list[str]):
 
 
 @pytest.fixture
-def web_app(settings):
+def web_app(settings, request):
     application = create_app(settings)
     yield application
+    if request.node.get_closest_marker("uncounted") is None:
+        _counters_agree(application)
     application.state.engine.dispose()
+
+
+def _counters_agree(application) -> None:
+    """After every test: the goals' counters equal a recount from the records (the oracle of
+    app/goals/tally.py), whatever the test wrote and however."""
+    from app.goals import tally
+
+    with application.state.sessions() as s:
+        differences = tally.differences(s)
+    assert not differences, f"goal counters differ from a recount: {differences[:5]}"
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from app.companies.validators import fake_uscc
 from app.courses.models import Course
 from app.enrollments import service as enrollments
 from app.enrollments.models import EnrollmentCreate
+from app.goals import tally
 from app.trainees.validators import fake_id_number
 from app.universities.models import University
 
@@ -123,23 +124,41 @@ def login(client, user, password: str = PASSWORD) -> None:
     assert response.status_code == 303, response.text
 
 
-def make_listed_company(session: Session, **overrides) -> Company:
-    """A company the public form lists: a university has recorded a completion of its staff."""
+def make_completion(session: Session, enrollment, course: Course, **fields):
+    """A completion recorded as the app records one: counted toward the goals."""
     from app.completions.models import Completion
 
+    completion = Completion(
+        enrollment_id=enrollment.id,
+        course_id=course.id,
+        university_id=course.university_id,
+        trainee_id=enrollment.trainee_id,
+        company_id=enrollment.company_id,
+        completed_on=fields.pop("completed_on", course.starts_on),
+        hours=course.hours,
+        **fields,
+    )
+    session.add(completion)
+    session.flush()
+    tally.completions_added(
+        session, [(enrollment.trainee_id, enrollment.company_id, course.university_id)]
+    )
+    return completion
+
+
+def withdraw(session: Session, enrollment) -> None:
+    """An enrollment withdrawn (the product has no page for it yet): no longer counted."""
+    tally.forget_enrollments(session, [enrollment.id])
+    enrollment.status = "withdrawn"
+    session.add(enrollment)
+    session.flush()
+
+
+def make_listed_company(session: Session, **overrides) -> Company:
+    """A company the public form lists: a university has recorded a completion of its staff."""
     company = make_company(session, **overrides)
     course = make_course(session, make_university(session))
     enrollment, _ = make_enrollment(session, course, company=company)
-    session.add(
-        Completion(
-            enrollment_id=enrollment.id,
-            course_id=course.id,
-            university_id=course.university_id,
-            trainee_id=enrollment.trainee_id,
-            company_id=company.id,
-            completed_on=course.starts_on,
-            hours=course.hours,
-        )
-    )
+    make_completion(session, enrollment, course)
     session.commit()
     return company

@@ -24,7 +24,6 @@ def dashboard(request: Request, session, *, status_code: int = 200, **forms):
         "cities": cities,
         "city_by_code": {c.code: c for c in cities},
         "accounts": auth.list_accounts(session),
-        "city_progress": goals.by_city(session),
         "goals": goals.count_all(session, request.app.state.settings),
         **{name: {"values": {}, "errors": {}} for name in FORMS},
         **forms,

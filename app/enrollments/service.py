@@ -12,6 +12,7 @@ from app.courses.models import Course
 from app.db import id_of, utcnow
 from app.enrollments.models import CONSENT_VERSION, Enrollment, EnrollmentCreate
 from app.errors import Conflict, NotFound
+from app.goals import tally
 from app.i18n import N_
 from app.security import keys_of
 from app.text import masked
@@ -82,6 +83,7 @@ def enroll(session: Session, data: EnrollmentCreate, *, channel: str, today: dat
     )
     session.add(enrollment)
     session.flush()
+    tally.enrollments_added(session, [(id_of(trainee), course.university_id)])
     audit.record(
         session,
         "public",

@@ -16,7 +16,7 @@ from app.audit.models import AuditEvent
 from app.auth import service as auth
 from app.completions.models import Completion
 from app.enrollments.models import Enrollment
-from tests.factories import make_company, make_course, make_enrollment
+from tests.factories import make_company, make_completion, make_course, make_enrollment, withdraw
 
 HEADER = [
     "姓名",
@@ -42,18 +42,7 @@ HOSTILE = [
 
 
 def _complete(session, enrollment, course, **result) -> None:
-    session.add(
-        Completion(
-            enrollment_id=enrollment.id,
-            course_id=course.id,
-            university_id=course.university_id,
-            trainee_id=enrollment.trainee_id,
-            company_id=enrollment.company_id,
-            completed_on=DONE,
-            hours=course.hours,
-            **result,
-        )
-    )
+    make_completion(session, enrollment, course, completed_on=DONE, **result)
 
 
 @pytest.fixture
@@ -66,8 +55,7 @@ def course(session, university_a):
     _complete(session, people[0][0], course, score=Decimal("88.5"))
     _complete(session, people[1][0], course, grade="合格")
     withdrawn, _ = people[3]
-    withdrawn.status = "withdrawn"
-    session.add(withdrawn)
+    withdraw(session, withdrawn)
     session.commit()
     return {"course": course, "ids": [id_number for _, id_number in people]}
 

@@ -12,7 +12,14 @@ from app.enrollments.models import Enrollment
 from tests import files
 from tests.certificates import issued
 from tests.completions.uploads import upload_and_save
-from tests.factories import login, make_course, make_enrollment, make_university, make_user
+from tests.factories import (
+    login,
+    make_course,
+    make_enrollment,
+    make_university,
+    make_user,
+    withdraw,
+)
 from tests.html import field_errors, page
 
 EARLY = clock.today() - timedelta(days=20)
@@ -33,8 +40,7 @@ def roster(client, session):
     ids = {n: make_enrollment(session, course, name=n)[1] for n in ("甲", "乙", "丙", "丁", "戊")}
     ids["己"] = make_enrollment(session, course, name="己")[1]
     left, _ = make_enrollment(session, course, name="庚")
-    left.status = "withdrawn"
-    session.add(left)
+    withdraw(session, left)
     session.commit()
     _upload(client, course, [("乙", ids["乙"], EARLY), ("丙", ids["丙"], EARLY)])
     _upload(client, course, [("丁", ids["丁"], LATE), ("戊", ids["戊"], LATE)])

@@ -47,12 +47,14 @@ def test_distinct_universities_companies_and_talents(session, settings):
     assert counts["talents"].target == 5000 and counts["talents"].percent == 100 * 2 / 5000
 
 
-def test_verify_agrees_then_catches_a_drifted_owner_column(session, settings):
+def test_verify_catches_records_changed_behind_the_app_and_rebuild_repairs(session, settings):
+    from sqlalchemy import delete
     from sqlmodel import select
 
     from app.completions.models import Completion
+    from tests.conftest import run_cli
 
-    university = make_university(session)
+    university = make_university(session, city_code="3703")
     course = make_course(session, university)
     _, zhang = make_enrollment(session, course, name="张三")
     _, li = make_enrollment(session, course, name="李四")
@@ -63,13 +65,19 @@ def test_verify_agrees_then_catches_a_drifted_owner_column(session, settings):
         [["张三", zhang, course.code, DONE, ""], ["李四", li, course.code, DONE, ""]],
     )
     assert goals.verify(session, settings) == []
-    first, second = session.exec(select(Completion).order_by(Completion.id)).all()
-    second.trainee_id = (
-        first.trainee_id
-    )  # a copied owner column that no longer matches its enrollment
-    session.add(second)
+    first = session.exec(select(Completion).order_by(Completion.id)).first()
+    session.execute(delete(Completion).where(Completion.id == first.id))  # not through the app
     session.commit()
-    assert goals.verify(session, settings) == ["talents: counted 1, recount 2"]
+    problems = goals.verify(session, settings)
+    assert "talents province: counted 2, recount 1" in problems
+    assert f"completions university:{university.id}: counted 2, recount 1" in problems
+    result = run_cli(settings, ["goals", "verify"])
+    assert result.exit_code == 1 and "talents province: counted 2, recount 1" in result.output
+
+    rebuilt = run_cli(settings, ["goals", "rebuild"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert goals.verify(session, settings) == []
+    assert goals.count_all(session, settings)["talents"].count == 1
 
 
 def test_cli_goals_verify(settings, session):
