@@ -140,15 +140,15 @@ def make_completion(session: Session, enrollment, course: Course, **fields):
     )
     session.add(completion)
     session.flush()
-    tally.completions_added(
-        session, [(enrollment.trainee_id, enrollment.company_id, course.university_id)]
-    )
+    tally.completions_added(session, Completion.id == completion.id)
     return completion
 
 
 def withdraw(session: Session, enrollment) -> None:
     """An enrollment withdrawn (the product has no page for it yet): no longer counted."""
-    tally.forget_enrollments(session, [enrollment.id])
+    from app.enrollments.models import Enrollment
+
+    tally.enrollments_removed(session, Enrollment.id == enrollment.id)
     enrollment.status = "withdrawn"
     session.add(enrollment)
     session.flush()

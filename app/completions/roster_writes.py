@@ -101,10 +101,9 @@ def write(session: Session, plan: Plan, batch_id: int, *, now: datetime) -> None
         if e["completed_on"]
     ]
     _insert(session, Completion, completions, ids=False)
-    tally.enrollments_added(
-        session, [(e["trainee_id"], courses[e["course_id"]].university_id) for e in planned]
-    )
-    tally.completions_added(session, service.owners(completions))
+    tally.enrollments_added(session, db.among(session, col(Enrollment.id), enrollment_ids))
+    done = [c["enrollment_id"] for c in completions]
+    tally.completions_added(session, db.among(session, col(Completion.enrollment_id), done))
     made = {
         "enrollments": sorted(enrollment_ids),
         "trainees": sorted(trainee_ids),
@@ -234,7 +233,9 @@ def undo(session: Session, plan: Plan, batch: CompletionBatch, *, now: datetime)
         raise Conflict(
             N_("Some of this upload's completions have certificates, so it cannot be undone")
         )
-    tally.forget_completions(session, [row.id for row in inserted])
+    tally.completions_removed(
+        session, db.among(session, col(Completion.id), [r.id for r in inserted])
+    )
     for start in range(0, len(inserted), CHUNK):
         chunk = [row.id for row in inserted[start : start + CHUNK]]
         session.execute(delete(Completion).where(col(Completion.id).in_(chunk)))
@@ -269,7 +270,7 @@ def _recorded_since(session: Session, enrollment_ids: list[int], batch_id: int) 
 
 
 def _delete_enrollments(session: Session, enrollment_ids: list[int]) -> int:
-    tally.forget_enrollments(session, enrollment_ids)
+    tally.enrollments_removed(session, db.among(session, col(Enrollment.id), enrollment_ids))
     seats: dict[int, int] = {}
     for start in range(0, len(enrollment_ids), CHUNK):
         chunk = enrollment_ids[start : start + CHUNK]

@@ -319,7 +319,9 @@ def undo(
         raise Conflict(
             N_("Some of this upload's completions have certificates, so it cannot be undone")
         )
-    tally.forget_completions(session, [row.id for row in inserted])
+    tally.completions_removed(
+        session, db.among(session, col(Completion.id), [r.id for r in inserted])
+    )
     for start in range(0, len(inserted), CHUNK):
         chunk = [row.id for row in inserted[start : start + CHUNK]]
         session.execute(delete(Completion).where(col(Completion.id).in_(chunk)))
@@ -458,7 +460,9 @@ def write_completions(session: Session, plan: Plan, batch_id: int) -> None:
         ]
         # The table, not the class: Core's executemany, without the ORM's bulk bookkeeping.
         session.connection().execute(insert(Completion.__table__), rows)  # type: ignore[attr-defined]
-        tally.completions_added(session, owners(plan.inserts))
+        tally.completions_added(
+            session, db.among(session, col(Completion.enrollment_id), enrollments)
+        )
     if plan.updates:
         # Only where the completion still holds what was previewed: checked below by
         # counting the rows that now name this batch.
@@ -501,11 +505,6 @@ def write_completions(session: Session, plan: Plan, batch_id: int) -> None:
         # certificate issued since the file was read would be contradicted by the change.
         if certified(session, ids, issued_only=True):
             raise Stale()
-
-
-def owners(rows: list[dict]) -> list[tuple[int, int, int]]:
-    """Whom planned completions count for: (trainee, company, university), as tally takes them."""
-    return [(r["trainee_id"], r["company_id"], r["university_id"]) for r in rows]
 
 
 def certified(session: Session, completion_ids: list[int], *, issued_only: bool) -> bool:

@@ -83,7 +83,7 @@ def enroll(session: Session, data: EnrollmentCreate, *, channel: str, today: dat
     )
     session.add(enrollment)
     session.flush()
-    tally.enrollments_added(session, [(id_of(trainee), course.university_id)])
+    tally.enrollments_added(session, col(Enrollment.id) == enrollment.id)
     audit.record(
         session,
         "public",

@@ -53,6 +53,42 @@ PLAIN = [
 ]
 
 
+# The totals follow the members: one more for a member inserted, one fewer for a member deleted
+# (an upsert that finds its member adds to refs and fires no insert trigger, on both databases).
+# PostgreSQL counts a statement's rows at once, from its transition tables; SQLite has only row
+# triggers.
+SQLITE_TRIGGERS = [
+    """CREATE TRIGGER goal_member_counted AFTER INSERT ON goal_member BEGIN
+        INSERT INTO goal_total (goal, scope, n) VALUES (NEW.goal, NEW.scope, 1)
+        ON CONFLICT (goal, scope) DO UPDATE SET n = n + 1;
+    END""",
+    """CREATE TRIGGER goal_member_uncounted AFTER DELETE ON goal_member BEGIN
+        UPDATE goal_total SET n = n - 1 WHERE goal = OLD.goal AND scope = OLD.scope;
+    END""",
+]
+POSTGRESQL_TRIGGERS = [
+    """CREATE FUNCTION goal_members_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO goal_total (goal, scope, n)
+        SELECT goal, scope, COUNT(*) FROM added GROUP BY goal, scope ORDER BY goal, scope
+        ON CONFLICT (goal, scope) DO UPDATE SET n = goal_total.n + excluded.n;
+        RETURN NULL;
+    END $$""",
+    """CREATE FUNCTION goal_members_uncounted() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE goal_total SET n = goal_total.n - r.n
+        FROM (SELECT goal, scope, COUNT(*) AS n FROM removed GROUP BY goal, scope) AS r
+        WHERE goal_total.goal = r.goal AND goal_total.scope = r.scope;
+        RETURN NULL;
+    END $$""",
+    """CREATE TRIGGER goal_member_counted AFTER INSERT ON goal_member
+        REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION goal_members_counted()""",
+    """CREATE TRIGGER goal_member_uncounted AFTER DELETE ON goal_member
+        REFERENCING OLD TABLE AS removed
+        FOR EACH STATEMENT EXECUTE FUNCTION goal_members_uncounted()""",
+]
+
+
 def upgrade() -> None:
     op.create_table(
         "goal_member",
@@ -92,7 +128,14 @@ def upgrade() -> None:
                 f"SELECT '{goal}', '', COUNT(*) FROM ({source}) AS s"
             )
 
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    for statement in POSTGRESQL_TRIGGERS if postgresql else SQLITE_TRIGGERS:
+        op.execute(statement)
+
 
 def downgrade() -> None:
     op.drop_table("goal_total")
-    op.drop_table("goal_member")
+    op.drop_table("goal_member")  # and its triggers with it
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION goal_members_counted()")
+        op.execute("DROP FUNCTION goal_members_uncounted()")
