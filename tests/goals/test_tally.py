@@ -2,8 +2,10 @@
 their undo, revocations, and the records a migration finds. Every test of the suite also
 checks them against a recount when it ends (tests/conftest.py)."""
 
+import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -13,8 +15,10 @@ from app.certificates.models import Certificate
 from app.completions import service as completions
 from app.completions.models import Completion, CompletionBatch
 from app.db import make_engine
+from app.enrollments.models import Enrollment
 from app.goals import tally
 from tests import files
+from tests.conftest import POSTGRES_URL
 from tests.factories import make_company, make_course, make_enrollment, make_university
 
 DONE = (clock.today() - timedelta(days=1)).isoformat()
@@ -130,3 +134,47 @@ def test_the_migration_counts_the_records_already_there(tmp_path):
     assert counted[("talents", "")] == 1 and counted[("talents", "city:3702")] == 1
     assert counted[("universities", "city:3701")] == 1
     assert counted[("enrolled", "")] == 1 and counted[("enrollments", "university:1")] == 1
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="SQLite has one writer at a time: nothing races")
+def test_two_transactions_counting_the_same_new_trainee_count_it_once(session, new_session):
+    """PostgreSQL: two uploads at two universities record the same trainee's first completions
+    at once. Each sees no member yet; the upsert and the trigger must still count one."""
+    jinan, qingdao, course_j, course_q, _, zhang, _ = _world(session)
+    zhang_q = session.exec(select(Enrollment).where(Enrollment.course_id == course_q.id)).one()
+    enrollments = {  # 张三's two
+        e.course_id: e
+        for e in session.exec(select(Enrollment).where(Enrollment.trainee_id == zhang_q.trainee_id))
+    }
+    both_inserted = threading.Barrier(2, timeout=30)
+    errors: list[BaseException] = []
+
+    def complete(course) -> None:
+        try:
+            with new_session() as s:
+                enrollment = enrollments[course.id]
+                completion = Completion(
+                    enrollment_id=enrollment.id,
+                    course_id=course.id,
+                    university_id=course.university_id,
+                    trainee_id=enrollment.trainee_id,
+                    company_id=enrollment.company_id,
+                    completed_on=course.starts_on,
+                    hours=course.hours,
+                )
+                s.add(completion)
+                s.flush()
+                both_inserted.wait()  # both written, neither counted: now both count
+                tally.completions_added(s, Completion.id == completion.id)
+                s.commit()
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=complete, args=(c,)) for c in (course_j, course_q)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert tally.total(session, "talents") == 1 and tally.total(session, "universities") == 2
+    assert tally.differences(session) == []
