@@ -1,7 +1,5 @@
 """The files staff download to fill in: the upload templates and a course's enrollment list."""
 
-from urllib.parse import quote
-
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
@@ -11,17 +9,11 @@ from app.courses import service as courses
 from app.courses.deps import OwnCourse
 from app.db import SessionDep, id_of
 from app.errors import NotFound
+from app.exports.files import CSV_TYPE, attachment, download
 from app.i18n import N_, gettext
 from app.universities.deps import StaffUniversity
 
 router = APIRouter(dependencies=[Depends(load_user)])
-
-CSV_TYPE = "text/csv; charset=utf-8"
-
-
-def attachment(filename: str, ascii_name: str) -> str:
-    """RFC 6266: the name as UTF-8 in filename*, and a plain one for clients without it."""
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @router.get("/staff/uploads/template/{kind}.{fmt}", name="completions:template")
@@ -46,11 +38,4 @@ def enrollments_xlsx(session: SessionDep, user: StaffUser, course: OwnCourse):
     content = enrollment_list.workbook(session, course, actor=user.actor, translate=gettext)
     session.commit()  # the audit record of who took the full ID numbers
     name = gettext(N_("%(code)s enrollment list"), code=course.code)
-    return Response(
-        content,
-        media_type=report.XLSX_TYPE,
-        headers={
-            "Content-Disposition": attachment(f"{name}.xlsx", f"{course.code}-enrollments.xlsx"),
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return download(content, report.XLSX_TYPE, f"{name}.xlsx", f"{course.code}-enrollments.xlsx")

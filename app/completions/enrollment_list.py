@@ -14,6 +14,7 @@ from app.completions.models import Completion
 from app.courses.models import Course
 from app.db import id_of
 from app.enrollments.models import Enrollment
+from app.exports import cells
 from app.i18n import N_
 from app.security import keys_of
 from app.trainees.models import Trainee
@@ -36,9 +37,9 @@ _STATES = {
 
 def workbook(session: Session, course: Course, *, actor: str, translate: report.Translate) -> bytes:
     """Every trainee enrolled (not withdrawn) with the full ID number, as text cells
-    (report.text_workbook: no digit lost, no cell run as a formula). Audited: it is the one
-    place where staff get ID numbers unmasked."""
-    rows = _rows(session, course, translate=translate)
+    (cells.text_workbook: no digit lost, no cell run as a formula). Audited: it is one of the
+    places where staff get ID numbers unmasked (an export with full ID numbers is the other)."""
+    found = rows(session, course, translate=translate)
     audit.record(
         session,
         actor,
@@ -46,13 +47,16 @@ def workbook(session: Session, course: Course, *, actor: str, translate: report.
         "course",
         course.id,
         course=course.code,
-        rows=len(rows),
+        rows=len(found),
         id_numbers="full",
     )
-    return report.text_workbook([HEADER, *rows])
+    return cells.text_workbook([HEADER, *found])
 
 
-def _rows(session: Session, course: Course, *, translate: report.Translate) -> list[list[str]]:
+def rows(
+    session: Session, course: Course, *, translate: report.Translate, full_ids: bool = True
+) -> list[list[str]]:
+    """The list's rows under HEADER, in enrollment order; ID numbers masked unless full_ids."""
     found = session.exec(
         select(Enrollment, Trainee, Company, Completion)
         .join(Trainee, col(Enrollment.trainee_id) == Trainee.id)
@@ -63,15 +67,15 @@ def _rows(session: Session, course: Course, *, translate: report.Translate) -> l
     ).all()
     certificates = _certificate_states(session, course)
     keys = keys_of(session)
-    rows = []
+    listed = []
     for enrollment, trainee, company, completion in found:
         state = None
         if completion is not None:
             state = certificates.get(id_of(completion), "completed")
-        rows.append(
+        listed.append(
             [
                 trainee.name,
-                keys.decrypt(trainee.id_encrypted),
+                keys.decrypt(trainee.id_encrypted) if full_ids else trainee.id_masked,
                 course.code,
                 completion.completed_on.isoformat() if completion else "",
                 _result(completion) if completion else "",
@@ -81,7 +85,7 @@ def _rows(session: Session, course: Course, *, translate: report.Translate) -> l
                 translate(_STATES[state]),
             ]
         )
-    return rows
+    return listed
 
 
 def _certificate_states(session: Session, course: Course) -> dict[int, str]:

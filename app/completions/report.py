@@ -1,28 +1,21 @@
 """The rejected-rows report: the rows as the user sent them plus a line and a reason column,
 as a workbook of text cells, to fix and upload again."""
 
-import io
-import re
 from collections.abc import Callable
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from sqlmodel import Session
 
 from app.completions import originals, parsing, roster, service
 from app.completions.models import CompletionBatch
+from app.exports import cells, files
 from app.i18n import N_
 from app.security import keys_of
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_TYPE = files.XLSX_TYPE
 # A file whose every row is rejected is the wrong file; its first rows say why. Tens of
 # thousands of wide rows would take a minute to write, at every download.
 REPORT_ROWS = 5_000
-# Characters XML 1.0 cannot hold: openpyxl refuses them with an error whose message is the
-# whole cell, an ID number perhaps, and the download fails. They become U+FFFD, not nothing,
-# so that "370102\x07..." stays visibly wrong instead of turning into a valid-looking ID.
-_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 Translate = Callable[..., str]
 
@@ -30,7 +23,8 @@ Translate = Callable[..., str]
 def rejected_rows_xlsx(
     session: Session, batch: CompletionBatch, *, data_dir: Path, reason: Translate
 ) -> bytes:
-    return text_workbook(rejected_rows(session, batch, data_dir=data_dir, reason=reason))
+    # Text cells (app/exports/cells.py): the rows as sent, an "=" cell never run as a formula.
+    return cells.text_workbook(rejected_rows(session, batch, data_dir=data_dir, reason=reason))
 
 
 def rejected_rows(
@@ -69,24 +63,3 @@ def rejected_rows(
             ]
         )
     return rows
-
-
-def text_workbook(rows: list[list[str]]) -> bytes:
-    """Every cell is text: Excel keeps 18-digit ID numbers intact (a CSV would turn them into
-    3.70102E+17), and a cell starting with "=" stays text instead of running as a formula."""
-    workbook = Workbook(write_only=True)  # streamed: a few times faster than cell by cell
-    sheet = workbook.create_sheet()
-    for row in rows:
-        cells: list[WriteOnlyCell | None] = []
-        for value in row:
-            if value == "":
-                cells.append(None)  # left empty, as Excel leaves it
-                continue
-            # Cut at Excel's cell size: Excel calls a workbook with a longer cell damaged.
-            cell = WriteOnlyCell(sheet, _NOT_IN_XML.sub("\ufffd", str(value))[: parsing.MAX_CELL])
-            cell.data_type, cell.number_format = "s", "@"
-            cells.append(cell)
-        sheet.append(cells)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()

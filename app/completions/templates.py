@@ -7,8 +7,6 @@ this row", which no course code can be (codes are ASCII letters, digits, - and _
 it is one refused row beside the others.
 """
 
-import codecs
-import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from app.exports.cells import csv_bytes, put
 from app.i18n import N_
 
 Translate = Callable[..., str]
@@ -127,10 +126,11 @@ def template_xlsx(template: Template, course_codes: list[str], *, translate: Tra
         sheet.column_dimensions[letter].width = column.width
         # The column's own format: the cells a clerk types into later take it from there.
         sheet.column_dimensions[letter].number_format = _FORMATS.get(column.kind, "@")
-        header = sheet.cell(row=1, column=index, value=column.header)
+        # Through cells.put, as every file the product writes: text stays text.
+        header = put(sheet.cell(row=1, column=index), column.header)
         header.font, header.fill = Font(bold=True), _HEADER_FILL
         header.comment = _comment(translate(column.hint))
-        example = sheet.cell(row=2, column=index, value=_example(column, translate))
+        example = put(sheet.cell(row=2, column=index), _example(column, translate))
         example.font = _EXAMPLE_FONT
         example.number_format = sheet.column_dimensions[letter].number_format
         if column.kind == COURSE:
@@ -151,19 +151,13 @@ def template_xlsx(template: Template, course_codes: list[str], *, translate: Tra
 
 def template_csv(template: Template, *, translate: Translate) -> bytes:
     """UTF-8 with a byte-order mark, which Chinese Excel opens as UTF-8 (without it, as GBK)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([c.header for c in template.columns])
-    writer.writerow([_csv_text(_example(c, translate)) for c in template.columns])
-    return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")
+    return csv_bytes(
+        [[c.header for c in template.columns], [_example(c, translate) for c in template.columns]]
+    )
 
 
 def _example(column: Column, translate: Translate) -> str | date | int:
     return translate(column.example) if column.example in _TRANSLATED else column.example
-
-
-def _csv_text(value: str | date | int) -> str:
-    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 def _comment(text: str) -> Comment:
@@ -185,8 +179,8 @@ def _course_list(
     else:
         hidden = workbook.create_sheet(translate(N_("Course codes")))
         hidden.sheet_state = "hidden"
-        for code in codes:
-            hidden.append([code])
+        for row, code in enumerate(codes, start=1):
+            put(hidden.cell(row=row, column=1), code)
         workbook.defined_names["CourseCodes"] = DefinedName(
             "CourseCodes", attr_text=f"{quote_sheetname(hidden.title)}!$A$1:$A${len(codes)}"
         )
