@@ -12,6 +12,7 @@ from app.companies.router import api as companies
 from app.completions.router import api as completions
 from app.courses.router import api as courses
 from app.enrollments.router import api as enrollments
+from app.exports.router import api as exports
 from app.goals.router import api as goals
 from app.jobs.router import api as jobs
 from app.universities.router import api as universities
@@ -109,6 +110,7 @@ for part in (
     goals,
     companies,
     jobs,
+    exports,
 ):
     for route in part.routes:
         # The domains declare what succeeds; the errors each call can give are added in one place.

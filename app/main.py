@@ -72,6 +72,7 @@ def _include_routers(app: FastAPI) -> None:
     from app.completions.router import router as completions
     from app.courses.router import router as courses
     from app.enrollments.router import router as enrollments
+    from app.exports.router import router as exports
     from app.goals.router import router as goals
     from app.jobs.router import router as jobs
     from app.trainees.router import router as trainees
@@ -93,6 +94,7 @@ def _include_routers(app: FastAPI) -> None:
         certificate_prints,
         companies,
         jobs,
+        exports,
     ):
         app.include_router(router, include_in_schema=False)
     app.include_router(api, prefix="/api/v1")

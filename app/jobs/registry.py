@@ -15,7 +15,12 @@ from app.config import Settings
 from app.jobs.models import Job
 
 # The modules that register kinds, imported on first use by web servers and workers alike.
-MODULES = ("app.certificates.issuing", "app.certificates.printing", "app.completions.background")
+MODULES = (
+    "app.certificates.issuing",
+    "app.certificates.printing",
+    "app.completions.background",
+    "app.exports.background",
+)
 
 
 class ItemRefused(Exception):
