@@ -1,15 +1,20 @@
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 
 from app import clock
-from app.auth.deps import AdminUser, ApiAdmin, load_user
+from app.auth.deps import AdminUser, ApiAdmin, ApiPrincipal, load_user
 from app.auth.models import User
 from app.courses import service as courses
 from app.db import SessionDep, id_of
-from app.goals import dashboard, service, targets
+from app.errors import Invalid, NotFound
+from app.exports.files import download
+from app.goals import dashboard, report, service, targets
 from app.goals.definitions import FIGURES
 from app.goals.models import GoalPlanPublic, GoalPlanUpdate
+from app.goals.report_pdf import print_report
 from app.i18n import N_
 from app.universities.deps import StaffUniversity
+from app.universities.models import University
 from app.web import FormDep, render, submit, templates
 
 router = APIRouter(dependencies=[Depends(load_user)])
@@ -39,13 +44,22 @@ def home(request: Request, session: SessionDep):
     )
 
 
-def _dashboard_page(request: Request, session, form: dict, status_code: int = 200):
+def _report_form(month: str | None = None, errors: dict | None = None) -> dict:
+    """The monthly report's form: the month asked for, else the last complete one."""
+    value = month if month is not None else f"{report.default_month(clock.today()):%Y-%m}"
+    return {"values": {"month": value}, "errors": errors or {}}
+
+
+def _dashboard_page(
+    request: Request, session, form: dict, status_code: int = 200, report_form=None
+):
     settings = request.app.state.settings
     context = dashboard.alliance(
         session, settings, clock.today(), _measure(request, dashboard.MAP_MEASURES)
     )
     context["plan_saved"] = targets.is_saved(context["plan"])
     context["saved_by"] = _who(session, context["plan"].updated_by)
+    context["report_form"] = report_form or _report_form()
     return render(request, "goals/dashboard.html", {**context, "form": form}, status_code)
 
 
@@ -84,8 +98,54 @@ def save_plan(request: Request, session: SessionDep, user: AdminUser, form: Form
     )
 
 
+@router.get("/admin/goals/report.pdf", name="goals:report")
+def admin_report(request: Request, session: SessionDep, user: AdminUser, month: str | None = None):
+    """The alliance's monthly report as one A4 page; a bad month: the dashboard again, the
+    reason beside the month's field."""
+    try:
+        return _report(request, session, month, None)
+    except Invalid as exc:
+        plan = targets.current(session, request.app.state.settings)
+        form = {"values": _plan_values(plan), "errors": {}}
+        return _dashboard_page(
+            request, session, form, 422, _report_form(month, exc.field_messages())
+        )
+
+
+@router.get("/staff/goals/report.pdf", name="goals:staff_report")
+def staff_report(
+    request: Request, session: SessionDep, university: StaffUniversity, month: str | None = None
+):
+    """A university's part of the monthly report, for its own staff."""
+    try:
+        return _report(request, session, month, university)
+    except Invalid as exc:
+        form = _report_form(month, exc.field_messages())
+        return _staff_page(request, session, university, form, 422)
+
+
+def _report(request: Request, session, month: str | None, university: University | None):
+    settings = request.app.state.settings
+    plan = targets.current(session, settings)
+    if month is None:  # the last complete month, checked too: the period may start later
+        month = f"{report.default_month(clock.today()):%Y-%m}"
+    first = report.parse_month(month, today=clock.today(), starts_on=plan.starts_on)
+    if university is None:
+        context = report.alliance(session, settings, first)
+    else:
+        context = report.university(session, settings, id_of(university), first)
+    printed = print_report(context, university)
+    return download(printed.content, "application/pdf", printed.filename, printed.ascii_name)
+
+
 @router.get("/staff/goals", name="goals:staff")
 def staff_dashboard(request: Request, session: SessionDep, university: StaffUniversity):
+    return _staff_page(request, session, university)
+
+
+def _staff_page(
+    request: Request, session, university: University, report_form=None, status_code: int = 200
+):
     context = dashboard.university(
         session,
         request.app.state.settings,
@@ -93,7 +153,9 @@ def staff_dashboard(request: Request, session: SessionDep, university: StaffUniv
         clock.today(),
         _measure(request, ("talents", "companies")),
     )
-    return render(request, "goals/staff.html", {**context, "university": university})
+    context["report_form"] = report_form or _report_form()
+    context["university"] = university
+    return render(request, "goals/staff.html", context, status_code)
 
 
 def _pace_json(p) -> dict:
@@ -152,3 +214,25 @@ def goals_by_city(session: SessionDep):
         }
         for r in service.by_city(session)
     ]
+
+
+@api.get(
+    "/goals/report.pdf",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "One A4 page"},
+        422: {"description": "Not a month, a month not ended yet, or one before the period"},
+        503: {"description": "This server lacks a font or HarfBuzz: the message names the package"},
+    },
+)
+def report_json_twin(
+    request: Request, session: SessionDep, principal: ApiPrincipal, month: str | None = None
+):
+    """The monthly report as a PDF (`month`: YYYY-MM, default the last complete month, China
+    time): the alliance's for an administrator's token, its own part for a university's."""
+    university = None
+    if not principal.is_admin:
+        university = session.get(University, principal.university_id)
+        if university is None:  # a token whose university is gone: nothing to report on
+            raise NotFound(N_("No university has this code"))
+    return _report(request, session, month, university)
