@@ -11,6 +11,7 @@ from app.auth.models import ApiToken, User
 from app.db import SessionDep
 from app.errors import Forbidden, Unauthorized
 from app.i18n import N_
+from app.universities import viewing
 
 SESSION_COOKIE = "dandelion_session"
 
@@ -42,6 +43,10 @@ def load_user(request: Request, session: SessionDep) -> User | None:
         route = request.scope.get("route")
         if getattr(route, "name", None) not in UNTIL_PASSWORD_CHANGED:
             raise PasswordChangeRequired(N_("Choose a new password first"))
+    if user is not None and token and user.is_admin:
+        # An administrator viewing a university read-only acts as a stand-in of its staff.
+        user = viewing.as_viewer(request, session, user, token)
+        request.state.user = user
     return user
 
 
@@ -51,8 +56,11 @@ def require_user(user: Annotated[User | None, Depends(load_user)]) -> User:
     return user
 
 
-def require_admin(user: Annotated[User, Depends(require_user)]) -> User:
+def require_admin(request: Request, user: Annotated[User, Depends(require_user)]) -> User:
     if not user.is_admin:
+        viewed = viewing.viewing(request)
+        if viewed is not None:
+            raise Forbidden(viewing.READ_ONLY, params={"university": viewed.name})
         raise Forbidden(N_("Only administrators can do this"))
     return user
 

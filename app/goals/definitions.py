@@ -55,6 +55,21 @@ FIGURES = {
             N_("Courses"),
             N_("Training courses published by the university"),
         ),
+        Figure(
+            "completions",
+            N_("Completions"),
+            N_("Completion records of the university's courses; a trainee's two count as two"),
+        ),
+        Figure(
+            "certified",
+            N_("Certificates issued"),
+            N_("The university's certificates that are valid: not revoked or replaced"),
+        ),
+        Figure(
+            "companies_reached",
+            N_("Companies reached"),
+            N_("Partner companies with an employee who completed one of the university's courses"),
+        ),
     )
 }
 GOALS = ("universities", "companies", "talents")

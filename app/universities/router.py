@@ -2,14 +2,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import Response
+from jinja2 import pass_context
 
 from app.admin.router import shown_again
-from app.auth.deps import AdminUser, ApiAdmin, load_user, require_user
+from app.audit import service as audit
+from app.auth.deps import SESSION_COOKIE, AdminUser, ApiAdmin, load_user, require_user
 from app.auth.models import User
 from app.db import SessionDep
 from app.errors import NotFound
 from app.i18n import N_
-from app.universities import seals, service
+from app.universities import progress, seals, service, viewing
 from app.universities.deps import ManagedUniversity
 from app.universities.models import (
     CertificateSettings,
@@ -17,10 +19,78 @@ from app.universities.models import (
     UniversityCreate,
     UniversityPublic,
 )
-from app.web import FormDep, render, submit
+from app.web import FormDep, delete_cookie, redirect, render, set_cookie, submit, templates
 
 router = APIRouter(dependencies=[Depends(load_user)])
 api = APIRouter(tags=["universities"])
+CurrentUser = Annotated[User, Depends(require_user)]
+
+
+@pass_context
+def _viewing(context) -> University | None:
+    return viewing.viewing(context["request"])
+
+
+# Every page asks it: the read-only banner (base.html) and the staff pages' forms.
+templates.env.globals["viewing_university"] = _viewing
+
+
+@router.get("/admin/universities", name="universities:progress")
+def progress_table(
+    request: Request,
+    session: SessionDep,
+    user: AdminUser,
+    sort: str | None = None,
+    dir: str | None = None,
+):
+    """Every university's progress; ?sort=<column>&dir=asc|desc orders it (plain links)."""
+    by = progress.order(sort, dir)
+    context = {
+        "rows": progress.sort(progress.rows(session), by),
+        "order": by,
+        "text_columns": progress.TEXT_COLUMNS,
+        "figure_columns": progress.FIGURE_COLUMNS,
+        "figure_keys": progress.FIGURE_KEYS,
+    }
+    return render(request, "admin/universities.html", context)
+
+
+@router.post("/admin/universities/{code}/view", name="universities:view")
+def start_view(request: Request, session: SessionDep, user: AdminUser, form: FormDep, code: str):
+    """The university's staff pages, as its staff see them, until the view is ended."""
+    university = service.get_by_code(session, code)
+    audit.record(
+        session, user.actor, "university.view", "university", university.id, code=university.code
+    )
+    session.commit()
+    response = redirect(
+        request,
+        str(request.url_for("courses:staff")),
+        flash=N_("You are viewing %(university)s read-only"),
+        university=university.name,
+    )
+    value = viewing.cookie_value(request, request.cookies[SESSION_COOKIE], university)
+    set_cookie(response, viewing.COOKIE, value)
+    return response
+
+
+@router.post("/admin/universities/end-view", name="universities:end_view")
+def end_view(request: Request, session: SessionDep, user: CurrentUser, form: FormDep):
+    university, admin = viewing.viewing(request), viewing.viewer(request)
+    done = N_("The read-only view has ended")
+    if university is not None and admin is not None:
+        audit.record(session, admin.actor, "university.view_end", "university", university.id)
+        session.commit()
+        done = N_("The read-only view of %(university)s has ended")
+    back = "universities:progress" if admin is not None or user.is_admin else "goals:home"
+    response = redirect(
+        request,
+        str(request.url_for(back)),
+        flash=done,
+        university=university.name if university else "",
+    )
+    delete_cookie(response, viewing.COOKIE)
+    return response
 
 
 @router.post("/admin/universities", name="universities:create")
