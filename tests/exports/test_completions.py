@@ -8,6 +8,7 @@ import re
 from sqlmodel import select
 
 from app.audit.models import AuditEvent
+from app.exports import service
 from app.jobs.models import Job
 from app.trainees.models import Trainee
 from tests.exports.conftest import (
@@ -210,3 +211,20 @@ def test_trainee_masks_are_what_the_export_shows(admin, session, data):
     )
     masks = {t.id_masked for t in session.exec(select(Trainee))}
     assert {r[ID] for r in rows[1:]} <= masks
+
+
+def test_the_rows_are_read_in_parts_and_joined_in_order(
+    admin, session, settings, data, monkeypatch
+):
+    monkeypatch.setattr(service, "PART_ROWS", 5)  # 14 completions: three parts, then the file
+    response = download(admin, export(admin, "/admin/exports", kind="completions", format="xlsx"))
+    session.expire_all()
+    job = session.exec(select(Job)).one()
+    assert (job.total, job.done, job.failed) == (4, 4, 0)
+    rows = table(workbook(response)["结业记录"])
+    assert [r[COMPANY] for r in rows[1 : len(HOSTILE) + 1]] == [
+        h.replace("\r", "\n") for h in HOSTILE
+    ]
+    kept = sorted(p.name for p in (settings.data_dir / "exports").iterdir())
+    assert kept == [f"{job.id}.xlsx.enc"]  # the parts are gone; the file is encrypted
+    assert b"PK" not in (settings.data_dir / "exports" / kept[0]).read_bytes()[:4]
