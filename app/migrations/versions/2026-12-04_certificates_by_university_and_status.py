@@ -2,7 +2,7 @@
 
 Revision ID: 0012
 Revises: 0011
-Create Date: 2026-12-05 00:00:00
+Create Date: 2026-12-04 00:00:00
 """
 
 from alembic import op
