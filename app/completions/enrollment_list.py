@@ -14,7 +14,7 @@ from app.completions.models import Completion
 from app.courses.models import Course
 from app.db import id_of
 from app.enrollments.models import Enrollment
-from app.exports import cells
+from app.exports import sheets
 from app.i18n import N_
 from app.security import keys_of
 from app.trainees.models import Trainee
@@ -37,7 +37,7 @@ _STATES = {
 
 def workbook(session: Session, course: Course, *, actor: str, translate: report.Translate) -> bytes:
     """Every trainee enrolled (not withdrawn) with the full ID number, as text cells
-    (cells.text_workbook: no digit lost, no cell run as a formula). Audited: it is one of the
+    (sheets.text_workbook: no digit lost, no cell run as a formula). Audited: it is one of the
     places where staff get ID numbers unmasked (an export with full ID numbers is the other)."""
     found = rows(session, course, translate=translate)
     audit.record(
@@ -50,7 +50,7 @@ def workbook(session: Session, course: Course, *, actor: str, translate: report.
         rows=len(found),
         id_numbers="full",
     )
-    return cells.text_workbook([HEADER, *found])
+    return sheets.text_workbook([HEADER, *found])
 
 
 def rows(

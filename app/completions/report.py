@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from app.completions import originals, parsing, roster, service
 from app.completions.models import CompletionBatch
-from app.exports import cells, files
+from app.exports import files, sheets
 from app.i18n import N_
 from app.security import keys_of
 
@@ -24,7 +24,7 @@ def rejected_rows_xlsx(
     session: Session, batch: CompletionBatch, *, data_dir: Path, reason: Translate
 ) -> bytes:
     # Text cells (app/exports/cells.py): the rows as sent, an "=" cell never run as a formula.
-    return cells.text_workbook(rejected_rows(session, batch, data_dir=data_dir, reason=reason))
+    return sheets.text_workbook(rejected_rows(session, batch, data_dir=data_dir, reason=reason))
 
 
 def rejected_rows(

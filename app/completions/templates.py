@@ -19,7 +19,8 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from app.exports.cells import csv_bytes, put
+from app.exports.cells import put
+from app.exports.sheets import csv_bytes
 from app.i18n import N_
 
 Translate = Callable[..., str]

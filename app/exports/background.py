@@ -2,15 +2,14 @@
 
 A goal summary or a course's enrollments is one item: the file. The completions and
 certificates of a range are one item per PART_ROWS completions, then the file: each part's
-rows are read (and the ID numbers decrypted, when full) into a part file, so the bar moves
-part by part; the last item writes the workbook or the CSV from the parts in order. Every
+rows are read (and the ID numbers decrypted, when full) and written in the file's format into
+a part file, so the bar moves with the work; the last item joins the parts in order. Every
 file is encrypted (it holds names and ID numbers) and reaches its name only once complete
 (written under a temporary name, then renamed), so a worker killed midway leaves nothing a
 later one would take for done, and an item done again finds its file there.
 """
 
 import io
-import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ from app import clock, i18n
 from app.completions import enrollment_list
 from app.courses.models import Course
 from app.db import id_of
-from app.exports import cells, service, tables
+from app.exports import service, sheets, tables
 from app.exports.models import COMPLETIONS, ENROLLMENTS, GOALS
 from app.i18n import N_, gettext
 from app.jobs import registry
@@ -75,12 +74,14 @@ def _part(item: registry.Item, params: dict, key: str) -> str | None:
         university_id=params.get("university_id"),
         full_ids=bool(params.get("full_ids")),
     )
-    lines = "\n".join(json.dumps([cells.plain(v) for v in row], ensure_ascii=False) for row in rows)
-    _keep(path, keys_of(item.session).encrypt_bytes(lines.encode()))
+    # Rendered now, for the file's format: the file is then only joined (and the bar moves
+    # with the work). Encrypted: it holds names, and ID numbers when full.
+    rendered = sheets.render(rows, params.get("format", "xlsx"))
+    _keep(path, keys_of(item.session).encrypt_bytes(rendered.encode()))
     return str(len(rows))
 
 
-def _part_rows(item: registry.Item, params: dict) -> Iterator[list]:
+def _rendered_parts(item: registry.Item, params: dict) -> Iterator[str]:
     keys = item.session.exec(
         select(JobItem.item_key)
         .where(JobItem.job_id == id_of(item.job), JobItem.item_key != service.FINAL)
@@ -91,38 +92,36 @@ def _part_rows(item: registry.Item, params: dict) -> Iterator[list]:
         path = _part_path(item, key)
         if not path.exists():
             _part(item, params, key)  # its item failed, or its file went missing
-        text = secrets.decrypt_bytes(path.read_bytes()).decode()
-        for line in text.split("\n") if text else []:
-            yield json.loads(line)
+        yield secrets.decrypt_bytes(path.read_bytes()).decode()
 
 
 def _write_file(item: registry.Item, params: dict) -> str | None:
     data_dir = item.settings.data_dir
     final = service.file_path(data_dir, item.job)
-    written = None
+    made = None
     if not final.exists():
         content, notes = _content(item, params)
         out = io.BytesIO()
-        write = cells.write_xlsx if params.get("format") == "xlsx" else cells.write_csv
-        written = write(out, content, notes)
+        sheets.write(out, params.get("format", "xlsx"), content, notes)
         _keep(final, keys_of(item.session).encrypt_bytes(out.getvalue()))
+        made = str(len(out.getvalue()))  # bytes, for the ledger
     shutil.rmtree(_parts_dir(data_dir, item.job), ignore_errors=True)
     item.session.execute(
         update(Job)
         .where(col(Job.id) == id_of(item.job))
         .values(result_path=str(final.relative_to(data_dir)))
     )
-    return None if written is None else str(written)
+    return made
 
 
-def _content(item: registry.Item, params: dict) -> tuple[list[cells.Table], cells.Table]:
+def _content(item: registry.Item, params: dict) -> tuple[list[sheets.Table], sheets.Table]:
     session, kind = item.session, params["export"]
     if kind == ENROLLMENTS:
         course = session.get_one(Course, params["course_id"])
         rows = enrollment_list.rows(
             session, course, translate=gettext, full_ids=bool(params.get("full_ids"))
         )
-        table = cells.Table(gettext(N_("Enrollments")), enrollment_list.HEADER, rows)
+        table = sheets.Table(gettext(N_("Enrollments")), enrollment_list.HEADER, rows)
         return [table], _notes(session, item.job, params, [[gettext(N_("Course")), course.code]])
     start, end = date.fromisoformat(params["date_from"]), date.fromisoformat(params["date_to"])
     dates = [[gettext(N_("Completed on")), f"{start.isoformat()} – {end.isoformat()}"]]
@@ -136,11 +135,11 @@ def _content(item: registry.Item, params: dict) -> tuple[list[cells.Table], cell
             [gettext(N_("Counted once")), gettext(_COUNTED_ONCE)],
         ]
         return found, _notes(session, item.job, params, dates + definitions)
-    table = cells.Table(
+    table = sheets.Table(
         gettext(N_("Completions")),
         tables.completion_header(),
-        _part_rows(item, params),
-        tables.COMPLETION_WIDTHS,
+        widths=tables.COMPLETION_WIDTHS,
+        rendered=_rendered_parts(item, params),
     )
     return [table], _notes(session, item.job, params, dates)
 
@@ -152,7 +151,7 @@ _COUNTED_ONCE = N_(
 )
 
 
-def _notes(session: Session, job: Job, params: dict, lines: list[list]) -> cells.Table:
+def _notes(session: Session, job: Job, params: dict, lines: list[list]) -> sheets.Table:
     university = params.get("university_id")
     found = session.get(University, university) if university is not None else None
     full = params.get("full_ids")
@@ -170,7 +169,7 @@ def _notes(session: Session, job: Job, params: dict, lines: list[list]) -> cells
         [gettext(N_("Text")), gettext(_AS_TEXT)],
     ]
     header = [gettext(N_("Export")), gettext(LABELS[params["export"]])]
-    return cells.Table(gettext(N_("Notes")), header, rows, (24, 90))
+    return sheets.Table(gettext(N_("Notes")), header, rows, (24, 90))
 
 
 _AS_TEXT = N_(

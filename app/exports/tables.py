@@ -8,6 +8,7 @@ staff get its own part: what was completed in its own courses.
 """
 
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import distinct, func
 from sqlalchemy import select as sa_select
@@ -20,8 +21,7 @@ from app.cities.models import City
 from app.companies.models import CLUSTER_NAMES, Company
 from app.completions.models import Completion
 from app.courses.models import Course
-from app.db import id_of
-from app.exports.cells import Table
+from app.exports.sheets import Table
 from app.goals.dashboard import NO_CLUSTER
 from app.goals.definitions import FIGURES
 from app.i18n import N_, current_language, gettext
@@ -248,15 +248,24 @@ def completion_rows(
     """The completions with ids first_id to last_id (both included) that the range holds,
     with their certificate (the valid one, else the last revoked one), in id order."""
     ids = col(Completion.id)
+    person = col(Trainee.id_encrypted) if full_ids else col(Trainee.id_masked)
+    # Columns rather than objects: a part's 5,000 rows load several times faster.
     found = session.execute(
         in_range(
             sa_select(
-                Completion,
+                ids,
                 col(University.name),
                 col(Course.code),
                 col(Course.title),
-                Trainee,
-                Company,
+                col(Trainee.name),
+                person,
+                col(Company.name),
+                col(Company.uscc),
+                col(Company.city_code),
+                col(Completion.completed_on),
+                col(Completion.hours),
+                col(Completion.grade),
+                col(Completion.score),
             )
             .join(University, col(Completion.university_id) == University.id)
             .join(Course, col(Completion.course_id) == Course.id)
@@ -271,40 +280,63 @@ def completion_rows(
     ).all()
     certificates = _certificates(session, first_id, last_id)
     cities, keys = _city_names(session), keys_of(session)
+    states = {s: gettext(label) for s, label in roster.STATES.items()}
     rows = []
-    for completion, university, code, title, trainee, company in found:
-        cert = certificates.get(id_of(completion))
+    for (
+        n,
+        university,
+        code,
+        title,
+        name,
+        id_number,
+        company,
+        uscc,
+        city,
+        on,
+        hours,
+        grade,
+        score,
+    ) in found:
+        cert = certificates.get(n)
         state = roster.COMPLETED if cert is None else _STATE.get(cert.status, roster.REVOKED)
         rows.append(
             [
                 university,
                 code,
                 title,
-                trainee.name,
-                keys.decrypt(trainee.id_encrypted) if full_ids else trainee.id_masked,
-                company.name,
-                company.uscc,
-                cities[company.city_code],
-                completion.completed_on,
-                completion.hours,
-                completion.grade or completion.score,
+                name,
+                keys.decrypt(id_number) if full_ids else id_number,
+                company,
+                uscc,
+                cities[city],
+                on,
+                hours,
+                grade or score,
                 format_serial(cert.serial) if cert else "",
-                gettext(roster.STATES[state]),
+                states[state],
                 cert.issued_on if cert else "",
             ]
         )
     return rows
 
 
-def _certificates(session: Session, first_id: int, last_id: int) -> dict[int, Certificate]:
-    found: dict[int, Certificate] = {}
+class _Held(NamedTuple):
+    status: str
+    serial: str
+    issued_on: date
+
+
+def _certificates(session: Session, first_id: int, last_id: int) -> dict[int, _Held]:
+    found: dict[int, _Held] = {}
     completion = col(Certificate.completion_id)
-    for cert in session.exec(
-        select(Certificate)
+    for completion_id, status, serial, issued_on in session.execute(
+        sa_select(
+            completion, col(Certificate.status), col(Certificate.serial), col(Certificate.issued_on)
+        )
         .where(completion >= first_id, completion <= last_id)
         .order_by(col(Certificate.id))
     ):
-        held = found.get(cert.completion_id)
+        held = found.get(completion_id)
         if held is None or held.status != "issued":  # a valid one stays; else the latest
-            found[cert.completion_id] = cert
+            found[completion_id] = _Held(status, serial, issued_on)
     return found

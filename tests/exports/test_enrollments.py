@@ -6,6 +6,7 @@ import json
 from sqlmodel import select
 
 from app.audit.models import AuditEvent
+from app.auth import service as auth
 from app.completions.enrollment_list import HEADER
 from app.jobs.models import Job
 from tests.exports.conftest import (
@@ -90,3 +91,21 @@ def test_the_course_pages_enrollment_list_marks_formula_like_text(staff_a, data)
     assert no_formula(response)
     code = data["course"].code
     assert filenames(response) == (f"{code}报名名单.xlsx", f"{code}-enrollments.xlsx")
+
+
+def test_the_enrollment_list_reads_back_as_it_was_downloaded(client, session, staff_a, data):
+    """Our own upload reader takes the file the writer made, before Excel has saved it."""
+    content = staff_a.get(f"/staff/courses/{data['course'].code}/enrollments.xlsx").content
+    _, token = auth.create_token(
+        session, name="t", role="university", university_id=data["course"].university_id
+    )
+    session.commit()
+    answer = client.post(
+        "/api/v1/completions?dry_run=true",
+        headers={"Authorization": f"Bearer {token}"},
+        files={"file": ("名单.xlsx", content)},
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["rows"] == len(HOSTILE)  # every trainee's row read, each with its ID number
+    assert body["counts"].get("unchanged") == len(HOSTILE)
