@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, insert, text, update
+from sqlalchemy import delete, func, text, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
@@ -144,7 +144,7 @@ def _insert(session: Session, model: Any, rows: list[dict], *, ids: bool = True)
     new = _new_ids(session, model, len(rows)) if ids else []
     if ids:
         rows = [{**row, "id": id_} for row, id_ in zip(rows, new, strict=True)]
-    session.connection().execute(insert(model.__table__), rows)
+    db.insert_rows(session, model.__table__, rows)
     return new
 
 

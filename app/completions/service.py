@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import bindparam, delete, func, insert, or_, update
+from sqlalchemy import bindparam, delete, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -458,8 +458,8 @@ def write_completions(session: Session, plan: Plan, batch_id: int) -> None:
         rows = [
             {**r, "batch_id": batch_id, "created_at": now, "updated_at": now} for r in plan.inserts
         ]
-        # The table, not the class: Core's executemany, without the ORM's bulk bookkeeping.
-        session.connection().execute(insert(Completion.__table__), rows)  # type: ignore[attr-defined]
+        # The table, not the class: without the ORM's bulk bookkeeping.
+        db.insert_rows(session, Completion.__table__, rows)  # type: ignore[attr-defined]
         tally.completions_added(
             session, db.among(session, col(Completion.enrollment_id), enrollments)
         )

@@ -28,6 +28,7 @@ different courses wait on each other for the commit only.
 from sqlalchemy import String, and_, bindparam, cast, delete, distinct, func, literal_column, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, Session, SQLModel, col
 
 from app.companies.models import Company
@@ -70,7 +71,7 @@ PROVINCE = literal_column("''", String)
 
 # SQLite reads "INSERT ... SELECT ... FROM x ON CONFLICT" as a join's ON unless the SELECT has
 # a WHERE clause (its documentation's own advice: WHERE true).
-_UNAMBIGUOUS = literal_column("1 = 1")
+_UNAMBIGUOUS: ColumnElement[bool] = literal_column("1 = 1")
 
 
 def _grouped(query, scope, *columns):
