@@ -244,13 +244,17 @@ def _enrollment_plain(enrolled):
     ]
 
 
-def counts(session: Session, goal: str | None = None) -> dict[Key, int]:
+def counts(
+    session: Session, goal: str | None = None, *, scope: str | None = None
+) -> dict[Key, int]:
     """The counters, (goal, scope) -> count; a scope never counted is absent (zero)."""
     query = sa_select(col(GoalTotal.goal), col(GoalTotal.scope), col(GoalTotal.n)).where(
         col(GoalTotal.n) != 0
     )
     if goal is not None:
         query = query.where(col(GoalTotal.goal) == goal)
+    if scope is not None:
+        query = query.where(col(GoalTotal.scope) == scope)
     return {(g, s): n for g, s, n in session.connection().execute(query)}
 
 
