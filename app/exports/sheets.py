@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
+from openpyxl.utils import get_column_letter
+
 from app.exports import cells
 
 XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -106,7 +108,8 @@ def _sheet(part: IO[bytes], table: Table, *, frozen: bool) -> None:
         f'<col min="{n}" max="{n}" width="{w}" customWidth="1"/>'
         for n, w in enumerate(table.widths, start=1)
     )
-    head = f'{XML}<worksheet xmlns="{MAIN}">{view}' + (f"<cols>{widths}</cols>" if widths else "")
+    head = f'{XML}<worksheet xmlns="{MAIN}">{_dimension(table)}{view}'
+    head += f"<cols>{widths}</cols>" if widths else ""
     part.write(
         f'{head}<sheetData><row r="1">{cells.xlsx_cells(table.header, header=True)}</row>'.encode()
     )
@@ -122,6 +125,16 @@ def _sheet(part: IO[bytes], table: Table, *, frozen: bool) -> None:
             part.write("".join(buffer).encode())
             buffer.clear()
     part.write(("".join(buffer) + "</sheetData></worksheet>").encode())
+
+
+def _dimension(table: Table) -> str:
+    """The sheet's extent, when its rows are known before they are written: readers size
+    their work by it (our own upload reads a large sheet in the background)."""
+    if table.rendered is not None or not isinstance(table.rows, Sequence):
+        return ""
+    columns = max([len(table.header), *(len(r) for r in table.rows)])
+    last = f"{get_column_letter(max(columns, 1))}{len(table.rows) + 1}"
+    return f'<dimension ref="A1:{last}"/>'
 
 
 def _titles(sheets: Sequence[Table]) -> list[str]:
