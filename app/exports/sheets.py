@@ -1,7 +1,7 @@
 """The files: a workbook (XLSX) or a CSV of tables, every cell through app/exports/cells.py.
 
 The workbook is written here as SpreadsheetML, streamed into its zip a row at a time:
-openpyxl's writer (pure Python here, without lxml) spends about 30 microseconds a cell, a
+openpyxl's writer (pure Python here, without lxml) spends 20-30 microseconds a cell, half a
 minute for a year of completions, while a row is one string here. What it holds is the least
 Excel needs, and what openpyxl, calamine and our own upload reader read back: inline strings,
 five cell formats (sheets.STYLES), the header row frozen, column widths. A job's parts render
