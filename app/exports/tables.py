@@ -22,6 +22,7 @@ from app.companies.models import CLUSTER_NAMES, Company
 from app.completions.models import Completion
 from app.courses.models import Course
 from app.exports.sheets import Table
+from app.goals import breakdowns
 from app.goals.dashboard import NO_CLUSTER
 from app.goals.definitions import FIGURES
 from app.i18n import N_, current_language, gettext
@@ -67,35 +68,7 @@ def goal_tables(
 
 
 def _by_city(session: Session, start: date, end: date, university_id: int | None) -> Table:
-    universities = dict(
-        session.exec(
-            in_range(
-                select(University.city_code, func.count(distinct(col(Completion.university_id))))
-                .join(University, col(Completion.university_id) == University.id)
-                .group_by(col(University.city_code)),
-                start,
-                end,
-                university_id,
-            )
-        ).all()
-    )
-    people = {
-        city: (companies, talents)
-        for city, companies, talents in session.exec(
-            in_range(
-                select(
-                    Company.city_code,
-                    func.count(distinct(col(Completion.company_id))),
-                    func.count(distinct(col(Completion.trainee_id))),
-                )
-                .join(Company, col(Completion.company_id) == Company.id)
-                .group_by(col(Company.city_code)),
-                start,
-                end,
-                university_id,
-            )
-        )
-    }
+    cities = breakdowns.by_city(session, university_id, date_from=start, date_to=end)
     total = session.exec(
         in_range(
             select(
@@ -109,10 +82,8 @@ def _by_city(session: Session, start: date, end: date, university_id: int | None
         )
     ).one()
     names = _city_names(session)
-    codes = sorted(c for c in names if c is not None) + ([None] if None in people else [])
     rows: list[list] = [
-        [code or "", names[code], universities.get(code, 0), *people.get(code, (0, 0))]
-        for code in codes
+        [c.code or "", names[c.code], c.universities, c.companies, c.talents] for c in cities
     ]
     rows.append(["", gettext(N_("Whole province, each counted once")), *total])
     header = [gettext(N_("City code")), gettext(N_("City")), *map(_figure, GOAL_FIGURES)]

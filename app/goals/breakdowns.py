@@ -92,25 +92,53 @@ def by_cluster(
     }
 
 
-def by_city(session: Session, university_id: int) -> list[CityRow]:
-    """One university's part by the companies' cities (service.by_city is the alliance's)."""
+def by_city(
+    session: Session,
+    university_id: int | None = None,
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> list[CityRow]:
+    """The goals per city, counted live from the completions (dated within the range, when
+    given): a university by its own city, a company and its trained staff by the company's;
+    one university's part, when university_id is given. The alliance's figures of
+    today come from the counters instead (service.by_city); the dashboard of a university,
+    the monthly report (up to a month's end) and the exports (a range) count here."""
+
+    def picked(query):
+        if date_from is not None:
+            query = query.where(col(Completion.completed_on) >= date_from)
+        if date_to is not None:
+            query = query.where(col(Completion.completed_on) <= date_to)
+        return _scoped(query, university_id)
+
     counted = {
         city: (companies, talents)
         for city, companies, talents in session.exec(
-            _scoped(
+            picked(
                 select(
                     Company.city_code,
                     func.count(distinct(col(Completion.company_id))),
                     func.count(distinct(col(Completion.trainee_id))),
                 )
                 .join(Company, col(Completion.company_id) == Company.id)
-                .group_by(col(Company.city_code)),
-                university_id,
+                .group_by(col(Company.city_code))
             )
         )
     }
+    universities = dict(
+        session.exec(
+            picked(
+                select(University.city_code, func.count(distinct(col(Completion.university_id))))
+                .join(University, col(Completion.university_id) == University.id)
+                .group_by(col(University.city_code))
+            )
+        ).all()
+    )
     rows = [
-        CityRow(c.code, c.name, c.name_en, 0, *counted.get(c.code, (0, 0)))
+        CityRow(
+            c.code, c.name, c.name_en, universities.get(c.code, 0), *counted.get(c.code, (0, 0))
+        )
         for c in session.exec(select(City).order_by(City.code))
     ]
     if None in counted:

@@ -12,12 +12,8 @@ import re
 import unicodedata
 from datetime import date, timedelta
 
-from sqlalchemy import distinct, func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from app.cities.models import City
-from app.companies.models import Company
-from app.completions.models import Completion
 from app.config import Settings
 from app.errors import Invalid
 from app.goals import breakdowns, charts, dashboard, targets
@@ -25,7 +21,6 @@ from app.goals.definitions import GOALS
 from app.goals.pace import pace
 from app.goals.service import CityRow, Goal
 from app.i18n import N_
-from app.universities.models import University
 
 # 2026-11, 2026-1, 2026/11, 2026.11, 2026年11月 (full-width digits too, after NFKC).
 _MONTH = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?")
@@ -127,41 +122,5 @@ def university(session: Session, settings: Settings, university_id: int, first: 
 
 
 def by_city(session: Session, until: date, university_id: int | None = None) -> list[CityRow]:
-    """The goals per city from the completions dated up to `until` (one university's part
-    when given: its universities column stays 0, as breakdowns.by_city's)."""
-    dated = col(Completion.completed_on) <= until
-    scoped = [dated] + (
-        [] if university_id is None else [Completion.university_id == university_id]
-    )
-    companies = {
-        city: (n_companies, n_talents)
-        for city, n_companies, n_talents in session.exec(
-            select(
-                Company.city_code,
-                func.count(distinct(col(Completion.company_id))),
-                func.count(distinct(col(Completion.trainee_id))),
-            )
-            .join(Company, col(Completion.company_id) == Company.id)
-            .where(*scoped)
-            .group_by(col(Company.city_code))
-        )
-    }
-    universities: dict[str, int] = {}
-    if university_id is None:
-        universities = dict(
-            session.exec(
-                select(University.city_code, func.count(distinct(col(Completion.university_id))))
-                .join(University, col(Completion.university_id) == University.id)
-                .where(dated)
-                .group_by(col(University.city_code))
-            ).all()
-        )
-    rows = [
-        CityRow(
-            c.code, c.name, c.name_en, universities.get(c.code, 0), *companies.get(c.code, (0, 0))
-        )
-        for c in session.exec(select(City).order_by(City.code))
-    ]
-    if None in companies:
-        rows.append(CityRow(None, "省外及其他", "Outside Shandong or unknown", 0, *companies[None]))
-    return rows
+    """The goals per city from the completions dated up to `until`."""
+    return breakdowns.by_city(session, university_id, date_to=until)

@@ -19,6 +19,9 @@ def _report(client, session) -> list[list[str]]:
     batch = session.exec(select(CompletionBatch)).one()
     response = client.get(f"/staff/uploads/{batch.id}/errors.xlsx")
     assert response.status_code == 200
+    # The file's rows hold full ID numbers: no cache on the way may keep it.
+    assert response.headers["cache-control"] == "private, no-store"
+    assert response.headers["content-disposition"].startswith("attachment;")
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     assert all(
         cell.data_type == "s" for row in sheet.iter_rows() for cell in row if cell.value is not None
