@@ -292,9 +292,16 @@ def _member_sources():
         .where(col(Enrollment.status) == "enrolled")
         .subquery()
     )
+    # Every company counts as joined: the company table's own triggers keep that one
+    # (migration 0013), whatever adds or removes a company.
+    companies = sa_select(col(Company.id)).subquery()
     return (
         _completion_members(done) + _enrollment_members(enrolled),
-        _completion_plain(done) + _enrollment_plain(enrolled),
+        [
+            *_completion_plain(done),
+            *_enrollment_plain(enrolled),
+            ("companies_joined", PROVINCE, companies),
+        ],
     )
 
 
