@@ -41,20 +41,8 @@ def _free_port() -> int:
 @pytest.fixture
 def live_server(web_app):
     """The app of the `web_app` fixture, served over HTTP; yields its base URL."""
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(web_app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the test server did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(web_app) as base:
+        yield base
 
 
 # Per module, so that Playwright's event loop is gone before other tests run.
@@ -103,7 +91,8 @@ def phone(browser):
 
 @contextmanager
 def serving(application) -> Iterator[str]:
-    """Any app served over HTTP in a thread, as live_server does; yields its base URL."""
+    """Any app served over HTTP in a thread (live_server's, server_and_worker's); yields its
+    base URL."""
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(
