@@ -36,6 +36,13 @@ NOTHING_IN_RANGE = N_(
 )
 NO_SUCH_COURSE = N_("None of your university's courses has this code")
 NO_ENROLLMENTS = N_("Nobody is enrolled in this course: there is nothing to export")
+# Full ID numbers in a list of completions are the alliance's to ask for (issue 9; PIPL's
+# minimum): a university's staff have them where the work needs them, in a course's
+# enrollment list, to fill in and upload back.
+ADMINS_ONLY = N_(
+    "Only an administrator can export completions with full ID numbers. Export them masked, "
+    "or download a course's enrollment list, which has them for your university"
+)
 NAMES = {
     GOALS: (N_("Goal summary %(range)s"), "goals-%(range)s"),
     COMPLETIONS: (N_("Completions and certificates %(range)s"), "completions-%(range)s"),
@@ -56,6 +63,8 @@ def start(session: Session, data: ExportCreate, asker: Asker, *, language: str) 
     """The export queued as a job, audited; Invalid beside the field when there is nothing to
     export or the course is not the asker's. The caller commits, then queues the job."""
     scope = None if asker.is_admin else asker.university_id
+    if data.kind == COMPLETIONS and data.full_ids and not asker.is_admin:
+        raise Invalid([("full_ids", ADMINS_ONLY)])
     params: dict = {
         "export": data.kind,
         "format": data.format,

@@ -113,19 +113,26 @@ def test_a_masked_export_is_audited_as_masked_and_its_download_is_not(admin, ses
 
 
 def test_staff_get_their_own_universitys_rows_jobs_and_files(staff_a, staff_b, session, data):
-    job_page = export(staff_a, "/staff/exports", kind="completions", format="csv", full_ids="on")
+    job_page = export(staff_a, "/staff/exports", kind="completions", format="csv")
     response = download(staff_a, job_page)
     rows = csv_rows(response)
     assert {r[0] for r in rows[1:]} == {"山东理工大学"}
     assert data["id_b"] not in response.text and len(rows) == 1 + len(HOSTILE) + 1
-    assert [r[ID] for r in rows[1 : len(HOSTILE) + 1]] == data["ids"]  # as the enrollment list
+    assert not any(n in response.text for n in data["ids"])  # masked
     job = session.exec(select(Job)).one()
     assert job.university_id == staff_a.university.id
-    assert json.loads(_events(session, "export.create")[0].detail)["id_numbers"] == "full"
+    assert json.loads(_events(session, "export.create")[0].detail)["id_numbers"] == "masked"
     for path in (f"/jobs/{job.id}", f"/jobs/{job.id}.json", f"/exports/{job.id}/file"):
         assert staff_b.get(path).status_code == 404, path
     assert f"/jobs/{job.id}" not in staff_b.get("/staff/exports").text
     assert f"/jobs/{job.id}" in staff_a.get("/staff/exports").text
+
+
+def test_full_id_numbers_in_a_completions_export_are_the_administrators(staff_a, session, data):
+    answer = export(staff_a, "/staff/exports", kind="completions", format="csv", full_ids="on")
+    assert answer.status_code == 422
+    assert "只有管理员" in field_errors(answer)["full_ids"]
+    assert session.exec(select(Job)).first() is None and _events(session, "export.create") == []
 
 
 def test_staff_cannot_reach_the_alliances_exports(admin, staff_a, data):
