@@ -233,12 +233,7 @@ def undo(session: Session, plan: Plan, batch: CompletionBatch, *, now: datetime)
         raise Conflict(
             N_("Some of this upload's completions have certificates, so it cannot be undone")
         )
-    tally.completions_removed(
-        session, db.among(session, col(Completion.id), [r.id for r in inserted])
-    )
-    for start in range(0, len(inserted), CHUNK):
-        chunk = [row.id for row in inserted[start : start + CHUNK]]
-        session.execute(delete(Completion).where(col(Completion.id).in_(chunk)))
+    service.delete_completions(session, [row.id for row in inserted])
     service.put_back(session, plan.updates, now)
     enrollments = _delete_enrollments(session, made.get("enrollments", []))
     trainees = _delete_unused(session, Trainee, made.get("trainees", []), [Enrollment.trainee_id])

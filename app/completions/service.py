@@ -319,12 +319,7 @@ def undo(
         raise Conflict(
             N_("Some of this upload's completions have certificates, so it cannot be undone")
         )
-    tally.completions_removed(
-        session, db.among(session, col(Completion.id), [r.id for r in inserted])
-    )
-    for start in range(0, len(inserted), CHUNK):
-        chunk = [row.id for row in inserted[start : start + CHUNK]]
-        session.execute(delete(Completion).where(col(Completion.id).in_(chunk)))
+    delete_completions(session, [row.id for row in inserted])
     put_back(session, plan.updates, now)
     session.refresh(batch)
     audit.record(
@@ -337,6 +332,15 @@ def undo(
         restored=len(changed),
     )
     return True
+
+
+def delete_completions(session: Session, ids: list[int]) -> None:
+    """An undone upload's completions deleted, and no longer counted toward the goals."""
+    tally.completions_removed(session, db.among(session, col(Completion.id), ids))
+    for start in range(0, len(ids), CHUNK):
+        session.execute(
+            delete(Completion).where(col(Completion.id).in_(ids[start : start + CHUNK]))
+        )
 
 
 def put_back(session: Session, updates: list[dict], now: datetime) -> None:
