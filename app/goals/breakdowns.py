@@ -11,12 +11,11 @@ from datetime import date
 from sqlalchemy import distinct, func
 from sqlmodel import Session, col, select
 
-from app.cities.models import City
 from app.companies.models import Company
 from app.completions.models import Completion
 from app.courses.models import Course
-from app.enrollments.models import Enrollment
-from app.goals.service import CityRow
+from app.goals import tally
+from app.goals.service import CityRow, city_rows
 from app.universities.models import University
 
 KEYS = {
@@ -135,31 +134,25 @@ def by_city(
             )
         ).all()
     )
-    rows = [
-        CityRow(
-            c.code, c.name, c.name_en, universities.get(c.code, 0), *counted.get(c.code, (0, 0))
-        )
-        for c in session.exec(select(City).order_by(City.code))
-    ]
-    if None in counted:
-        rows.append(CityRow(None, "省外及其他", "Outside Shandong or unknown", 0, *counted[None]))
-    return rows
+    companies = {city: pair[0] for city, pair in counted.items()}
+    talents = {city: pair[1] for city, pair in counted.items()}
+    return city_rows(session, universities, companies, talents)
 
 
 def university_figures(session: Session, university_id: int) -> dict[str, int]:
     """One university's part of the figures: its courses, the trainees enrolled in them, and
-    the companies empowered and talents cultivated by its completions."""
-    companies, talents = session.exec(
-        select(
-            func.count(distinct(col(Completion.company_id))),
-            func.count(distinct(col(Completion.trainee_id))),
-        ).where(col(Completion.university_id) == university_id)
+    the companies empowered and talents cultivated by its completions. Companies and trainees
+    enrolled from the counters' university scope, as the progress table reads them; talents
+    per university have no counter and are counted live."""
+    scope = tally.university(university_id)
+    counted = tally.counts(session, scope=scope)
+    talents = session.exec(
+        select(func.count(distinct(col(Completion.trainee_id)))).where(
+            col(Completion.university_id) == university_id
+        )
     ).one()
-    enrolled = session.exec(
-        select(func.count(distinct(col(Enrollment.trainee_id))))
-        .join(Course, col(Enrollment.course_id) == Course.id)
-        .where(col(Course.university_id) == university_id, col(Enrollment.status) == "enrolled")
-    ).one()
+    companies = counted.get(("companies", scope), 0)
+    enrolled = counted.get(("enrolled", scope), 0)
     courses = session.exec(
         select(func.count(col(Course.id))).where(col(Course.university_id) == university_id)
     ).one()

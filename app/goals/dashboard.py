@@ -24,8 +24,8 @@ def _city_names(rows, measure: str) -> dict[str, tuple[str, int]]:
 
 def summary(session: Session, settings: Settings, today: date) -> dict:
     """The goals against their targets and the period's pace: the home page's part."""
-    goals = service.count_all(session, settings)
     plan = targets.current(session, settings)
+    goals = service.count_all(session, settings, plan)
     paces = {
         k: pace(goals[k].count, goals[k].target or 1, plan.starts_on, plan.ends_on, today)
         for k in GOALS

@@ -19,7 +19,7 @@ from app.errors import Invalid
 from app.goals import breakdowns, charts, dashboard, targets
 from app.goals.definitions import GOALS
 from app.goals.pace import pace
-from app.goals.service import CityRow, Goal
+from app.goals.service import Goal
 from app.i18n import N_
 
 # 2026-11, 2026-1, 2026/11, 2026.11, 2026年11月 (full-width digits too, after NFKC).
@@ -88,7 +88,7 @@ def alliance(session: Session, settings: Settings, first: date) -> dict:
     """The administrators' report of the month starting on `first`."""
     until = month_end(first)
     context = _goals(session, settings, until)
-    rows = by_city(session, until)
+    rows = breakdowns.by_city(session, date_to=until)
     return {
         **context,
         "month": first,
@@ -106,7 +106,7 @@ def university(session: Session, settings: Settings, university_id: int, first: 
     context = _goals(session, settings, until)
     part = ("companies", "talents")
     firsts = {k: _firsts(session, k, until, university_id) for k in GOALS}
-    rows = by_city(session, until, university_id)
+    rows = breakdowns.by_city(session, university_id, date_to=until)
     return {
         **context,
         "month": first,
@@ -119,8 +119,3 @@ def university(session: Session, settings: Settings, university_id: int, first: 
         "city_columns": part,
         **dashboard.city_map(rows, "talents"),
     }
-
-
-def by_city(session: Session, until: date, university_id: int | None = None) -> list[CityRow]:
-    """The goals per city from the completions dated up to `until`."""
-    return breakdowns.by_city(session, university_id, date_to=until)

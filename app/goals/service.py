@@ -22,10 +22,11 @@ class Goal:
         return min(100.0, 100.0 * self.count / self.target) if self.target else 0.0
 
 
-def count_all(session: Session, settings: Settings) -> dict[str, Goal]:
+def count_all(session: Session, settings: Settings, plan=None) -> dict[str, Goal]:
     """Every figure of the goals, read from the counters app/goals/tally.py keeps (a few rows,
-    whatever the size: a live COUNT(DISTINCT) over a million enrollments took 362 ms)."""
-    plan = targets.current(session, settings)
+    whatever the size: a live COUNT(DISTINCT) over a million enrollments took 362 ms). The
+    plan (targets.current) when the caller has read it already."""
+    plan = plan or targets.current(session, settings)
     counted = tally.counts(session, scope="")  # the province's: a handful of rows
 
     def province(goal: str) -> int:
@@ -61,16 +62,24 @@ class CityRow:
 def by_city(session: Session) -> list[CityRow]:
     """The goals per city: a university by its own city, a company and its trained staff by the
     company's city. A trainee who completed while working in two cities counts in both."""
-    counted = tally.counts(session)
+    counted = tally.counts(session, scopes_like="city:")
 
     def per_city(goal: str) -> dict[str | None, int]:
-        found: dict[str | None, int] = {}
-        for (g, scope), n in counted.items():
-            if g == goal and scope.startswith("city:"):
-                found[scope.removeprefix("city:") or None] = n
-        return found
+        return {
+            scope.removeprefix("city:") or None: n for (g, scope), n in counted.items() if g == goal
+        }
 
-    universities, companies, talents = map(per_city, ("universities", "companies", "talents"))
+    return city_rows(session, *map(per_city, ("universities", "companies", "talents")))
+
+
+def city_rows(
+    session: Session,
+    universities: dict[str | None, int],
+    companies: dict[str | None, int],
+    talents: dict[str | None, int],
+) -> list[CityRow]:
+    """The 16 cities' rows from counts by city code, and one for companies outside Shandong
+    (city None) when there are any."""
     rows = [
         CityRow(
             c.code,

@@ -245,7 +245,11 @@ def _enrollment_plain(enrolled):
 
 
 def counts(
-    session: Session, goal: str | None = None, *, scope: str | None = None
+    session: Session,
+    goal: str | None = None,
+    *,
+    scope: str | None = None,
+    scopes_like: str | None = None,
 ) -> dict[Key, int]:
     """The counters, (goal, scope) -> count; a scope never counted is absent (zero)."""
     query = sa_select(col(GoalTotal.goal), col(GoalTotal.scope), col(GoalTotal.n)).where(
@@ -255,6 +259,8 @@ def counts(
         query = query.where(col(GoalTotal.goal) == goal)
     if scope is not None:
         query = query.where(col(GoalTotal.scope) == scope)
+    if scopes_like is not None:  # "city:": every city's
+        query = query.where(col(GoalTotal.scope).startswith(scopes_like))
     return {(g, s): n for g, s, n in session.connection().execute(query)}
 
 

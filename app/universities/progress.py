@@ -73,7 +73,7 @@ def order(sort: str | None, direction: str | None) -> Order:
 
 
 def rows(session: Session) -> list[Row]:
-    counted = tally.counts(session)
+    counted = tally.counts(session, scopes_like="university:")
     courses = _per_university(session, select(Course.university_id, func.count()), Course)
     certified = _per_university(
         session,
