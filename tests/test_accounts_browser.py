@@ -478,3 +478,40 @@ def test_the_cli_still_makes_tokens_and_they_are_audited(settings, session):
     token = session.exec(select(ApiToken)).one()
     assert token.created_by_id is None
     assert _actions(session) == ["token.create"]
+
+
+def test_a_password_reset_also_revokes_the_tokens_the_account_made(
+    admin, staff_a, session, new_client, university_a
+):
+    """Whoever knew the old password could have made tokens with it: they stop too."""
+    _, secret = auth.create_token(
+        session,
+        name="mine",
+        role="university",
+        university_id=university_a.id,
+        created_by=staff_a.user,
+    )
+    session.commit()
+    api = new_client()
+    assert _api(api, secret).status_code == 404
+    _post(
+        admin,
+        f"/admin/accounts/{staff_a.user.id}/password",
+        {"password": "temporary-123"},
+        f"/admin/accounts/{staff_a.user.id}",
+    )
+    assert _api(api, secret).status_code == 401
+
+
+def test_a_staff_account_without_a_university_gets_no_alliance_token(
+    session, new_client, university_a
+):
+    orphan = make_user(session, university=university_a)
+    orphan.university_id = None  # its university gone, as the account pages never allow
+    session.add(orphan)
+    session.commit()
+    browser = new_client()
+    login(browser, orphan)
+    answer = browser.post("/tokens", data={"name": "x", "csrf_token": csrf_of(browser, "/tokens")})
+    assert answer.status_code == 422
+    assert session.exec(select(ApiToken)).first() is None

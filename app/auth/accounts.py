@@ -1,12 +1,10 @@
 """An account's life after it is made: password resets and changes, deactivation."""
 
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.auth import service
 from app.auth.models import ApiToken, User
-from app.db import utcnow
 from app.errors import Conflict, Invalid, NotFound
 from app.i18n import N_
 from app.universities.models import University
@@ -28,13 +26,23 @@ def _not_yourself(user: User, actor: User, message: str) -> None:
 
 def reset_password(session: Session, user: User, *, password: str, actor: User) -> int:
     """A temporary password the user must replace at their next login. Whoever may have known
-    the old one is logged out: every session of the account ends. Returns how many did."""
+    the old one is shut out: every session of the account ends and the API tokens it made are
+    revoked. Returns how many sessions ended."""
     _not_yourself(user, actor, N_("Change your own password on your account page"))
     user.password_hash = service.password_hash.hash(password)
     user.must_change_password = True
     session.add(user)
     ended = service.end_sessions_of(session, user)
-    audit.record(session, actor.actor, "user.password_reset", "user", user.id, sessions=ended)
+    tokens = service.revoke_tokens_of(session, user)
+    audit.record(
+        session,
+        actor.actor,
+        "user.password_reset",
+        "user",
+        user.id,
+        sessions=ended,
+        tokens=tokens,
+    )
     return ended
 
 
@@ -76,11 +84,7 @@ def deactivate(session: Session, user: User, *, actor: User) -> None:
     user.is_active = False
     session.add(user)
     sessions = service.end_sessions_of(session, user)
-    tokens = session.execute(
-        update(ApiToken)
-        .where(col(ApiToken.created_by_id) == user.id, col(ApiToken.revoked_at).is_(None))
-        .values(revoked_at=utcnow())
-    ).rowcount  # type: ignore[attr-defined]
+    tokens = service.revoke_tokens_of(session, user)
     audit.record(
         session, actor.actor, "user.deactivate", "user", user.id, sessions=sessions, tokens=tokens
     )

@@ -124,6 +124,9 @@ def token_list(request: Request, session: SessionDep, user: CurrentUser):
 
 def _create_token(session, user: User, data: TokenCreate) -> str:
     university_id = data.university_id if user.is_admin else user.university_id
+    if not user.is_admin and university_id is None:
+        # A staff account whose university is gone acts for nobody: never an alliance token.
+        raise Invalid([("name", N_("Your account belongs to no university: ask an administrator"))])
     if university_id is not None and session.get(University, university_id) is None:
         raise Invalid([("university_id", N_("Choose a university"))])
     _, secret = service.create_token(

@@ -98,6 +98,18 @@ def end_sessions_of(session: Session, user: User) -> int:
     return int(ended.rowcount)  # type: ignore[attr-defined]
 
 
+def revoke_tokens_of(session: Session, user: User) -> int:
+    """Revoke every API token the user made (a browser-made token is its maker's credential):
+    on deactivation, and on a password reset, since whoever knew the old password could have
+    made some."""
+    revoked = session.execute(
+        update(ApiToken)
+        .where(col(ApiToken.created_by_id) == user.id, col(ApiToken.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return int(revoked.rowcount)  # type: ignore[attr-defined]
+
+
 def user_for_session(session: Session, token: str) -> User | None:
     row = session.exec(
         select(UserSession).where(UserSession.token_hash == token_digest(token))
