@@ -142,14 +142,6 @@ def is_export(job: Job) -> bool:
     return job.kind in KINDS.values()
 
 
-def get(session: Session, job_id: int, *, university_id: int | None, admin: bool) -> Job:
-    """An export the asker may see (another university's is answered like a missing one)."""
-    job = jobs.get_visible(session, job_id, university_id=university_id, admin=admin)
-    if not is_export(job):
-        raise NotFound(N_("No export has this number"))
-    return job
-
-
 def recent(session: Session, *, university_id: int | None, admin: bool, limit: int = 20):
     query = select(Job).where(col(Job.kind).in_(KINDS.values()))
     if not admin:

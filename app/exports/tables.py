@@ -14,6 +14,7 @@ from sqlalchemy import distinct, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from app import db
 from app.certificates import roster
 from app.certificates.models import Certificate
 from app.certificates.serials import format_serial
@@ -249,7 +250,7 @@ def completion_rows(
             university_id,
         )
     ).all()
-    certificates = _certificates(session, first_id, last_id)
+    certificates = _certificates(session, [row[0] for row in found])
     cities, keys = _city_names(session), keys_of(session)
     states = {s: gettext(label) for s, label in roster.STATES.items()}
     rows = []
@@ -297,14 +298,16 @@ class _Held(NamedTuple):
     issued_on: date
 
 
-def _certificates(session: Session, first_id: int, last_id: int) -> dict[int, _Held]:
+def _certificates(session: Session, completion_ids: list[int]) -> dict[int, _Held]:
+    """The certificates of these completions only (a range of ids holds other universities'
+    and other dates' completions too)."""
     found: dict[int, _Held] = {}
     completion = col(Certificate.completion_id)
     for completion_id, status, serial, issued_on in session.execute(
         sa_select(
             completion, col(Certificate.status), col(Certificate.serial), col(Certificate.issued_on)
         )
-        .where(completion >= first_id, completion <= last_id)
+        .where(db.among(session, completion, completion_ids))
         .order_by(col(Certificate.id))
     ):
         held = found.get(completion_id)
