@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 import app.models  # noqa: F401  (registers every table on the metadata)
 from app.config import get_settings
 from app.db import make_engine
+from app.migrate import include_name
 
 target_metadata = SQLModel.metadata
 
@@ -33,6 +34,7 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -12,7 +12,10 @@ def test_migrations_match_the_models(settings):
     engine = make_engine(settings.database_url)
     with engine.connect() as conn:
         diff = compare_metadata(
-            MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata
+            MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_name": migrate.include_name}
+            ),
+            SQLModel.metadata,
         )
     engine.dispose()
     assert diff == []
