@@ -1,8 +1,9 @@
 """Engine and sessions: SQLite by default, PostgreSQL (psycopg 3) in production."""
 
 import json
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Protocol
@@ -85,6 +86,39 @@ def id_of(row: _Row) -> int:
 def utcnow() -> datetime:
     """Aware UTC: SQLModel stores datetimes as UTC on SQLite and PostgreSQL alike."""
     return datetime.now(UTC)
+
+
+# The writer section. SQLite lets one connection write at a time, from its first write to its
+# commit; the others wait in its busy handler, which sleeps and polls (1, 2, 5 ... 100 ms), so
+# under a crowd a request could wait a second for a lock freed long before. Requests of this
+# process therefore take the file's lock in turn (a queue, not sleeps) and hold it only for
+# their writes and commit: the work that needs no lock (validation, hashing, encryption, the
+# look-ups of what cannot change under them) is done before. Other processes (the worker, the
+# CLI) still meet the busy handler, rarely. PostgreSQL locks the rows written: nothing to do.
+_writers: dict[str, threading.RLock] = {}
+_writers_guard = threading.Lock()
+
+
+def _writer_of(engine: Engine) -> threading.RLock:
+    key = str(engine.url)  # engines of one file (two apps in one process) share its lock
+    with _writers_guard:
+        return _writers.setdefault(key, threading.RLock())
+
+
+@contextmanager
+def writing(session: Session) -> Iterator[None]:
+    """The block's writes and their commit, in turn with the other requests of this process on
+    SQLite. Committed when the block ends; rolled back if it raises, so that no transaction
+    holds the file's write lock after the section is left."""
+    bind = session.get_bind()
+    lock = _writer_of(bind.engine) if bind.dialect.name == "sqlite" else nullcontext()
+    with lock:
+        try:
+            yield
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
 
 
 def add_or_get(session: Session, obj, find):

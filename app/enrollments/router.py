@@ -1,4 +1,7 @@
+from datetime import date
+
 from fastapi import APIRouter, Depends, Request, status
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -9,13 +12,14 @@ from app.auth import throttle
 from app.auth.deps import load_user
 from app.auth.throttle import Limit
 from app.courses.deps import PublicCourse
+from app.courses.models import MODE_NAMES
 from app.courses.pages import public_page
-from app.db import SessionDep
-from app.enrollments import service
+from app.db import SessionDep, writing
+from app.enrollments import image, service
 from app.enrollments.models import EnrollmentCreate
 from app.enrollments.service import AlreadyEnrolled
 from app.errors import AppError, Conflict, Invalid
-from app.i18n import N_, gettext
+from app.i18n import gettext
 from app.trainees.service import NameMismatch
 from app.web import FormDep, form_values, redirect, render, validate_form
 
@@ -27,6 +31,7 @@ FIELDS = [
     "id_number",
     "mobile",
     "email",
+    "company_query",
     "company_known",
     "company_uscc",
     "company_name",
@@ -53,6 +58,8 @@ def _as_submitted(values: dict[str, str], course_code: str) -> FormData:
 @router.post("/courses/{code}/enroll", name="enrollments:create")
 def enroll(request: Request, session: SessionDep, form: FormDep, course: PublicCourse):
     values = form_values(form, FIELDS)
+    if form.get("action") == "find_company":  # the employer search without JavaScript: a step
+        return public_page(request, session, course, values=values)
     data, errors = validate_form(
         EnrollmentCreate, _as_submitted(values, course.code), list(EnrollmentCreate.model_fields)
     )
@@ -61,7 +68,6 @@ def enroll(request: Request, session: SessionDep, form: FormDep, course: PublicC
     _limit_guessing(request, session, data)
     try:
         enrollment = service.enroll(session, data, channel="web", today=clock.today())
-        session.commit()
     except Invalid as exc:
         session.rollback()
         if isinstance(exc, NameMismatch):
@@ -71,29 +77,81 @@ def enroll(request: Request, session: SessionDep, form: FormDep, course: PublicC
         )
     except (Conflict, IntegrityError) as exc:
         session.rollback()
-        message = (
-            exc.message
-            if isinstance(exc, AppError)
-            else N_("This ID number is already enrolled in this course")
-        )
-        return public_page(
-            request, session, course, values=values, status_code=409, notice=gettext(message)
-        )
+        # An IntegrityError: two requests of one ID number at once, the later one refused.
+        known = exc if isinstance(exc, AppError) else AlreadyEnrolled()
+        notice = gettext(known.message, **known.params)
+        return public_page(request, session, course, values=values, status_code=409, notice=notice)
     return redirect(
         request, str(request.url_for("enrollments:done", enrollment_no=enrollment.enrollment_no))
     )
 
 
+# Before the page's route, whose {enrollment_no} would take "BM26….png" too.
+@router.get("/enrollments/{enrollment_no}.png", name="enrollments:image")
+def confirmation_image(request: Request, session: SessionDep, enrollment_no: str):
+    """The confirmation as a picture to keep on the phone (PrintingUnavailable, 503, naming
+    the package to install, when the server has no CJK font)."""
+    done = service.confirmation(session, enrollment_no)
+    return Response(image.draw(done), media_type="image/png")
+
+
 @router.get("/enrollments/{enrollment_no}", name="enrollments:done")
 def confirmation(request: Request, session: SessionDep, enrollment_no: str):
+    done = service.confirmation(session, enrollment_no)
     return render(
-        request, "enrollments/done.html", service.confirmation(session, enrollment_no)._asdict()
+        request,
+        "enrollments/done.html",
+        {
+            **done._asdict(),
+            "mode_name": MODE_NAMES.get(done.course.mode, ""),
+            "contact": service.contact_of(done.course, done.university),
+        },
     )
 
 
+class Contact(BaseModel):
+    name: str | None
+    phone: str | None
+    email: str | None
+
+
 class EnrollmentCreated(BaseModel):
+    """The enrollment and what happens next: where and when the course starts, whom to ask."""
+
     enrollment_no: str
     status: str
+    course_code: str
+    course_title: str
+    university: str
+    starts_on: date
+    ends_on: date
+    mode: str
+    venue: str | None
+    contact: Contact
+    confirmation_url: str
+    image_url: str
+
+
+def _created(request: Request, done: service.Confirmation) -> EnrollmentCreated:
+    base = request.app.state.settings.public_url.rstrip("/")
+    no = done.enrollment.enrollment_no
+    course = done.course
+    return EnrollmentCreated(
+        enrollment_no=no,
+        status=done.enrollment.status,
+        course_code=course.code,
+        course_title=course.title,
+        university=done.university.name,
+        starts_on=course.starts_on,
+        ends_on=course.ends_on,
+        mode=course.mode,
+        venue=course.venue,
+        contact=Contact(
+            name=course.contact_name, phone=course.contact_phone, email=course.contact_email
+        ),
+        confirmation_url=base + request.url_for("enrollments:done", enrollment_no=no).path,
+        image_url=base + request.url_for("enrollments:image", enrollment_no=no).path,
+    )
 
 
 # Trying names against an ID number is guessing, limited like a wrong password. Every attempt
@@ -113,6 +171,8 @@ ATTEMPTS_PER_ADDRESS = 200
 
 
 def _limit_guessing(request: Request, session: Session, data: EnrollmentCreate) -> None:
+    """Refused before anything else once a limit is reached; the attempt counted (written and
+    committed) in the writer section of app.db, in turn with the other requests' writes."""
     ip = throttle.client_address(request)
     throttle.refuse_when_reached(
         session,
@@ -126,6 +186,11 @@ def _limit_guessing(request: Request, session: Session, data: EnrollmentCreate) 
             ),
         ],
     )
+    with writing(session):
+        _attempt(session, data, ip)
+
+
+def _attempt(session: Session, data: EnrollmentCreate, ip: str) -> None:
     throttle.attempt(
         session,
         [
@@ -143,19 +208,42 @@ def _limit_guessing(request: Request, session: Session, data: EnrollmentCreate) 
 
 def _count_name_mismatch(request: Request, session: Session, id_number: str) -> None:
     ip = throttle.client_address(request)
-    throttle.record(session, [("name-mismatch-ip", ip), ("name-mismatch-id", id_number)], source=ip)
+    with writing(session):
+        throttle.record(
+            session, [("name-mismatch-ip", ip), ("name-mismatch-id", id_number)], source=ip
+        )
 
 
-@api.post("/enrollments", status_code=status.HTTP_201_CREATED, response_model=EnrollmentCreated)
+@api.post(
+    "/enrollments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EnrollmentCreated,
+    responses={409: {"description": "Closed, full, or already enrolled (see the page's notice)"}},
+)
 def enroll_api(request: Request, session: SessionDep, data: EnrollmentCreate):
     _limit_guessing(request, session, data)
     try:
         enrollment = service.enroll(session, data, channel="api", today=clock.today())
-        session.commit()
     except NameMismatch:
         session.rollback()
         _count_name_mismatch(request, session, data.id_number)
         raise
-    except IntegrityError as exc:
-        raise AlreadyEnrolled(N_("This ID number is already enrolled in this course")) from exc
-    return EnrollmentCreated(enrollment_no=enrollment.enrollment_no, status=enrollment.status)
+    except AlreadyEnrolled as exc:
+        return _already_enrolled(exc)
+    except IntegrityError:
+        # Two requests of one ID number at once: the later one meets the unique constraint.
+        session.rollback()
+        return _already_enrolled(AlreadyEnrolled())
+    return _created(request, service.confirmation(session, enrollment.enrollment_no))
+
+
+def _already_enrolled(exc: AlreadyEnrolled) -> JSONResponse:
+    """409 with the page's message; the enrollment that exists only when the mobile given is
+    its own (service.AlreadyEnrolled)."""
+    body: dict = {"detail": gettext(exc.message, **exc.params)}
+    if exc.existing is not None:
+        body["enrollment"] = {
+            "enrollment_no_masked": exc.params["number"],
+            "enrolled_on": exc.params["date"],
+        }
+    return JSONResponse(body, status_code=409)
