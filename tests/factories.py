@@ -42,6 +42,7 @@ def make_course(session: Session, university: University, **overrides) -> Course
             "starts_on": today - timedelta(days=30),
             "ends_on": today + timedelta(days=30),
             "university_id": university.id,
+            "city_code": university.city_code,  # taught where the university is, unless given
             **overrides,
         }
     )

@@ -29,6 +29,15 @@ from app.text import without_pasted_invisibles
 # How a course is taught; pages show MODE_NAMES (message ids).
 MODES = ("on_site", "online", "mixed")
 MODE_NAMES = {"on_site": N_("On site"), "online": N_("Online"), "mixed": N_("On site and online")}
+# A course's state as the staff list shows it (courses.service.state_of decides it).
+STATE_NAMES = {
+    "draft": N_("Draft"),
+    "open": N_("Open"),
+    "full": N_("Full"),
+    "closed": N_("Enrollment closed"),
+    "running": N_("Running"),
+    "finished": N_("Finished"),
+}
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -211,6 +220,13 @@ class CourseEdit(CourseCertificateText):
 
 class CourseCreate(CourseEdit):
     code: Code = Field(max_length=30)
+
+
+class CourseUpdate(CourseEdit):
+    """The API's edit (PUT): every field of the course again, as on creation. code may be
+    sent, as read from the course, but never changed (links and certificates carry it)."""
+
+    code: str | None = Field(default=None, max_length=30)
 
 
 class _ContactRequired(SQLModel):

@@ -1,26 +1,50 @@
+import re
+
 from fastapi import APIRouter, Depends, Request, status
 
 from app import clock
 from app.auth.deps import ApiUniversity, StaffUser, load_user
 from app.cities.models import City
 from app.courses import service
-from app.courses.deps import OwnCourse, PublicCourse
-from app.courses.models import CourseCertificateText, CourseCreate, CoursePublic
+from app.courses.deps import ApiOwnCourse, OwnCourse, PublicCourse
+from app.courses.form_page import form_page, values_of
+from app.courses.models import (
+    MODE_NAMES,
+    STATE_NAMES,
+    Course,
+    CourseCertificateText,
+    CourseCreate,
+    CourseEditForm,
+    CourseForm,
+    CoursePublic,
+    CourseUpdate,
+)
 from app.courses.pages import public_page, staff_page
 from app.db import SessionDep, id_of
 from app.i18n import N_
 from app.universities.deps import ApiOwnUniversity, StaffUniversity
-from app.web import FormDep, render, submit
+from app.web import FormDep, redirect, render, safe_path, submit, templates
 
 router = APIRouter(dependencies=[Depends(load_user)])
+
+
+def paragraphs(text: str | None) -> list[list[str]]:
+    """Plain text as pages show it: paragraphs split on blank lines, each a list of its lines
+    (escaped by the template like any text: HTML typed into a description stays text)."""
+    blocks = re.split(r"\n\s*\n", (text or "").strip())
+    return [
+        [line.strip() for line in block.splitlines() if line.strip()]
+        for block in blocks
+        if block.strip()
+    ]
+
+
+templates.env.filters["paragraphs"] = paragraphs
+# A course's state (service.state_of) today, and its name, for the staff's pages.
+templates.env.globals["course_state"] = lambda course: service.state_of(course, clock.today())
+templates.env.globals["course_state_names"] = STATE_NAMES
+templates.env.globals["mode_names"] = MODE_NAMES
 api = APIRouter(tags=["courses"])
-
-
-@router.get("/courses", name="courses:list")
-def catalog(request: Request, session: SessionDep):
-    return render(
-        request, "courses/list.html", {"catalog": service.list_open(session, clock.today())}
-    )
 
 
 @router.get("/courses/{code}", name="courses:public")
@@ -30,19 +54,23 @@ def public(request: Request, session: SessionDep, course: PublicCourse):
 
 @router.get("/staff", name="courses:staff")
 def staff_home(request: Request, session: SessionDep, university: StaffUniversity):
+    today = clock.today()
+    courses = service.list_for_university(session, id_of(university))
     return render(
         request,
         "courses/staff.html",
         {
             "university": university,
-            "courses": service.list_for_university(session, id_of(university)),
+            "courses": [(c, service.state_of(c, today)) for c in courses],
+            "state_names": STATE_NAMES,
         },
     )
 
 
 @router.get("/staff/courses/new", name="courses:new")
-def new_course(request: Request, user: StaffUser):
-    return render(request, "courses/form.html", {"values": {}, "errors": {}})
+def new_course(request: Request, session: SessionDep, university: StaffUniversity):
+    values = {"city_code": university.city_code, "mode": "on_site"}
+    return form_page(request, session, values, {})
 
 
 @router.post("/staff/courses/new", name="courses:create")
@@ -57,14 +85,69 @@ def create_course(
         request,
         session,
         form,
-        CourseCreate,
-        lambda data: service.create(session, university=university, data=data, actor=user.actor),
-        again=lambda values, errors: render(
-            request, "courses/form.html", {"values": values, "errors": errors}, status_code=422
+        CourseForm,
+        lambda data: service.create(
+            session, university=university, data=data, actor=user.actor, today=clock.today()
         ),
+        again=lambda values, errors: form_page(request, session, values, errors, status_code=422),
         done=lambda course: str(request.url_for("courses:staff_detail", code=course.code)),
         flash=N_("Course created"),
     )
+
+
+@router.get("/staff/courses/{code}/edit", name="courses:edit")
+def edit_course(request: Request, session: SessionDep, course: OwnCourse):
+    values = {**values_of(course), "confirm_hidden": ""}
+    return form_page(request, session, values, {}, course=course)
+
+
+@router.post("/staff/courses/{code}/edit", name="courses:update")
+def update_course(
+    request: Request, session: SessionDep, user: StaffUser, course: OwnCourse, form: FormDep
+):
+    """The whole course again; dates and capacity are checked against its enrollments."""
+    return submit(
+        request,
+        session,
+        form,
+        CourseEditForm,
+        lambda data: service.update(session, course, data, actor=user.actor, today=clock.today()),
+        again=lambda values, errors: form_page(
+            request, session, values, errors, course=course, status_code=422
+        ),
+        done=str(request.url_for("courses:staff_detail", code=course.code)),
+        flash=N_("Course saved"),
+    )
+
+
+@router.post("/staff/courses/{code}/close", name="courses:close")
+def close_enrollment(
+    request: Request, session: SessionDep, user: StaffUser, course: OwnCourse, form: FormDep
+):
+    service.set_open(session, course, False, actor=user.actor)
+    session.commit()
+    return redirect(request, _back(request, course), flash=N_("Enrollment closed"))
+
+
+@router.post("/staff/courses/{code}/reopen", name="courses:reopen")
+def reopen_enrollment(
+    request: Request, session: SessionDep, user: StaffUser, course: OwnCourse, form: FormDep
+):
+    service.set_open(session, course, True, actor=user.actor)
+    session.commit()
+    enrolling = service.is_enrolling(course, clock.today())
+    flash = (
+        N_("Enrollment reopened")
+        if enrolling
+        else N_("Enrollment reopened, but its dates or draft state keep it closed: edit the course")
+    )
+    return redirect(request, _back(request, course), flash=flash)
+
+
+def _back(request: Request, course: Course) -> str:
+    # The list or the course page, whichever the button was on.
+    back = safe_path(str(request.query_params.get("back", "")))
+    return back or str(request.url_for("courses:staff_detail", code=course.code))
 
 
 @router.get("/staff/courses/{code}", name="courses:staff_detail")
@@ -101,27 +184,37 @@ def _certificate_page(request: Request, course, values: dict, errors: dict, stat
     return render(request, "courses/certificate.html", context, status_code=status_code)
 
 
-@api.get("/courses", response_model=list[CoursePublic])
-def list_courses(session: SessionDep):
-    return [
-        CoursePublic(
-            **c.model_dump(),
-            university_code=u.code,
-            university_name=u.name,
-            city=city.name,
-            seats_left=c.seats_left,
-        )
-        for c, u, city in service.list_open(session, clock.today())
-    ]
-
-
 @api.post("/courses", status_code=status.HTTP_201_CREATED, response_model=CoursePublic)
 def create_course_api(
     session: SessionDep, principal: ApiUniversity, university: ApiOwnUniversity, data: CourseCreate
 ):
-    course = service.create(session, university=university, data=data, actor=principal.actor)
+    """A new course. One the catalog would not show (a draft, or an enrollment window already
+    past) is refused (422, field confirm_hidden) unless the body says "confirm_hidden": true."""
+    course = service.create(
+        session, university=university, data=data, actor=principal.actor, today=clock.today()
+    )
     session.commit()
-    city = session.get_one(City, university.city_code)
+    return _public(session, course, university)
+
+
+@api.put("/courses/{code}", response_model=CoursePublic)
+def update_course_api(
+    session: SessionDep,
+    principal: ApiUniversity,
+    university: ApiOwnUniversity,
+    course: ApiOwnCourse,
+    data: CourseUpdate,
+):
+    """The whole course again, as on creation (the code cannot change). With trainees
+    enrolled the capacity never falls below the seats taken (422, field capacity); hiding the
+    course from the catalog needs "confirm_hidden": true."""
+    service.update(session, course, data, actor=principal.actor, today=clock.today())
+    session.commit()
+    return _public(session, course, university)
+
+
+def _public(session, course: Course, university) -> CoursePublic:
+    city = session.get_one(City, course.city_code or university.city_code)
     return CoursePublic(
         **course.model_dump(),
         university_code=university.code,

@@ -15,8 +15,9 @@ def test_staff_create_course_and_see_it(client, session):
             "title": "数字化印染工艺",
             "hours": "32",
             "capacity": "40",
-            "starts_on": "2026-03-01",
-            "ends_on": "2026-06-30",
+            "starts_on": "2100-03-01",
+            "ends_on": "2100-06-30",
+            "contact_phone": "0531-89631234",
         },
         follow_redirects=True,
     )
