@@ -32,11 +32,11 @@ MODE_NAMES = {"on_site": N_("On site"), "online": N_("Online"), "mixed": N_("On 
 # A course's state as the staff list shows it (courses.service.state_of decides it).
 STATE_NAMES = {
     "draft": N_("Draft"),
-    "open": N_("Open"),
+    "open": N_("Open for enrollment"),
     "full": N_("Full"),
     "closed": N_("Enrollment closed"),
-    "running": N_("Running"),
-    "finished": N_("Finished"),
+    "running": N_("In progress"),
+    "finished": N_("Ended"),
 }
 
 

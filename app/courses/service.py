@@ -29,7 +29,6 @@ TOLD = (
     "contact_email",
 )
 WINDOW = ("starts_on", "ends_on", "enroll_closes_on", "is_draft")
-NOT_IN_CATALOG = N_("This course will not appear in the catalog")
 
 
 class Dated(Protocol):
