@@ -131,6 +131,7 @@ def _blank_is_none(value: object) -> object:
 
 OptionalEmail = Annotated[Email | None, BeforeValidator(_blank_is_none)]
 OptionalCompanyName = Annotated[CompanyName | None, BeforeValidator(_blank_is_none)]
+OptionalUscc = Annotated[Uscc | None, BeforeValidator(_blank_is_none)]
 
 
 def _no_wide_characters(text: str) -> str:

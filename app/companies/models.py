@@ -5,6 +5,7 @@ from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
+from app.fields import RowId
 from app.i18n import N_
 
 CLUSTERS = (
@@ -36,7 +37,9 @@ NOT_A_CLUSTER = N_("Choose one of the industry clusters")
 
 
 class CompanyBase(SQLModel):
-    uscc: str = Field(max_length=18, unique=True, index=True)
+    # None: unconfirmed, a name a trainee typed, until a university or an administrator
+    # matches it to its code (DESIGN.md: only confirmed companies count toward the goal).
+    uscc: str | None = Field(default=None, max_length=18, unique=True, index=True)
     name: str = Field(max_length=100)
     city_code: str | None = Field(default=None, foreign_key="city.code", max_length=4)
     cluster: str | None = Field(default=None, max_length=30)
@@ -53,7 +56,17 @@ class Company(CompanyBase, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    # An unconfirmed company's name as service.name_key folds it (NULL once confirmed): the
+    # same employer typed twice, or at once by two trainees, is one row.
+    name_key: str | None = Field(default=None, max_length=100, unique=True)
+    # A university or an administrator stood behind it (matched, or chose it in a match):
+    # with a completion recorded, what lets the public form list it (service.search).
+    vouched: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def confirmed(self) -> bool:
+        return self.uscc is not None
 
 
 class CompanyUpdate(SQLModel):
@@ -67,6 +80,14 @@ class CompanyUpdate(SQLModel):
         if value is not None and value not in CLUSTERS:
             raise ValueError(NOT_A_CLUSTER)
         return value
+
+
+class CompanyMatch(SQLModel):
+    """An unconfirmed company matched to the real one: a confirmed company chosen (into, its
+    id), or the real one's unified social credit code (uscc)."""
+
+    into: RowId | None = None
+    uscc: str | None = Field(default=None, max_length=30)
 
 
 class CompanyPublic(CompanyBase):

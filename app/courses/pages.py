@@ -39,7 +39,7 @@ def public_page(
             "course": course,
             "university": service.university_of(session, course),
             "enrolling": service.is_enrolling(course, clock.today()),
-            "companies": companies.list_confirmed(session),
+            **companies.employer_choices(session, values or {}),
             "values": values or {},
             "errors": errors or {},
             "notice": notice,

@@ -10,9 +10,9 @@ from app.fields import (
     Mobile,
     OptionalCompanyName,
     OptionalEmail,
+    OptionalUscc,
     PersonName,
     PlainText,
-    Uscc,
 )
 from app.i18n import N_
 
@@ -51,8 +51,19 @@ class EnrollmentCreate(SQLModel):
     id_number: IdNumber
     mobile: Mobile
     email: OptionalEmail = None
-    company_uscc: Uscc
-    company_name: OptionalCompanyName = None  # needed only when the company is new to us
+    # The employer: a listed company's USCC (GET /api/v1/companies/search finds it), or a USCC
+    # and the name of a company new to us, or its name alone (an unconfirmed company that a
+    # university or an administrator later matches to its code). Neither: company_name's error.
+    company_uscc: OptionalUscc = Field(
+        default=None,
+        description="The employer's unified social credit code: one of a listed company "
+        "(GET /companies/search) or a new one with company_name; leave out if not known",
+    )
+    company_name: OptionalCompanyName = Field(
+        default=None,
+        description="The employer's full name: needed with a code new to us, or alone when "
+        "the code is not known",
+    )
     consent: bool = False
     share_with_employer: bool = False
 

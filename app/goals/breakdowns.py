@@ -8,7 +8,7 @@ part counts what was completed in its own courses.
 
 from datetime import date
 
-from sqlalchemy import distinct, func
+from sqlalchemy import Select, case, distinct, func
 from sqlmodel import Session, col, select
 
 from app.companies.models import Company
@@ -25,6 +25,10 @@ KEYS = {
 }
 
 
+# Companies empowered: confirmed ones only (DESIGN.md), as the counters count them.
+EMPOWERED = func.count(distinct(case((col(Company.uscc).is_not(None), col(Completion.company_id)))))
+
+
 def _scoped(query, university_id: int | None):
     return (
         query
@@ -36,10 +40,10 @@ def _scoped(query, university_id: int | None):
 def firsts(session: Session, goal: str, university_id: int | None = None) -> dict[date, int]:
     """How many of the goal's entities completed for the first time on each day."""
     key = col(KEYS[goal])
-    first = _scoped(
-        select(key.label("key"), func.min(Completion.completed_on).label("first")).group_by(key),
-        university_id,
-    ).subquery()
+    query: Select = select(key.label("key"), func.min(Completion.completed_on).label("first"))
+    if goal == "companies":  # confirmed ones only
+        query = query.join(Company, key == Company.id).where(col(Company.uscc).is_not(None))
+    first = _scoped(query.group_by(key), university_id).subquery()
     rows = session.exec(select(first.c.first, func.count()).group_by(first.c.first)).all()
     return {day: n for day, n in rows}
 
@@ -79,7 +83,7 @@ def by_cluster(
     query = (
         select(
             Company.cluster,
-            func.count(distinct(col(Completion.company_id))),
+            EMPOWERED,
             func.count(distinct(col(Completion.trainee_id))),
         )
         .join(Company, col(Completion.company_id) == Company.id)
@@ -117,7 +121,7 @@ def by_city(
             picked(
                 select(
                     Company.city_code,
-                    func.count(distinct(col(Completion.company_id))),
+                    EMPOWERED,
                     func.count(distinct(col(Completion.trainee_id))),
                 )
                 .join(Company, col(Completion.company_id) == Company.id)

@@ -28,7 +28,7 @@ FIGURES = {
         Figure(
             "companies",
             N_("Companies empowered"),
-            N_("Partner companies with at least one employee who completed a course"),
+            N_("Confirmed partner companies with at least one employee who completed a course"),
         ),
         Figure(
             "talents",
@@ -48,7 +48,7 @@ FIGURES = {
         Figure(
             "companies_joined",
             N_("Companies joined"),
-            N_("Companies a trainee named as employer when enrolling"),
+            N_("Confirmed companies (with their credit code) named as an employer"),
         ),
         Figure(
             "courses",
@@ -68,7 +68,7 @@ FIGURES = {
         Figure(
             "companies_reached",
             N_("Companies reached"),
-            N_("Partner companies with an employee who completed one of the university's courses"),
+            N_("Confirmed partner companies with an employee who completed a course here"),
         ),
     )
 }

@@ -12,7 +12,8 @@ the rows written: completions_added / enrollments_added after the insert, comple
 enrollments_removed before the delete or the withdrawal. Each is a few set-based statements
 (INSERT ... SELECT ... GROUP BY, as upserts), whatever the number of rows: a 100,000-row upload
 counted row by row in Python cost 1.8 s. A change of a completion's trainee, company or
-university, or of a company's city, must go through here too (as a removal and an addition).
+university, or of a company's city or USCC (companies/matching.py), must go through here too
+(as a removal and an addition).
 The totals follow the members in the database itself: a trigger on goal_member adds one for a
 member inserted and takes one away for a member deleted (migration 0011), so two transactions
 counting the same new trainee at once on PostgreSQL cannot both count it.
@@ -116,6 +117,7 @@ def _completion_sources(where):
             col(Completion.university_id).label("uni"),
             col(Company.city_code).label("company_city"),
             col(University.city_code).label("university_city"),
+            col(Company.uscc).label("company_uscc"),
         )
         .join(Company, col(Completion.company_id) == Company.id)
         .join(University, col(Completion.university_id) == University.id)
@@ -215,12 +217,15 @@ def _universities(column):
 
 
 def _completion_members(done):
+    # Only a confirmed company (one with a USCC) is empowered (DESIGN.md); its staff's
+    # completions count for the other goals whether it is confirmed or not.
+    confirmed = sa_select(*done.c).where(done.c.company_uscc.is_not(None)).subquery()
     return [
         ("talents", PROVINCE, done.c.trainee, done),
         ("talents", _cities(done.c.company_city), done.c.trainee, done),
-        ("companies", PROVINCE, done.c.company, done),
-        ("companies", _cities(done.c.company_city), done.c.company, done),
-        ("companies", _universities(done.c.uni), done.c.company, done),
+        ("companies", PROVINCE, confirmed.c.company, confirmed),
+        ("companies", _cities(confirmed.c.company_city), confirmed.c.company, confirmed),
+        ("companies", _universities(confirmed.c.uni), confirmed.c.company, confirmed),
         ("universities", PROVINCE, done.c.uni, done),
         ("universities", _cities(done.c.university_city), done.c.uni, done),
     ]
@@ -281,6 +286,7 @@ def _member_sources():
             col(Course.university_id).label("uni"),
             col(Company.city_code).label("company_city"),
             col(University.city_code).label("university_city"),
+            col(Company.uscc).label("company_uscc"),
         )
         .select_from(Completion)
         .join(Enrollment, col(Completion.enrollment_id) == Enrollment.id)
@@ -298,9 +304,9 @@ def _member_sources():
         .where(col(Enrollment.status) == "enrolled")
         .subquery()
     )
-    # Every company counts as joined: the company table's own triggers keep that one
-    # (migration 0013), whatever adds or removes a company.
-    companies = sa_select(col(Company.id)).subquery()
+    # Every confirmed company counts as joined: the company table's own triggers keep that one
+    # (migrations 0013 and 0016), whatever adds, confirms or removes a company.
+    companies = sa_select(col(Company.id)).where(col(Company.uscc).is_not(None)).subquery()
     return (
         _completion_members(done) + _enrollment_members(enrolled),
         [
