@@ -8,7 +8,7 @@ from app.courses import service as courses
 from app.db import SessionDep, id_of
 from app.errors import Invalid, NotFound
 from app.exports.files import download
-from app.goals import dashboard, report, service, targets
+from app.goals import dashboard, home_cache, report, service, targets
 from app.goals.definitions import FIGURES
 from app.goals.models import GoalPlanPublic, GoalPlanUpdate
 from app.goals.report_pdf import print_report
@@ -30,13 +30,20 @@ def _measure(request: Request, allowed: tuple[str, ...]) -> str:
 
 @router.get("/", name="goals:home")
 def home(request: Request, session: SessionDep):
-    catalog = courses.list_open(session, clock.today())[:6]
-    rows = service.by_city(session)
+    today = clock.today()
+
+    def figures() -> tuple[dict, list, list]:
+        summary = dashboard.summary(session, request.app.state.settings, today)
+        return summary, service.by_city(session), courses.list_open(session, today)[:6]
+
+    # The same for everyone, kept a few seconds (app/goals/home_cache.py): under a crowd the
+    # page is rendered, not counted again, for each visitor.
+    summary, rows, catalog = home_cache.of(request.app).get(("home", today), figures)
     return render(
         request,
         "goals/home.html",
         {
-            **dashboard.summary(session, request.app.state.settings, clock.today()),
+            **summary,
             **dashboard.city_map(rows, "talents"),
             "catalog": catalog,
             "city_progress": rows,
