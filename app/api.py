@@ -7,6 +7,7 @@ from pydantic import BaseModel
 from app.auth.deps import api_principal
 from app.certificates.prints import api as certificate_prints
 from app.certificates.router import api as certificates
+from app.catalog.router import api as catalog
 from app.certificates.staff import api as certificate_staff
 from app.companies.router import api as companies
 from app.completions.router import api as completions
@@ -49,6 +50,7 @@ _MEANING = {
 # Errors that come from the business rules, which a route's signature does not show.
 _RULES = {
     ("POST", "/universities"): {409},
+    ("GET", "/courses"): {422},  # the catalog's filters
     ("POST", "/courses"): {409},
     ("POST", "/enrollments"): {404, 409, 429},
     ("POST", "/completions"): {409},
@@ -101,6 +103,7 @@ def _responses(route: APIRoute) -> dict:
 router = APIRouter()
 for part in (
     universities,
+    catalog,
     courses,
     enrollments,
     completions,

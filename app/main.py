@@ -64,6 +64,7 @@ def _include_routers(app: FastAPI) -> None:
     from app.admin.router import router as admin
     from app.api import router as api
     from app.auth.router import router as auth
+    from app.catalog.router import router as catalog
     from app.certificates.prints import router as certificate_prints
     from app.certificates.router import router as certificates
     from app.certificates.staff import router as certificate_staff
@@ -81,6 +82,7 @@ def _include_routers(app: FastAPI) -> None:
     # Pages are HTML for people: /openapi.json documents the API only.
     for router in (
         goals,
+        catalog,
         courses,
         enrollments,
         auth,

@@ -1,0 +1,1 @@
+"""The public catalog: courses open for enrollment, searched, filtered, paged and cached."""
