@@ -99,6 +99,7 @@ def test_duplicate_course_code_is_shown_beside_the_field(client, session):
             "csrf_token": csrf_of(client, "/staff/courses/new"),
             "code": "DUP-01",
             "title": "重复课程",
+            "contact_phone": "0531-89631234",
             "hours": "8",
             "capacity": "10",
             "starts_on": "2026-12-01",

@@ -160,6 +160,7 @@ def test_links_and_redirects_do_not_depend_on_the_host(staff_a):
             "csrf_token": staff_a.csrf("/staff/courses/new"),
             "code": "HOST-01",
             "title": "课程",
+            "contact_phone": "0531-89631234",
             "hours": "8",
             "capacity": "10",
             "starts_on": "2026-12-01",

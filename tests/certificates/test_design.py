@@ -102,6 +102,7 @@ def _course(staff, code: str, **fields) -> str:
         "capacity": "50",
         "starts_on": (today - timedelta(days=30)).isoformat(),
         "ends_on": (today + timedelta(days=30)).isoformat(),
+        "contact_phone": "0531-89631234",
         **fields,
     }
     response = staff.post(
@@ -250,6 +251,7 @@ def test_the_course_form_and_the_api_take_an_english_title(staff_a, client, sess
         "capacity": 10,
         "starts_on": "2026-09-01",
         "ends_on": "2026-09-30",
+        "confirm_hidden": True,  # past dates: the university knows the catalog will not show it
     }
     headers = {"Authorization": f"Bearer {token}"}
     created = client.post(
