@@ -48,18 +48,44 @@ UNIVERSITIES = (
     ("YTU", "烟台大学", "3706"),
     ("DZU", "德州学院", "3714"),
 )
-# (title, hours); each university offers two or three, the third one starting soon.
+# (title, hours, industry cluster, description); each university offers two or three, the
+# third one starting soon.
 TOPICS = (
-    ("数字化印染工艺", 32),
-    ("服装智能制造与MES", 40),
-    ("纺织品跨境电商运营", 24),
-    ("3D服装设计 (Style3D)", 32),
-    ("工业互联网与数据分析", 48),
-    ("智能针织装备运维", 32),
-    ("纺织品数字化检测与质量追溯", 24),
-    ("家纺产品数字化设计", 32),
-    ("服装直播电商实务", 16),
+    ("数字化印染工艺", 32, "printing_and_dyeing", "从配色打样到在线监测：数字化印染的工艺与设备。"),
+    (
+        "服装智能制造与MES",
+        40,
+        "knitwear",
+        "制造执行系统（MES）在服装车间的落地：排产、扫码报工与质量追溯。",
+    ),
+    (
+        "纺织品跨境电商运营",
+        24,
+        "home_textiles",
+        "跨境平台选品、上架与物流，面向纺织企业的外贸业务人员。",
+    ),
+    (
+        "3D服装设计 (Style3D)",
+        32,
+        "children_clothing",
+        "用 Style3D 完成从版型到虚拟样衣的数字化设计流程。",
+    ),
+    ("工业互联网与数据分析", 48, "cotton_textiles", "纺纱织造设备联网、数据采集与生产数据分析。"),
+    ("智能针织装备运维", 32, "knitwear", "电脑横机与圆机的数字化运维、故障诊断与保养。"),
+    ("纺织品数字化检测与质量追溯", 24, "home_textiles", "用机器视觉验布、检测数据上链与质量追溯。"),
+    ("家纺产品数字化设计", 32, "home_textiles", "花型设计软件、数字印花与家纺产品的数字化开发。"),
+    ("服装直播电商实务", 16, "other", "直播选品、脚本与数据复盘，适合服装企业的电商团队。"),
 )
+MODES = ("on_site", "mixed", "online")
+# Telephone area codes of the demo universities' cities.
+AREA_CODES = {
+    "3701": "0531",
+    "3702": "0532",
+    "3703": "0533",
+    "3706": "0535",
+    "3707": "0536",
+    "3714": "0534",
+}
 # Fictional employers: (name, USCC region code, industry cluster).
 COMPANIES = (
     ("滨州鲁宏纺织股份有限公司", "371600", "cotton_textiles"),
@@ -181,7 +207,7 @@ def _courses(
     scale = max(1, math.ceil(trainees / 300))
     offered = []
     for n in range(count):
-        title, hours = TOPICS[(index * 2 + n) % len(TOPICS)]
+        title, hours, cluster, summary = TOPICS[(index * 2 + n) % len(TOPICS)]
         upcoming = n == 2  # enrolling now, starting in two weeks: no completions yet
         starts = (
             today + timedelta(days=14) if upcoming else today - timedelta(days=rng.randint(45, 75))
@@ -193,9 +219,29 @@ def _courses(
             capacity=rng.choice((60, 80, 100, 120)) * scale,
             starts_on=starts,
             ends_on=starts + timedelta(days=rng.randint(75, 105)),
+            cluster=cluster,
+            **_details(university, summary, MODES[n]),
         )
-        offered.append(courses.create(session, university=university, data=data, actor="demo"))
+        offered.append(
+            courses.create(session, university=university, data=data, actor="demo", today=today)
+        )
     return offered
+
+
+def _details(university: University, summary: str, mode: str) -> dict:
+    """What a trainee decides by, for a demo course of this university."""
+    area = AREA_CODES.get(university.city_code, "0531")
+    return {
+        "description": f"{summary}\n\n由{university.name}与行业企业共同授课，结业颁发证书。",
+        "mode": mode,
+        "venue": None if mode == "online" else f"{university.name}继续教育学院 实训楼 201",
+        "schedule": "每周六 9:00–12:00 讲授\n每周六 14:00–17:00 上机实训"
+        + ("\n线上直播：每周三 19:00–20:30" if mode != "on_site" else ""),
+        "contact_name": "继续教育学院培训办",
+        "contact_phone": f"{area}-8861{len(university.code):04d}",
+        "contact_email": f"peixun@{university.code.lower()}.edu.cn",
+        "audience": "纺织服装企业的技术人员、一线班组长与管理人员",
+    }
 
 
 def _companies(session: Session, rng: random.Random) -> list[Company]:
