@@ -38,6 +38,7 @@ def public_page(
         {
             "course": course,
             "university": service.university_of(session, course),
+            "city": service.city_of(session, course),
             "enrolling": service.is_enrolling(course, clock.today()),
             **companies.employer_choices(session, values or {}),
             "values": values or {},
