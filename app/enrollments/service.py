@@ -1,6 +1,6 @@
 import hmac
 import secrets
-from datetime import date
+from datetime import UTC, date
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import CursorResult, update
@@ -154,12 +154,13 @@ class AlreadyEnrolled(Conflict):
         if not hmac.compare_digest(mobile_of(session, existing).encode(), mobile.encode()):
             return cls()
         university = courses.university_of(session, course)
-        enrolled_on = existing.created_at.astimezone(clock.CHINA).date()
+        made = existing.created_at  # UTC; SQLite hands it back without its zone
+        enrolled_on = (made if made.tzinfo else made.replace(tzinfo=UTC)).astimezone(clock.CHINA)
         answer = cls(
             ALREADY_YOURS,
             params={
                 "number": masked_no(existing.enrollment_no),
-                "date": enrolled_on.isoformat(),
+                "date": enrolled_on.date().isoformat(),
                 "contact": contact_of(course, university),
             },
         )
