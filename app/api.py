@@ -52,6 +52,7 @@ _RULES = {
     ("POST", "/universities"): {409},
     ("GET", "/courses"): {422},  # the catalog's filters
     ("POST", "/courses"): {409},
+    ("PUT", "/courses/{code}"): {404},  # another university's course is a 404 too
     ("POST", "/enrollments"): {404, 409, 429},
     ("POST", "/completions"): {409},
     ("POST", "/courses/{code}/certificates"): {404},
