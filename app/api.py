@@ -5,9 +5,9 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from app.auth.deps import api_principal
+from app.catalog.router import api as catalog
 from app.certificates.prints import api as certificate_prints
 from app.certificates.router import api as certificates
-from app.catalog.router import api as catalog
 from app.certificates.staff import api as certificate_staff
 from app.companies.router import api as companies
 from app.completions.router import api as completions
