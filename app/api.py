@@ -64,6 +64,8 @@ _RULES = {
     ("POST", "/certificates/{serial}/reissue"): {404, 409, 422},
     ("POST", "/certificates/{serial}/name"): {404, 429},
     ("PATCH", "/companies/{uscc}"): {404},
+    ("GET", "/companies/search"): {422},  # a search over 100 characters
+    ("POST", "/companies/unconfirmed/{company_id}/match"): {404},  # or not the caller's to match
     ("GET", "/completions/batches/{batch_id}"): {404, 422},  # 422: an id out of range
     ("GET", "/jobs/{job_id}"): {404, 422},  # another university's job is a 404 too
 }
