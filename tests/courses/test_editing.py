@@ -231,3 +231,43 @@ def test_each_state_on_the_staff_list(staff_a, session):
         "S-RUNNING": "开课中",
         "S-FINISHED": "已结课",
     }
+
+
+def _as_a_browser_sends(response) -> dict[str, str]:
+    """The edit form's fields as a browser submits them untouched."""
+    form = page(response).select_one("form.form")
+    assert form is not None
+    data = {
+        i["name"]: i.get("value", "")
+        for i in form.select("input[name]")
+        if i.get("type") != "checkbox" or i.has_attr("checked")
+    }
+    data |= {t["name"]: t.get_text() for t in form.select("textarea[name]")}
+    for select_ in form.select("select[name]"):
+        chosen = select_.select_one("option[selected]") or select_.select_one("option")
+        data[select_["name"]] = chosen.get("value", "") if chosen else ""
+    return data
+
+
+def test_saving_the_edit_form_untouched_changes_nothing(staff_a, session):
+    course = make_course(
+        session,
+        staff_a.university,
+        description="第一段\n\n第二段",
+        schedule="周六 9:00",
+        mode="online",
+        city_code="3707",
+        cluster="knitwear",
+        contact_email="office@sdut.edu.cn",
+        enroll_closes_on=SOON,
+        title_en="Digital Design",
+    )
+    path = f"/staff/courses/{course.code}/edit"
+    data = _as_a_browser_sends(staff_a.get(path))
+    assert (data["mode"], data["city_code"], data["cluster"]) == ("online", "3707", "knitwear")
+    assert data["description"] == "第一段\n\n第二段" and data["hours"] == "32"
+    saved = staff_a.post(path, data=data, follow_redirects=False)
+    assert saved.status_code == 303
+    assert (
+        session.exec(select(AuditEvent).where(AuditEvent.action == "course.update")).first() is None
+    )
