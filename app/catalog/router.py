@@ -6,7 +6,8 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import ValidationError
+from markupsafe import Markup
+from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session, col, select
 
 from app import clock
@@ -44,8 +45,30 @@ def catalog(request: Request, session: SessionDep):
     """?q=&city=&university=&mode=&cluster=&starts_from=&starts_to=&seats=&page= narrow the
     list; a filter that is not valid is shown beside its field (422) and left out."""
     asked, values, errors = _read(request.query_params)
+    if errors:  # what was typed is shown again beside its error: not a page for everyone
+        results = _results(request, session, asked, values, errors)
+    else:
+        key = ("page", asked, clock.today(), current_language())
+        results = cache.of(request.app).get(
+            key, lambda: _results(request, session, asked, asked.at_page(1), {})
+        )
+    return render(
+        request, "courses/list.html", {"results": results}, status_code=422 if errors else 200
+    )
+
+
+def _results(
+    request: Request,
+    session: Session,
+    asked: CatalogFilter,
+    values: dict[str, str],
+    errors: dict[str, str],
+) -> Markup:
+    """The search form and one page of cards, as HTML: rendering them is most of the page's
+    cost, and they are the same for everyone asking the same in the same language."""
     found = _found(request, session, asked)
     context = {
+        "request": request,  # url_for's: paths only, never the Host
         "page": found,
         "catalog": found.rows,
         "asked": asked,
@@ -53,7 +76,7 @@ def catalog(request: Request, session: SessionDep):
         "errors": errors,
         "choices": _choices(request, session),
     }
-    return render(request, "courses/list.html", context, status_code=422 if errors else 200)
+    return Markup(templates.env.get_template("courses/_results.html").render(context))
 
 
 @api.get(
@@ -63,23 +86,35 @@ def catalog(request: Request, session: SessionDep):
 )
 def list_courses(
     request: Request,
-    response: Response,
     session: SessionDep,
     asked: Annotated[CatalogFilter, Query()],
 ):
     """Courses taking enrollments, with the filters of the catalog page; page and per_page
     (at most 100) choose the page. A page past the end is an empty list: X-Total-Count says
     how many there are."""
+    body, headers = cache.of(request.app).get(
+        ("api", asked, clock.today()), lambda: _api_page(request, session, asked)
+    )
+    # Served as the bytes kept: the list was validated against CoursePublic when it was made.
+    return Response(body, media_type="application/json", headers=headers)
+
+
+COURSES = TypeAdapter(list[CoursePublic])
+
+
+def _api_page(
+    request: Request, session: Session, asked: CatalogFilter
+) -> tuple[bytes, dict[str, str]]:
     found = _found(request, session, asked)
-    response.headers["X-Total-Count"] = str(found.total)
+    headers = {"X-Total-Count": str(found.total)}
     links = [
         f'<{request.url.path}?{urlencode(asked.at_page(n))}>; rel="{rel}"'
         for n, rel in ((found.page + 1, "next"), (found.page - 1, "prev"))
         if 1 <= n <= found.pages
     ]
     if links:
-        response.headers["Link"] = ", ".join(links)
-    return [
+        headers["Link"] = ", ".join(links)
+    courses = [
         CoursePublic(
             **course.model_dump(),
             university_code=university.code,
@@ -89,6 +124,7 @@ def list_courses(
         )
         for course, university, city in found.rows
     ]
+    return COURSES.dump_json(courses), headers
 
 
 @router.get("/courses/{code}/qr.svg", name="courses:qr")
