@@ -50,7 +50,9 @@ def test_a_trainee_on_a_phone_searches_in_weifang(live_server, phone, session, t
 
     card.get_by_role("link", name="纺织企业数字化转型").click()
     expect(phone.locator("h1")).to_have_text("纺织企业数字化转型")
-    expect(phone.locator("section.share img.qr")).to_be_visible()
+    qr = phone.locator("section.share img.qr")
+    expect(qr).to_be_visible()
+    assert qr.evaluate("image => image.complete && image.naturalWidth") > 0  # loaded, CSP and all
 
 
 def test_a_wide_screen_shows_the_menu_inline(live_server, page, session):  # noqa: F811
