@@ -146,6 +146,15 @@ def test_wildcards_quotes_and_sql_are_text(client, session, jinan, query, matche
     assert session.exec(sql("SELECT COUNT(*) FROM course")).one()[0] == 5
 
 
+@pytest.mark.parametrize(
+    "query", ["***", "^棉纺", "a:b", "NEAR(a b)", "-棉纺", "👗👗👗", "(((", "title:棉", "棉纺*"]
+)
+def test_fts_syntax_is_searched_as_text(client, session, jinan, query):
+    make_course(session, jinan, code="ODD", title=f"课程{query}说明")
+    make_course(session, jinan, code="PLAIN", title="棉纺工艺")
+    assert _codes(client, q=query) == ["ODD"]
+
+
 def test_a_query_of_1000_characters_is_a_field_error(client, session, jinan):
     make_course(session, jinan)
     too_long = "数" * 1000
