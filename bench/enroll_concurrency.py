@@ -123,7 +123,10 @@ def _load(clients: int, requests: int, call) -> Figures:
 
     def one(n: int) -> None:
         started = time.perf_counter()
-        status = call(n)
+        try:
+            status = call(n)
+        except httpx.TransportError:  # shown as status 0: a reset connection, a timeout
+            status = 0
         latencies.append(time.perf_counter() - started)
         statuses[status] = statuses.get(status, 0) + 1
 

@@ -33,23 +33,36 @@ class HomeCache:
         self._entries: dict[Any, tuple[float, int, Any]] = {}
         self._generation = 0
         self._lock = threading.Lock()
+        self._computing = threading.Lock()
         event.listen(engine, "after_cursor_execute", self._saw_statement)
         event.listen(engine, "commit", self._committed)
         event.listen(engine, "rollback", self._rolled_back)
 
     def get(self, key: Any, compute: Callable[[], T]) -> T:
-        now = time.monotonic()
+        found = self._fresh(key)
+        if found is not None:
+            return found[0]
+        # One visitor counts; the others arriving meanwhile (a crowd, when the figures expire)
+        # wait for those figures instead of each counting them again.
+        with self._computing:
+            found = self._fresh(key)
+            if found is not None:
+                return found[0]
+            now = time.monotonic()
+            generation = self._generation  # a change committed meanwhile makes this stale
+            value = compute()
+            with self._lock:
+                self._entries = {
+                    k: e for k, e in self._entries.items() if e[0] > now and e[1] == generation
+                }
+                self._entries[key] = (now + self.seconds, generation, value)
+            return value
+
+    def _fresh(self, key: Any) -> tuple[Any] | None:
         entry = self._entries.get(key)
-        if entry is not None and entry[0] > now and entry[1] == self._generation:
-            return entry[2]
-        generation = self._generation  # a change committed meanwhile makes this entry stale
-        value = compute()
-        with self._lock:
-            self._entries = {
-                k: e for k, e in self._entries.items() if e[0] > now and e[1] == self._generation
-            }
-            self._entries[key] = (now + self.seconds, generation, value)
-        return value
+        if entry is not None and entry[0] > time.monotonic() and entry[1] == self._generation:
+            return (entry[2],)
+        return None
 
     def _saw_statement(self, conn, cursor, statement: str, *_args) -> None:
         if statement.startswith(_SEEN) or (
