@@ -142,7 +142,7 @@ def test_chosen_company_is_kept_after_an_error(client, session):
         },
     )
     assert response.status_code == 422
-    assert f'value="{company.uscc}" selected' in response.text
+    assert f'value="{company.uscc}" checked' in response.text  # the search step's choice
 
 
 def test_codes_are_one_whatever_their_case_and_blank_titles_are_refused(client, session):
@@ -178,11 +178,12 @@ def test_codes_are_one_whatever_their_case_and_blank_titles_are_refused(client, 
 
 
 def test_only_companies_confirmed_by_a_completion_are_listed(client, session):
-    course = make_course(session, make_university(session))
     listed = make_listed_company(session, name="山东如意毛纺服装集团")
     make_company(session, name="随便填的公司")  # registered by someone's form, never confirmed
-    page = client.get(f"/courses/{course.code}").text
-    assert listed.name in page and "随便填的公司" not in page
+    # The form lists the companies found by typing part of the name (issue 10).
+    search = "/api/v1/companies/search"
+    assert listed.name in client.get(search, params={"q": "如意毛纺"}).text
+    assert client.get(search, params={"q": "随便填"}).json() == {"companies": []}
 
 
 def test_course_end_date_error_is_beside_the_end_date(staff_a):

@@ -81,12 +81,22 @@
     window.clearTimeout(timer);
     timer = window.setTimeout(search, 250);
   });
-  // Enter in the search box searches here instead of sending the form.
-  input.addEventListener("keydown", function (event) {
-    if (event.key === "Enter") {
+  // Enter in the search box searches here instead of sending the form. Enter in any other
+  // field sends the enrollment: the search button comes first in the form, so the browser
+  // would take it as the form's default and search instead.
+  var form = input.form;
+  var send = form && form.querySelector("button[type=submit]:not([name=action])");
+  if (form) {
+    form.addEventListener("keydown", function (event) {
+      var target = event.target;
+      if (event.key !== "Enter" || target.tagName !== "INPUT") return;
       event.preventDefault();
-      window.clearTimeout(timer);
-      search();
-    }
-  });
+      if (target === input) {
+        window.clearTimeout(timer);
+        search();
+      } else if (send && form.requestSubmit) {
+        form.requestSubmit(send);
+      }
+    });
+  }
 })();

@@ -103,7 +103,9 @@ def test_enrollment_form_fits_a_phone(live_server, phone, session, tmp_path):
 def _assert_fits_a_phone(phone) -> None:
     overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px on a phone"
-    for selector in ("#f-name", "#f-id_number", "#f-mobile", "#f-company_known", "button.button"):
+    # The employer is found by typing (issue 10): its search box and button, then the submit.
+    fields = ("#f-name", "#f-id_number", "#f-mobile", "#f-company_query", "#f-company_name")
+    for selector in (*fields, "button[name=action]", "form.form > button.button"):
         box = phone.locator(selector).bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, selector
         assert box["height"] >= 32, f"{selector} is too small to tap"
