@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import NamedTuple
 
-from sqlalchemy import delete, distinct
-from sqlmodel import Session, col, func, select
+from sqlalchemy import and_, delete, distinct, or_
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, func
 from starlette.requests import HTTPConnection
 
 from app.auth.models import ThrottleEvent
@@ -64,8 +65,7 @@ def attempt(session: Session, limits: Sequence[tuple], *, source: str = "") -> N
     checked = [Limit(*limit) for limit in limits]
     refuse_when_reached(session, checked)
     _add_all(session, checked, source)
-    since = _since()
-    if any(_count(session, limit, since) > limit.most for limit in checked):
+    if any(n > limit.most for n, limit in zip(_counts(session, checked), checked, strict=True)):
         raise _too_many()
 
 
@@ -79,10 +79,9 @@ def refuse_when_reached(session: Session, limits: Sequence[tuple]) -> None:
 
     Checked before every attempt, whatever it would have answered: a limit that only the
     failing case runs into tells the caller which case it was."""
-    since = _since()
-    for limit in [Limit(*limit) for limit in limits]:
-        if _count(session, limit, since) >= limit.most:
-            raise _too_many()
+    checked = [Limit(*limit) for limit in limits]
+    if any(n >= limit.most for n, limit in zip(_counts(session, checked), checked, strict=True)):
+        raise _too_many()
 
 
 def clear(session: Session, scope: str, value: str) -> None:
@@ -124,14 +123,23 @@ def _add_all(session: Session, limits: list[Limit], source: str) -> None:
     session.commit()
 
 
-def _count(session: Session, limit: Limit, since) -> int:
-    counted = (
-        distinct(col(ThrottleEvent.source_hash)) if limit.by_address else col(ThrottleEvent.id)
-    )
-    return session.exec(
-        select(func.count(counted)).where(
+def _counts(session: Session, limits: list[Limit]) -> list[int]:
+    """Each limit's count in the window, all in one statement: an enrollment checks five
+    limits twice, and each statement costs more in SQLAlchemy than in the database."""
+    if not limits:
+        return []
+    picks = [
+        and_(
             col(ThrottleEvent.scope) == limit.scope,
             col(ThrottleEvent.key_hash) == _key(session, limit.value),
-            col(ThrottleEvent.at) >= since,
         )
-    ).one()
+        for limit in limits
+    ]
+    counts = [
+        func.count(
+            distinct(col(ThrottleEvent.source_hash)) if limit.by_address else col(ThrottleEvent.id)
+        ).filter(pick)
+        for limit, pick in zip(limits, picks, strict=True)
+    ]
+    statement = sa_select(*counts).where(or_(*picks), col(ThrottleEvent.at) >= _since())
+    return [int(n) for n in session.execute(statement).one()]
