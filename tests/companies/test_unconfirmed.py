@@ -2,14 +2,17 @@
 company, one per employer however it is typed, that counts toward no goal."""
 
 import random
+import threading
 
 import pytest
 from sqlmodel import func, select
 
+from app.companies import service as companies
 from app.companies.models import Company
 from app.companies.validators import fake_uscc
 from app.enrollments.models import Enrollment
 from app.goals import tally
+from tests.conftest import POSTGRES_URL
 from tests.factories import make_company, make_course, make_university, new_id_number
 
 
@@ -133,3 +136,30 @@ def test_on_the_page_a_name_alone_enrolls(anonymous, session, new_session):
     assert response.status_code == 303, response.text
     [company] = _companies(new_session)
     assert company.name == "淄博某织造厂" and company.uscc is None
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="SQLite has one writer at a time: nothing races")
+def test_two_trainees_typing_a_new_name_at_once_make_one_company(session, new_session):
+    """PostgreSQL: both look the name up, find nothing and insert; the unique name_key makes
+    the later one take the first one's company instead of failing or making a second."""
+    ready = threading.Barrier(2, timeout=30)
+    made: list[int] = []
+    errors: list[BaseException] = []
+
+    def enter(typed: str) -> None:
+        try:
+            with new_session() as s:
+                ready.wait()
+                made.append(companies.find_or_create(s, uscc=None, name=typed).id)
+                s.commit()
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=enter, args=(n,)) for n in ("日照某厂", " 日照某厂 ")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(set(made)) == 1
+    assert len(_companies(new_session)) == 1
