@@ -112,6 +112,11 @@ def writing(session: Session) -> Iterator[None]:
     holds the file's write lock after the section is left."""
     bind = session.get_bind()
     lock = _writer_of(bind.engine) if bind.dialect.name == "sqlite" else nullcontext()
+    if bind.dialect.name == "sqlite":
+        # The connection of the reads before goes back to the pool while this request waits:
+        # waiters holding every pooled connection would leave none for the one writing (it
+        # takes one again after each commit), and all would wait for the pool's timeout.
+        session.commit()
     with lock:
         try:
             yield
