@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, event
 
 SECONDS = 5.0
+WAIT = 2.0  # seconds a visitor waits for another's counting before counting itself
 # The writes seen at once; a seat taken (UPDATE course SET seats_taken) is not one of them:
 # under a crowd it would empty the cache on every enrollment.
 _SEEN = ("INSERT INTO goal_plan", "UPDATE goal_plan", "INSERT INTO course ", "DELETE FROM course ")
@@ -43,9 +44,11 @@ class HomeCache:
         if found is not None:
             return found[0]
         # One visitor counts; the others arriving meanwhile (a crowd, when the figures expire)
-        # wait for those figures instead of each counting them again.
-        with self._computing:
-            found = self._fresh(key)
+        # wait for those figures instead of each counting them again. Not for long: a waiter
+        # may hold a pooled connection (a logged-in user's), which the one counting could need.
+        turn = self._computing.acquire(timeout=WAIT)
+        try:
+            found = self._fresh(key) if turn else None
             if found is not None:
                 return found[0]
             now = time.monotonic()
@@ -57,6 +60,9 @@ class HomeCache:
                 }
                 self._entries[key] = (now + self.seconds, generation, value)
             return value
+        finally:
+            if turn:
+                self._computing.release()
 
     def _fresh(self, key: Any) -> tuple[Any] | None:
         entry = self._entries.get(key)
