@@ -222,13 +222,12 @@ def _count_name_mismatch(request: Request, session: Session, id_number: str) -> 
         )
 
 
-@api.post(
-    "/enrollments",
-    status_code=status.HTTP_201_CREATED,
-    response_model=EnrollmentCreated,
-    responses={409: {"description": "Closed, full, or already enrolled (see the page's notice)"}},
-)
+@api.post("/enrollments", status_code=status.HTTP_201_CREATED, response_model=EnrollmentCreated)
 def enroll_api(request: Request, session: SessionDep, data: EnrollmentCreate):
+    """Enroll in a course; the answer says what happens next. Enrolling again in the same
+    course is a 409 whose `detail` says so; when the mobile given is the one the existing
+    enrollment was made with, the answer also has `enrollment` (`enrollment_no_masked`,
+    `enrolled_on`) and `detail` names them and whom to ask."""
     _limit_guessing(request, session, data)
     try:
         enrollment = service.enroll(session, data, channel="api", today=clock.today())
