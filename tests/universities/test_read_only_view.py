@@ -11,9 +11,11 @@ from app import clock
 from app.audit.models import AuditEvent
 from app.auth.models import ApiToken, User
 from app.certificates.models import Certificate
+from app.companies.models import Company
 from app.completions.models import Completion, CompletionBatch
 from app.courses.models import Course
-from app.enrollments.models import Enrollment
+from app.enrollments import service as enrollments
+from app.enrollments.models import Enrollment, EnrollmentCreate
 from app.jobs.models import Job
 from app.universities.models import University
 from tests import files
@@ -61,6 +63,7 @@ def world(session, staff_a, staff_b, university_a, university_b):
         )
     }
     certs = list(session.exec(select(Certificate).order_by(Certificate.id)))
+    unconfirmed = _named_employer(session, course, "某某织造厂").company_id
     assert len(certs) == 2 and batches["third.xlsx"].state == "preview"
     return {
         "a": university_a,
@@ -70,7 +73,24 @@ def world(session, staff_a, staff_b, university_a, university_b):
         "saved": batches["second.xlsx"],
         "preview": batches["third.xlsx"],
         "serial": certs[0].serial,
+        "unconfirmed": unconfirmed,
     }
+
+
+def _named_employer(session, course, name: str) -> Enrollment:
+    """A trainee of the course who typed the employer's name alone: an unconfirmed company
+    that the university's staff may match."""
+    data = EnrollmentCreate(
+        course_code=course.code,
+        name="戊",
+        id_number=new_id_number(),
+        mobile="13900139000",
+        company_name=name,
+        consent=True,
+    )
+    enrollment = enrollments.enroll(session, data, channel="web", today=clock.today())
+    session.commit()
+    return enrollment
 
 
 def start(admin, university):
@@ -112,6 +132,7 @@ def staff_pages(world) -> list[str]:
         "/staff",
         "/staff/courses/new",
         f"/staff/courses/{course}",
+        f"/staff/courses/{course}/edit",
         f"/staff/courses/{course}/certificate",
         f"/staff/courses/{course}/certificates/preview",
         "/staff/uploads",
@@ -121,6 +142,8 @@ def staff_pages(world) -> list[str]:
         f"/universities/{world['a'].code}/certificate",
         "/staff/goals",
         "/staff/prints",
+        "/companies/unconfirmed",
+        f"/companies/unconfirmed/{world['unconfirmed']}?q=纺织",
         "/jobs",
         "/tokens",
         "/account",
@@ -175,9 +198,17 @@ def _snapshot(session) -> dict:
         "users": count(User),
         "tokens": count(ApiToken),
         "events": count(AuditEvent, AuditEvent.action != "university.view"),
-        "course_title_en": session.exec(
-            select(Course.title_en).where(Course.code == "A-VIEW-01")
+        "course": session.exec(
+            select(
+                Course.title,
+                Course.title_en,
+                Course.capacity,
+                Course.is_open,
+                Course.enroll_closes_on,
+            ).where(Course.code == "A-VIEW-01")
         ).one(),
+        "companies": sorted((c.id, c.uscc) for c in session.exec(select(Company))),
+        "employers": sorted((e.id, e.company_id) for e in session.exec(select(Enrollment))),
     }
 
 
@@ -207,6 +238,21 @@ def _every_post(world, session) -> list[tuple[str, dict, dict | None]]:
             },
             None,
         ),
+        (
+            f"/staff/courses/{course.code}/edit",
+            {
+                "title": "改过的标题",
+                "hours": "32",
+                "capacity": "40",
+                "starts_on": course.starts_on.isoformat(),
+                "ends_on": course.ends_on.isoformat(),
+                "contact_phone": "0531-88888888",
+            },
+            None,
+        ),
+        (f"/staff/courses/{course.code}/close", {}, None),
+        (f"/staff/courses/{course.code}/reopen", {}, None),
+        (f"/companies/unconfirmed/{world['unconfirmed']}/match", {"into": str(company.id)}, None),
         (f"/staff/courses/{course.code}/certificate", {"title_en": "Digital design"}, None),
         (f"/universities/{a.code}/certificate", {"name_en": "Shandong Tech"}, None),
         (f"/staff/courses/{course.code}/certificates", {}, None),
