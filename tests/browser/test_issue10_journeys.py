@@ -292,3 +292,29 @@ def test_an_administrator_merges_an_unconfirmed_company_and_the_figures_follow(
     page.goto(f"{live_server}/admin/goals")
     expect(page.locator("#goal-companies .goal-count")).to_have_text(re.compile(r"^1\b"))
     expect(page.locator("dd[data-figure=companies_joined]")).to_have_text("1")
+
+
+def test_a_clerk_closes_and_reopens_enrollment_from_the_course_list(
+    live_server,
+    page,
+    session,
+    new_session,
+):
+    course = _weifang_course(session)
+    clerk = make_user(session, university=session.get(University, course.university_id))
+    _log_in(page, live_server, clerk.email)
+    row = page.locator("tr", has=page.get_by_role("link", name="WF-DX", exact=True))
+    expect(row.locator("td.state")).to_have_text(zh("Open for enrollment"))
+
+    row.get_by_role("button", name=zh("Close enrollment")).click()
+    expect(page.locator(".flash")).to_have_text(zh("Enrollment closed"))
+    expect(row.locator("td.state")).to_have_text(zh("Enrollment closed"))
+    assert _course_of(new_session, course).is_open is False
+    page.goto(f"{live_server}/courses/{course.code}")
+    expect(page.locator("p.notice")).to_have_text(zh("Enrollment for this course is closed"))
+
+    page.goto(f"{live_server}/staff")
+    row.get_by_role("button", name=zh("Reopen enrollment")).click()
+    expect(page.locator(".flash")).to_have_text(zh("Enrollment reopened"))
+    expect(row.locator("td.state")).to_have_text(zh("Open for enrollment"))
+    assert _course_of(new_session, course).is_open is True
