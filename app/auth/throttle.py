@@ -9,10 +9,11 @@ address alone can never lock the real person out, however often it tries.
 
 import ipaddress
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import and_, delete, distinct, or_
+from sqlalchemy import and_, bindparam, delete, distinct, insert, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func
 from starlette.requests import HTTPConnection
@@ -92,8 +93,8 @@ def clear(session: Session, scope: str, value: str) -> None:
     )
 
 
-def _since():
-    return utcnow() - timedelta(minutes=MINUTES)
+def _since(now: datetime | None = None) -> datetime:
+    return (now or utcnow()) - timedelta(minutes=MINUTES)
 
 
 def _too_many() -> TooManyRequests:
@@ -105,20 +106,22 @@ def _too_many() -> TooManyRequests:
 def _add_all(session: Session, limits: list[Limit], source: str) -> None:
     # Events older than the window are dropped as new ones come, so the table stays small:
     # one statement for all the scopes of this attempt.
+    now = utcnow()
     session.execute(
-        delete(ThrottleEvent).where(
-            col(ThrottleEvent.scope).in_({limit.scope for limit in limits}),
-            col(ThrottleEvent.at) < _since(),
-        )
+        _dropping(), {"scopes": sorted({limit.scope for limit in limits}), "since": _since(now)}
     )
     source_hash = _key(session, source) if source else None
-    session.add_all(
+    session.execute(
+        _adding(),
         [
-            ThrottleEvent(
-                scope=limit.scope, key_hash=_key(session, limit.value), source_hash=source_hash
-            )
+            {
+                "scope": limit.scope,
+                "key_hash": _key(session, limit.value),
+                "source_hash": source_hash,
+                "at": now,
+            }
             for limit in limits
-        ]
+        ],
     )
     session.commit()
 
@@ -128,18 +131,41 @@ def _counts(session: Session, limits: list[Limit]) -> list[int]:
     limits twice, and each statement costs more in SQLAlchemy than in the database."""
     if not limits:
         return []
+    params: dict = {"since": _since()}
+    for i, limit in enumerate(limits):
+        params[f"s{i}"], params[f"k{i}"] = limit.scope, _key(session, limit.value)
+    statement = _counting(tuple(limit.by_address for limit in limits))
+    return [int(n) for n in session.execute(statement, params).one()]
+
+
+# The statements are built once per shape, their values bound at each call: building one took
+# more of an enrollment's time than the database took to answer it (bench/enroll_concurrency.py).
+@cache
+def _counting(by_address: tuple[bool, ...]):
     picks = [
         and_(
-            col(ThrottleEvent.scope) == limit.scope,
-            col(ThrottleEvent.key_hash) == _key(session, limit.value),
+            col(ThrottleEvent.scope) == bindparam(f"s{i}"),
+            col(ThrottleEvent.key_hash) == bindparam(f"k{i}"),
         )
-        for limit in limits
+        for i in range(len(by_address))
     ]
     counts = [
         func.count(
-            distinct(col(ThrottleEvent.source_hash)) if limit.by_address else col(ThrottleEvent.id)
+            distinct(col(ThrottleEvent.source_hash)) if distinct_sources else col(ThrottleEvent.id)
         ).filter(pick)
-        for limit, pick in zip(limits, picks, strict=True)
+        for distinct_sources, pick in zip(by_address, picks, strict=True)
     ]
-    statement = sa_select(*counts).where(or_(*picks), col(ThrottleEvent.at) >= _since())
-    return [int(n) for n in session.execute(statement).one()]
+    return sa_select(*counts).where(or_(*picks), col(ThrottleEvent.at) >= bindparam("since"))
+
+
+@cache
+def _dropping():
+    return delete(ThrottleEvent).where(
+        col(ThrottleEvent.scope).in_(bindparam("scopes", expanding=True)),
+        col(ThrottleEvent.at) < bindparam("since"),
+    )
+
+
+@cache
+def _adding():
+    return insert(ThrottleEvent)
