@@ -42,9 +42,15 @@ class CatalogFilter(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     q: Annotated[PlainText, AfterValidator(_searchable)] | None = None
-    city: Annotated[str, StringConstraints(pattern=r"^\d{4}$")] | None = None
+    # ASCII only: \d would take other scripts' digits, and a NUL PostgreSQL refuses (a 500).
+    city: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")] | None = None
     university: (
-        Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, max_length=30)]
+        Annotated[
+            str,
+            StringConstraints(
+                strip_whitespace=True, to_upper=True, max_length=30, pattern=r"^[A-Za-z0-9_-]+$"
+            ),
+        ]
         | None
     ) = None
     mode: Mode | None = None
