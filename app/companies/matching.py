@@ -102,6 +102,7 @@ def match(
     actor: str,
 ) -> Matched:
     """Match the unconfirmed company to a confirmed one chosen (into_id) or to a USCC."""
+    _claim(session, company)
     if into_id is not None:
         into = session.get(Company, into_id)
         if into is None or into.uscc is None:
@@ -117,6 +118,23 @@ def match(
     if existing is not None:
         return _merge(session, company=company, into=existing, actor=actor)
     return _confirm(session, company=company, uscc=uscc, actor=actor)
+
+
+def _claim(session: Session, company: Company) -> None:
+    """Two people matching one company at once: the later finds it matched already instead of
+    merging it again (a second audit record, or a company confirmed meanwhile deleted). The
+    row stays locked until the commit (PostgreSQL) or the write lock is held (SQLite)."""
+    claimed = cast(
+        CursorResult,
+        session.execute(
+            update(Company)
+            .where(col(Company.id) == company.id, col(Company.uscc).is_(None))
+            .values(name_key=Company.name_key)
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    if claimed.rowcount != 1:
+        raise NotFound(N_("No unconfirmed company has this number"))
 
 
 def _merge(session: Session, *, company: Company, into: Company, actor: str) -> Matched:

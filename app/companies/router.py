@@ -153,7 +153,7 @@ def match_api(
     session: SessionDep,
     principal: ApiPrincipal,
     scope: ApiMatchScope,
-    company_id: int,
+    company_id: RowId,
     data: CompanyMatch,
 ) -> MatchedPublic:
     """Match an unconfirmed company: into (a confirmed company's id) moves its enrollments

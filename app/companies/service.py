@@ -12,6 +12,7 @@ from app.companies.models import CLUSTERS, NOT_A_CLUSTER, Company
 from app.completions.models import Completion
 from app.db import add_or_get
 from app.errors import Invalid
+from app.fields import has_control_chars
 from app.i18n import N_
 
 # Laiwu (3712) became part of Jinan in 2019; old codes still carry it.
@@ -65,6 +66,9 @@ def searched_words(text: str, field: str = "q") -> str:
     words = tidy_name(text).lower()
     if len(words) > MAX_SEARCH:
         raise Invalid([(field, N_("Type at most 100 characters of the name"))])
+    # A query string is not a form (app.web checks those): PostgreSQL refuses a NUL (a 500).
+    if has_control_chars(words):
+        raise Invalid([(field, N_("This field contains invisible control characters"))])
     return words
 
 
