@@ -80,6 +80,8 @@ def enroll(session: Session, data: EnrollmentCreate, *, channel: str, today: dat
     holds the file's write lock from its first write to its commit, so nothing slow may
     happen in between (the seat taken first held it through all of this request's work)."""
     course = courses.get_by_code(session, data.course_code)
+    if course.is_draft:  # answered like a missing course: a draft's code is not yet public
+        raise NotFound(N_("No course has this code"))
     if not courses.is_enrolling(course, today):
         raise Conflict(N_("Enrollment for this course is closed"))
     # The seat first and the name before "already enrolled": the answers must not tell a

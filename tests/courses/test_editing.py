@@ -131,8 +131,10 @@ def test_a_draft_is_confirmed_then_kept_out_of_enrollment(staff_a, anonymous, se
     assert "草稿" in text(_create(staff_a, is_draft="yes"), "#hidden-warning")
     assert _create(staff_a, is_draft="yes", confirm_hidden="yes").status_code == 303
     assert text(staff_a.get("/staff"), "tr.course-draft td.state") == "草稿"
-    public = anonymous.get("/courses/SDUT-2026-09")
-    assert public.status_code == 200 and page(public).select_one("form.form") is None
+    # The public does not see it yet; its staff preview the page, with no enrollment form.
+    assert anonymous.get("/courses/SDUT-2026-09").status_code == 404
+    preview = staff_a.get("/courses/SDUT-2026-09")
+    assert preview.status_code == 200 and page(preview).select_one("form.form") is None
 
 
 def test_editing_is_audited_with_before_and_after(staff_a, session):
