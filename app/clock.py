@@ -5,7 +5,7 @@ would refuse a completion dated today as being in the future and close enrollmen
 day early. Everything that asks for today asks here.
 """
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -17,3 +17,10 @@ def now() -> datetime:
 
 def today() -> date:
     return now().date()
+
+
+def in_china(moment: datetime) -> datetime:
+    """A stored time in China's: times are stored in UTC, and SQLite hands them back without
+    their zone (a naive value is UTC, never the server's local time)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(CHINA)

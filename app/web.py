@@ -70,7 +70,7 @@ templates.env.globals["url_for"] = _url_for
 templates.env.filters["hours"] = hours_text
 # Times are stored in UTC; people in Shandong read China Standard Time.
 templates.env.filters["local_time"] = lambda value: (
-    value.astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M") if value else "—"
+    clock.in_china(value).strftime("%Y-%m-%d %H:%M") if value else "—"
 )
 
 

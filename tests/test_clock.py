@@ -54,3 +54,19 @@ def test_enrollment_closes_at_the_end_of_beijing_s_day(client, session, half_pas
 def test_the_clock_is_china_standard_time():
     assert clock.now().utcoffset() == timedelta(hours=8)
     assert isinstance(clock.today(), date)
+
+
+def test_a_stored_time_is_read_as_utc_whatever_the_server_s_zone(monkeypatch):
+    # SQLite hands a stored UTC time back without its zone; on a server set to another zone
+    # a naive value must still be taken as UTC, never as the server's local time.
+    monkeypatch.setenv("TZ", "America/New_York")
+    import time as system_time
+
+    system_time.tzset()
+    try:
+        naive = datetime(2026, 12, 4, 20, 30)
+        assert clock.in_china(naive) == datetime(2026, 12, 5, 4, 30, tzinfo=clock.CHINA)
+        assert clock.in_china(naive.replace(tzinfo=UTC)) == clock.in_china(naive)
+    finally:
+        monkeypatch.undo()
+        system_time.tzset()

@@ -131,7 +131,7 @@ def _status(session, cert, lines: list[str]) -> Report:
     from app.certificates import verification
 
     if cert.status == "revoked":
-        when = cert.revoked_at.astimezone(clock.CHINA) if cert.revoked_at else None
+        when = clock.in_china(cert.revoked_at) if cert.revoked_at else None
         lines.append(f"revoked on {when:%Y-%m-%d}: {cert.revoke_reason}")
         return Report(REVOKED, cert.serial, lines)
     if cert.status == "superseded":

@@ -123,7 +123,7 @@ def reissue(
 def _not_issued(session: Session, cert: Certificate, *, reissue: bool) -> Conflict:
     """Why a certificate that is no longer valid cannot be revoked or reissued."""
     if cert.status == "revoked":
-        revoked_on = cert.revoked_at.astimezone(clock.CHINA).date() if cert.revoked_at else ""
+        revoked_on = clock.in_china(cert.revoked_at).date() if cert.revoked_at else ""
         message = (
             N_(
                 "This certificate was revoked on %(date)s, and a revoked certificate is not "

@@ -25,7 +25,7 @@ router = APIRouter(dependencies=[Depends(load_user)])
 api = APIRouter(tags=["certificates"])
 templates.env.filters["serial"] = serials.format_serial  # as printed: DL26-3PB0-AMYY-M
 templates.env.filters["local_date"] = lambda value: (
-    value.astimezone(clock.CHINA).date().isoformat() if value else "—"
+    clock.in_china(value).date().isoformat() if value else "—"
 )
 LINK_MINUTES = 30
 SERIAL_ECHO = 40  # a mistyped serial is shown back, but not a pasted page of text
@@ -369,7 +369,7 @@ def _withdrawn(session: SessionDep, cert: Certificate) -> dict:
             serial=serials.format_serial(replaced_by.serial),
         )
     else:
-        revoked_on = cert.revoked_at.astimezone(clock.CHINA).date() if cert.revoked_at else ""
+        revoked_on = clock.in_china(cert.revoked_at).date() if cert.revoked_at else ""
         detail = gettext(
             N_("This certificate was revoked on %(date)s: %(reason)s"),
             date=str(revoked_on),

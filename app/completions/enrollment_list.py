@@ -1,7 +1,7 @@
 """A course's enrollment list as a workbook, with the full ID numbers: the completions
 template filled in with the course's trainees, to add the dates and upload back."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -111,6 +111,4 @@ def _result(completion: Completion) -> str:
 
 
 def _local(moment: datetime) -> str:
-    # Read back from SQLite or PostgreSQL the time has lost its zone; it was stored in UTC.
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M")
+    return clock.in_china(moment).strftime("%Y-%m-%d %H:%M")

@@ -1,6 +1,6 @@
 import hmac
 import secrets
-from datetime import UTC, date
+from datetime import date
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import CursorResult, update
@@ -156,8 +156,7 @@ class AlreadyEnrolled(Conflict):
         if not hmac.compare_digest(mobile_of(session, existing).encode(), mobile.encode()):
             return cls()
         university = courses.university_of(session, course)
-        made = existing.created_at  # UTC; SQLite hands it back without its zone
-        enrolled_on = (made if made.tzinfo else made.replace(tzinfo=UTC)).astimezone(clock.CHINA)
+        enrolled_on = clock.in_china(existing.created_at)
         answer = cls(
             ALREADY_YOURS,
             params={
