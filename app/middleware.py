@@ -17,11 +17,14 @@ from app.config import Settings
 from app.errors import TooLarge
 from app.i18n import N_, gettext
 
-# Pages use no script at all; styles allow inline for the progress bars' widths.
+# Pages use no script by default; styles allow inline for the progress bars' widths.
 CSP = (
     "default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
+# The few pages that run a same-origin script (a job's progress, the employer type-ahead, the
+# confirmation's print button) set this one on their response; never an inline script.
+SCRIPT_CSP = CSP.replace("script-src 'none'", "script-src 'self'")
 # Swagger UI and ReDoc start from an inline script, and ReDoc runs a worker from a blob: URL.
 DOCS_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' "

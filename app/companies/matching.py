@@ -76,21 +76,7 @@ def get_unconfirmed(session: Session, company_id: int, university_id: int | None
 def candidates(session: Session, text: str) -> list[tuple[Company, City | None]]:
     """Confirmed companies whose name holds the text, for the one matching them: staff and
     administrators see every confirmed company, not only the ones the public form lists."""
-    words = service.searched_words(text, "q")
-    if len(words) < service.MIN_SEARCH:
-        return []
-    return list(
-        session.exec(
-            select(Company, City)
-            .outerjoin(City, col(Company.city_code) == City.code)
-            .where(
-                col(Company.uscc).is_not(None),
-                func.lower(Company.name).contains(words, autoescape=True),
-            )
-            .order_by(func.length(Company.name), Company.name)
-            .limit(20)
-        )
-    )
+    return service.search(session, text, limit=20, among=col(Company.uscc).is_not(None))
 
 
 def match(

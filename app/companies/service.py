@@ -37,17 +37,13 @@ def listed() -> ColumnElement[bool]:
     return and_(col(Company.uscc).is_not(None), or_(col(Company.vouched), completed))
 
 
-def list_confirmed(session: Session) -> list[Company]:
-    """Every listed company (see listed), by name."""
-    return list(session.exec(select(Company).where(listed()).order_by(Company.name)))
-
-
 def search(
-    session: Session, text: str, *, field: str = "q", limit: int = SHORT_LIST
+    session: Session, text: str, *, field: str = "q", limit: int = SHORT_LIST, among=None
 ) -> list[tuple[Company, City | None]]:
-    """The listed companies whose name holds the text (case, width and spaces aside; % and _
-    taken literally), shortest names first, each with its city to tell similar names apart.
-    Shorter than 2 characters: nothing, rather than the whole list."""
+    """The companies whose name holds the text (case, width and spaces aside; % and _ taken
+    literally), shortest names first, each with its city to tell similar names apart: the
+    listed ones, or those `among` picks. Shorter than 2 characters: nothing, rather than the
+    whole list."""
     words = searched_words(text, field)
     if len(words) < MIN_SEARCH:
         return []
@@ -55,7 +51,10 @@ def search(
         session.exec(
             select(Company, City)
             .outerjoin(City, col(Company.city_code) == City.code)
-            .where(listed(), func.lower(Company.name).contains(words, autoescape=True))
+            .where(
+                listed() if among is None else among,
+                func.lower(Company.name).contains(words, autoescape=True),
+            )
             .order_by(func.length(Company.name), Company.name)
             .limit(limit)
         )
