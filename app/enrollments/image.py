@@ -57,8 +57,8 @@ def draw(done: Confirmation) -> bytes:
             last, y = label, y + LINE
         note = gettext("Keep this number: the university uses it to contact you about the course.")
         pen.text((MARGIN, y + 16), note, font=_font(regular, 18), fill=GREY)
-        out = io.BytesIO()
-        picture.save(out, format="PNG", optimize=True)
+    out = io.BytesIO()  # encoding needs no face: outside the lock
+    picture.save(out, format="PNG", optimize=True)
     return out.getvalue()
 
 
