@@ -3,7 +3,7 @@
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar, Token
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -249,6 +249,31 @@ def validate_form(model: type[BaseModel], form: FormData, fields: list[str]):
         return model.model_validate(data), {}
     except ValidationError as exc:
         return None, field_errors(exc)
+
+
+Filters = TypeVar("Filters", bound=BaseModel)
+
+
+def read_filters(
+    model: type[Filters], query: Mapping[str, Any], fields: list[str]
+) -> tuple[Filters, dict[str, str], dict[str, str]]:
+    """A list's filters from a query string (or a form's copy of it): (the filters, the values
+    as typed, errors by field). A filter that is not valid is left out, so the list is never
+    narrowed by a guess."""
+    values = {f: str(query.get(f) or "").strip() for f in fields}
+    given = {f: v for f, v in values.items() if v}
+    try:
+        return model.model_validate(given), values, {}
+    except ValidationError as exc:
+        errors = field_errors(exc)
+    try:
+        return (
+            model.model_validate({f: v for f, v in given.items() if f not in errors}),
+            values,
+            errors,
+        )
+    except ValidationError:
+        return model(), values, errors
 
 
 def form_values(form: FormData, fields: list[str]) -> dict[str, str]:

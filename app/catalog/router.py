@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from markupsafe import Markup
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 from sqlmodel import Session, col, select
 
 from app import clock
@@ -21,7 +21,7 @@ from app.courses.models import MODE_NAMES, CoursePublic
 from app.db import SessionDep
 from app.i18n import current_language, gettext
 from app.universities.models import University
-from app.web import field_errors, render, templates
+from app.web import read_filters, render, templates
 
 router = APIRouter(dependencies=[Depends(load_user)])
 templates.env.globals["course_modes"] = MODE_NAMES  # the cards name a course's mode
@@ -115,13 +115,7 @@ def _api_page(
     if links:
         headers["Link"] = ", ".join(links)
     courses = [
-        CoursePublic(
-            **course.model_dump(),
-            university_code=university.code,
-            university_name=university.name,
-            city=city.name,
-            seats_left=course.seats_left,
-        )
+        CoursePublic.of(course, university.code, university.name, city.name)
         for course, university, city in found.rows
     ]
     return COURSES.dump_json(courses), headers
@@ -173,16 +167,4 @@ def _choices(request: Request, session: Session) -> dict[str, list[tuple[str, st
 
 
 def _read(query: Mapping[str, Any]) -> tuple[CatalogFilter, dict[str, str], dict[str, str]]:
-    """(the filters, the values as typed, errors by field). A filter that is not valid is
-    left out, so the list is never narrowed by a guess."""
-    values = {f: str(query.get(f) or "").strip() for f in FIELDS}
-    given = {f: v for f, v in values.items() if v}
-    try:
-        return CatalogFilter.model_validate(given), values, {}
-    except ValidationError as exc:
-        errors = field_errors(exc)
-    try:
-        kept = {f: v for f, v in given.items() if f not in errors}
-        return CatalogFilter.model_validate(kept), values, errors
-    except ValidationError:
-        return CatalogFilter(), values, errors
+    return read_filters(CatalogFilter, query, FIELDS)

@@ -267,3 +267,14 @@ class CoursePublic(CourseBase):
     contact_email: str | None = None
     audience: str | None = None
     cluster: str | None = None
+
+    @classmethod
+    def of(cls, course: Course, university_code: str, university_name: str, city: str):
+        """The API's view of a course: its record, its university and the city taught in."""
+        return cls(
+            **course.model_dump(),
+            university_code=university_code,
+            university_name=university_name,
+            city=city,
+            seats_left=course.seats_left,
+        )

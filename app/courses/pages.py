@@ -8,16 +8,15 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from pydantic import ValidationError
 from sqlmodel import Session
 
-from app import clock
+from app import clock, web
 from app.certificates import printing, roster
 from app.companies import service as companies
 from app.courses import service
 from app.courses.models import Course
 from app.middleware import SCRIPT_CSP
-from app.web import field_errors, render
+from app.web import render
 
 FILTERS = list(roster.RosterFilter.model_fields)
 # The enrollment form runs one script, /static/employer.js (the employer's type-ahead): the
@@ -55,20 +54,8 @@ def public_page(
 
 
 def read_filters(query: Mapping[str, Any]) -> tuple[roster.RosterFilter, dict, dict[str, str]]:
-    """The course page's filters from a query string (or the print form's copy of it):
-    (the filters, the values as typed, errors by field). A filter that is not valid is left
-    out, so the list is never narrowed by a guess."""
-    values = {f: str(query.get(f) or "").strip() for f in FILTERS}
-    given = {f: v for f, v in values.items() if v}
-    try:
-        return roster.RosterFilter.model_validate(given), values, {}
-    except ValidationError as exc:
-        errors = field_errors(exc)
-        kept = {f: v for f, v in given.items() if f not in errors}
-        try:
-            return roster.RosterFilter.model_validate(kept), values, errors
-        except ValidationError:
-            return roster.RosterFilter(), values, errors
+    """The course page's filters from a query string (or the print form's copy of it)."""
+    return web.read_filters(roster.RosterFilter, query, FILTERS)
 
 
 def staff_page(

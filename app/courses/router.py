@@ -4,7 +4,6 @@ from fastapi import APIRouter, Depends, Request, status
 
 from app import clock
 from app.auth.deps import ApiUniversity, StaffUser, load_user
-from app.cities.models import City
 from app.courses import service
 from app.courses.deps import ApiOwnCourse, OwnCourse, PublicCourse
 from app.courses.form_page import form_page, values_of
@@ -97,8 +96,7 @@ def create_course(
 
 @router.get("/staff/courses/{code}/edit", name="courses:edit")
 def edit_course(request: Request, session: SessionDep, course: OwnCourse):
-    values = {**values_of(course), "confirm_hidden": ""}
-    return form_page(request, session, values, {}, course=course)
+    return form_page(request, session, values_of(course), {}, course=course)
 
 
 @router.post("/staff/courses/{code}/edit", name="courses:update")
@@ -214,11 +212,5 @@ def update_course_api(
 
 
 def _public(session, course: Course, university) -> CoursePublic:
-    city = session.get_one(City, course.city_code or university.city_code)
-    return CoursePublic(
-        **course.model_dump(),
-        university_code=university.code,
-        university_name=university.name,
-        city=city.name,
-        seats_left=course.seats_left,
-    )
+    city = service.city_of(session, course)
+    return CoursePublic.of(course, university.code, university.name, city.name)
