@@ -21,6 +21,7 @@ from sqlmodel import Session, col, func, or_, select
 
 from app.catalog.filters import CatalogFilter
 from app.cities.models import City
+from app.courses import service as courses
 from app.courses.models import Course
 from app.universities.models import University
 
@@ -54,7 +55,7 @@ def find(session: Session, asked: CatalogFilter, today: date) -> Page:
         select(Course, University, City)
         .join(University, col(Course.university_id) == University.id)
         .join(City, city_code == City.code)
-        .where(*_enrolling(today), *_narrowed(session, asked, city_code))
+        .where(*courses.enrolling(today), *_narrowed(session, asked, city_code))
     )
     total = session.exec(select(func.count()).select_from(found.subquery())).one()
     rows = session.exec(
@@ -63,16 +64,6 @@ def find(session: Session, asked: CatalogFilter, today: date) -> Page:
         .offset(asked.offset)
     ).all()
     return Page(rows=list(rows), total=total, page=asked.page, per_page=asked.per_page)
-
-
-def _enrolling(today: date) -> list:
-    """app.courses.service.is_enrolling, as SQL: not a draft, open, and today by the close."""
-    return [
-        col(Course.is_draft).is_(False),
-        col(Course.is_open).is_(True),
-        col(Course.ends_on) >= today,
-        or_(col(Course.enroll_closes_on).is_(None), col(Course.enroll_closes_on) >= today),
-    ]
 
 
 def _narrowed(session: Session, asked: CatalogFilter, city_code) -> list:

@@ -5,7 +5,7 @@ from typing import Any, Protocol, cast
 import sqlalchemy as sa
 from sqlalchemy import CursorResult
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from app.audit import service as audit
 from app.cities.models import City
@@ -67,6 +67,16 @@ def is_enrolling(course: Course, today: date) -> bool:
     return not course.is_draft and course.is_open and today <= closes_on(course)
 
 
+def enrolling(today: date) -> list:
+    """is_enrolling, as SQL: not a draft, open, and today by the close."""
+    return [
+        col(Course.is_draft).is_(False),
+        col(Course.is_open).is_(True),
+        col(Course.ends_on) >= today,
+        or_(col(Course.enroll_closes_on).is_(None), col(Course.enroll_closes_on) >= today),
+    ]
+
+
 def state_of(course: Course, today: date) -> str:
     """The course's state, in this order of precedence:
 
@@ -106,20 +116,20 @@ def _confirmed(data: CourseEdit, today: date) -> None:
         raise Invalid([("confirm_hidden", reason)], params={"date": closes_on(data)})
 
 
-def list_open(session: Session, today: date) -> list[tuple[Course, University, City]]:
-    """The public catalog: courses still taking enrollments, soonest first."""
-    rows = session.exec(
-        select(Course, University, City)
-        .join(University, col(Course.university_id) == University.id)
-        .join(City, col(University.city_code) == City.code)
-        .where(
-            col(Course.is_open).is_(True),
-            col(Course.is_draft).is_(False),
-            Course.ends_on >= today,
+def list_open(
+    session: Session, today: date, limit: int | None = None
+) -> list[tuple[Course, University, City]]:
+    """Courses still taking enrollments, soonest first (the first `limit` of them)."""
+    return list(
+        session.exec(
+            select(Course, University, City)
+            .join(University, col(Course.university_id) == University.id)
+            .join(City, col(University.city_code) == City.code)
+            .where(*enrolling(today))
+            .order_by(col(Course.starts_on), col(Course.code))
+            .limit(limit)
         )
-        .order_by(col(Course.starts_on), col(Course.code))
     )
-    return [row for row in rows if is_enrolling(row[0], today)]
 
 
 def list_for_university(session: Session, university_id: int) -> list[Course]:

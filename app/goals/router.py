@@ -34,7 +34,7 @@ def home(request: Request, session: SessionDep):
 
     def figures() -> tuple[dict, list, list]:
         summary = dashboard.summary(session, request.app.state.settings, today)
-        return summary, service.by_city(session), courses.list_open(session, today)[:6]
+        return summary, service.by_city(session), courses.list_open(session, today, limit=6)
 
     # The same for everyone, kept a few seconds (app/goals/home_cache.py): under a crowd the
     # page is rendered, not counted again, for each visitor.
