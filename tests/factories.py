@@ -163,3 +163,19 @@ def make_listed_company(session: Session, **overrides) -> Company:
     make_completion(session, enrollment, course)
     session.commit()
     return company
+
+
+def enroll_by_employer_name(session: Session, course: Course, name: str = "某某纺织厂"):
+    """A trainee enrolled as the public form does with an employer not listed: by name alone,
+    so the company is unconfirmed. Committed."""
+    data = EnrollmentCreate(
+        course_code=course.code,
+        name="张三",
+        id_number=new_id_number(),
+        mobile="13800138000",
+        company_name=name,
+        consent=True,
+    )
+    enrollment = enrollments.enroll(session, data, channel="web", today=clock.today())
+    session.commit()
+    return enrollment

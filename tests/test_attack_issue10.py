@@ -8,15 +8,18 @@ import random
 import pytest
 from sqlmodel import select
 
-from app import clock
 from app.audit.models import AuditEvent
 from app.auth import service as auth
 from app.companies import matching
 from app.companies.validators import fake_uscc
-from app.enrollments import service as enrollments
-from app.enrollments.models import Enrollment, EnrollmentCreate
+from app.enrollments.models import Enrollment
 from app.errors import NotFound
-from tests.factories import make_company, make_course, make_listed_company, new_id_number
+from tests.factories import (
+    enroll_by_employer_name,
+    make_company,
+    make_course,
+    make_listed_company,
+)
 from tests.html import field_errors, page, texts
 
 
@@ -44,27 +47,13 @@ def test_a_nul_in_a_company_search_is_a_field_error(anonymous, admin, session, u
     api = anonymous.get("/api/v1/companies/search", params={"q": "纺织\x00"})
     assert api.status_code == 422 and api.json()["errors"][0]["field"] == "q"
     assert [c["name"] for c in _search(anonymous, "纺织")] == ["潍坊纺织有限公司"]
-    unconfirmed = _by_name(session, make_course(session, university_a))
+    unconfirmed = enroll_by_employer_name(session, make_course(session, university_a)).company_id
     shown = admin.get(f"/companies/unconfirmed/{unconfirmed}", params={"q": "纺织\x00"})
     assert shown.status_code == 200 and page(shown).select("input[name=into]") == []
 
 
 def _search(client, q: str) -> list[dict]:
     return client.get("/api/v1/companies/search", params={"q": q}).json()["companies"]
-
-
-def _by_name(session, course, name: str = "某某纺织厂") -> int:
-    data = EnrollmentCreate(
-        course_code=course.code,
-        name="张三",
-        id_number=new_id_number(),
-        mobile="13800138000",
-        company_name=name,
-        consent=True,
-    )
-    enrollment = enrollments.enroll(session, data, channel="web", today=clock.today())
-    session.commit()
-    return enrollment.company_id
 
 
 @pytest.mark.parametrize("company_id", [10**30, 2**63, 2**31, 0, -1])
@@ -80,7 +69,7 @@ def test_a_company_number_past_any_row_is_refused_not_a_500(anonymous, session, 
 
 
 def test_two_matching_one_company_at_once_merge_it_once(session, new_session, university_a):
-    unconfirmed = _by_name(session, make_course(session, university_a))
+    unconfirmed = enroll_by_employer_name(session, make_course(session, university_a)).company_id
     real = make_company(session, uscc=fake_uscc(random.Random(5), region="370700"))
     session.commit()
     with new_session() as first, new_session() as second:
@@ -123,7 +112,7 @@ def test_names_typed_as_html_stay_text(anonymous, admin, session, university_a):
     assert listed.select("li.course script") == []
     assert "<script>alert(1)</script>课程" in listed.select_one("li.course h3").text
     make_listed_company(session, name='<img src=x onerror="alert(1)">纺织')
-    unconfirmed = _by_name(session, course, name="<b>粗体</b>纺织厂")
+    unconfirmed = enroll_by_employer_name(session, course, name="<b>粗体</b>纺织厂").company_id
     shown = page(admin.get(f"/companies/unconfirmed/{unconfirmed}", params={"q": "纺织"}))
     assert shown.select("main img, main b") == []
     assert "<b>粗体</b>纺织厂" in shown.select_one("main").text

@@ -7,47 +7,31 @@ import random
 import pytest
 from sqlmodel import select
 
-from app import clock
 from app.audit.models import AuditEvent
 from app.auth import service as auth
 from app.companies.models import Company
 from app.companies.validators import fake_uscc
 from app.completions.models import Completion
-from app.enrollments import service as enrollments
-from app.enrollments.models import Enrollment, EnrollmentCreate
+from app.enrollments.models import Enrollment
 from app.goals import tally
 from tests.factories import (
+    enroll_by_employer_name,
     make_company,
     make_completion,
     make_course,
     make_enrollment,
-    new_id_number,
 )
 from tests.html import field_errors, flash, page
 
 LIST = "/companies/unconfirmed"
 
 
-def _enroll_by_name(session, course, name: str = "潍坊某某纺织厂") -> Enrollment:
-    data = EnrollmentCreate(
-        course_code=course.code,
-        name="张三",
-        id_number=new_id_number(),
-        mobile="13800138000",
-        company_name=name,
-        consent=True,
-    )
-    enrollment = enrollments.enroll(session, data, channel="web", today=clock.today())
-    session.commit()
-    return enrollment
-
-
 @pytest.fixture
 def named(session, university_a):
     """An unconfirmed company with two enrollments in university A's course, one completed."""
     course = make_course(session, university_a)
-    done = _enroll_by_name(session, course)
-    _enroll_by_name(session, course)
+    done = enroll_by_employer_name(session, course, "潍坊某某纺织厂")
+    enroll_by_employer_name(session, course, "潍坊某某纺织厂")
     make_completion(session, done, course)
     session.commit()
     company = session.get(Company, done.company_id)
