@@ -46,6 +46,27 @@ class Settings(BaseSettings):
     # page, rather than inside the request.
     upload_job_rows: int = 20_000
 
+    # Accounts (issue 11, 等保 2.0 habits): a login ends after this long without a request, and
+    # after session_hours whatever happens; repeated failed passwords lock the account a while.
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_hours: int = Field(default=12, ge=1)
+    lockout_failures: int = Field(default=5, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
+    # Where one-time codes for trainees go: "log" writes them to the log (development, tests);
+    # a deployment names its SMS gateway's sender (app/me/sms.py).
+    sms_sender: str = "log"
+    # Retention (PIPL): contact details of enrollments this long after their course ended are
+    # anonymised; uploaded originals are deleted this long after the upload. The audit log is
+    # kept at least 180 days (China's Cybersecurity Law asks six months).
+    retention_contact_days: int = Field(default=730, ge=1)
+    retention_upload_days: int = Field(default=180, ge=1)
+    audit_retention_days: int = Field(default=365, ge=180)
+    # Algorithms for data at rest: "standard" (Fernet, HMAC-SHA256) or "national" (商用密码:
+    # SM4-GCM, HMAC-SM3). `dandelion crypto migrate` re-encrypts existing data after a change.
+    crypto: Literal["standard", "national"] = "standard"
+    # Log lines: one JSON object each ("json"), or plain text for a developer's terminal.
+    log_format: Literal["json", "text"] = "json"
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> "Settings":
         self.data_dir = self.data_dir.resolve()
