@@ -6,7 +6,11 @@ import threading
 import typer
 from sqlmodel import Session
 
+from app.audit.cli import app as audit_cli
 from app.certificates.cli import app as certificates_cli
+from app.ops.cli import app as ops_cli
+from app.retention.cli import crypto_app as crypto_cli
+from app.retention.cli import retention_app as retention_cli
 
 app = typer.Typer(
     no_args_is_help=True, help="Dandelion (蒲公英): training, completions, certificates."
@@ -20,6 +24,10 @@ app.add_typer(admin_app, name="admin")
 app.add_typer(token_app, name="token")
 app.add_typer(goals_app, name="goals")
 app.add_typer(certificates_cli)  # `dandelion verify` (app/certificates/cli.py)
+app.add_typer(ops_cli)  # `dandelion backup`, `dandelion restore` (app/ops/cli.py)
+app.add_typer(audit_cli, name="audit")
+app.add_typer(crypto_cli, name="crypto")
+app.add_typer(retention_cli, name="retention")
 
 
 @app.callback()

@@ -76,6 +76,8 @@ def _include_routers(app: FastAPI) -> None:
     from app.exports.router import router as exports
     from app.goals.router import router as goals
     from app.jobs.router import router as jobs
+    from app.me.router import router as me
+    from app.ops.health import router as health
     from app.trainees.router import router as trainees
     from app.universities.router import router as universities
 
@@ -97,6 +99,8 @@ def _include_routers(app: FastAPI) -> None:
         companies,
         jobs,
         exports,
+        me,
+        health,
     ):
         app.include_router(router, include_in_schema=False)
     app.include_router(api, prefix="/api/v1")

@@ -13,13 +13,21 @@ MIN_PASSWORD = 10
 NewPassword = Annotated[str, StringConstraints(min_length=MIN_PASSWORD, max_length=200)]
 
 
+# Roles (等保 2.0's 三员, separate duties): the system administrator runs the activity (accounts
+# of universities' staff, universities, goals, reports); the security administrator sets the
+# security policy (second factors, lock-outs, sessions); the auditor reads the audit log and
+# nothing else. Staff belong to one university.
+ADMIN, SECURITY, AUDITOR, STAFF = "admin", "security", "auditor", "staff"
+PRIVILEGED = frozenset({ADMIN, SECURITY, AUDITOR})  # the alliance's own accounts: TOTP required
+
+
 class User(SQLModel, table=True):
     """An administrator of the alliance, or a member of one university's staff."""
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True, index=True)
     password_hash: str = Field(max_length=255)
-    role: str = Field(max_length=10)  # admin | staff
+    role: str = Field(max_length=10)  # ADMIN | SECURITY | AUDITOR | STAFF
     university_id: int | None = Field(default=None, foreign_key="university.id", index=True)
     is_active: bool = True
     # Set when an administrator resets the password: after logging in with the temporary one,
@@ -31,6 +39,10 @@ class User(SQLModel, table=True):
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_privileged(self) -> bool:
+        return self.role in PRIVILEGED
 
     @property
     def actor(self) -> str:

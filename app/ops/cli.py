@@ -1,0 +1,5 @@
+"""`dandelion backup DIR` and `dandelion restore DIR`."""
+
+import typer
+
+app = typer.Typer()
