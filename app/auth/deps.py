@@ -7,7 +7,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth import service
-from app.auth.models import ApiToken, User
+from app.auth.models import AUDITOR, SECURITY, ApiToken, User
 from app.db import SessionDep
 from app.errors import Forbidden, Unauthorized
 from app.i18n import N_
@@ -71,8 +71,22 @@ def require_staff(user: Annotated[User, Depends(require_user)]) -> User:
     return user
 
 
+def require_security(user: Annotated[User, Depends(require_user)]) -> User:
+    if user.role != SECURITY:
+        raise Forbidden(N_("Only the security administrator can do this"))
+    return user
+
+
+def require_auditor(user: Annotated[User, Depends(require_user)]) -> User:
+    if user.role != AUDITOR:
+        raise Forbidden(N_("Only the auditor can do this"))
+    return user
+
+
 AdminUser = Annotated[User, Depends(require_admin)]
 StaffUser = Annotated[User, Depends(require_staff)]
+SecurityUser = Annotated[User, Depends(require_security)]
+AuditorUser = Annotated[User, Depends(require_auditor)]
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `dandelion token create`")
 
