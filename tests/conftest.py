@@ -190,6 +190,18 @@ def admin(session, new_client) -> Persona:
 
 
 @pytest.fixture
+def security_admin(session, new_client) -> Persona:
+    """The security administrator (三员): security policy, nothing of the activity's data."""
+    return _logged_in(new_client, make_user(session, role="security"))
+
+
+@pytest.fixture
+def auditor(session, new_client) -> Persona:
+    """The auditor (三员): reads the audit log and nothing else."""
+    return _logged_in(new_client, make_user(session, role="auditor"))
+
+
+@pytest.fixture
 def staff_a(session, new_client, university_a) -> Persona:
     return _logged_in(new_client, make_user(session, university=university_a), university_a)
 
