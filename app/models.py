@@ -11,6 +11,7 @@ from app.enrollments.models import Enrollment
 from app.goals.models import GoalPlan
 from app.goals.tally import GoalMember, GoalTotal
 from app.jobs.models import Job, JobItem
+from app.me.models import CertificateShare, DeletionRequest, TraineeCode, TraineeSession
 from app.trainees.models import Trainee
 from app.universities.models import University
 
@@ -18,10 +19,12 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Certificate",
+    "CertificateShare",
     "City",
     "Company",
     "Completion",
     "CompletionBatch",
+    "DeletionRequest",
     "ThrottleEvent",
     "Course",
     "Enrollment",
@@ -32,6 +35,8 @@ __all__ = [
     "JobItem",
     "SigningKey",
     "Trainee",
+    "TraineeCode",
+    "TraineeSession",
     "University",
     "User",
     "UserSession",
