@@ -56,10 +56,9 @@ def session_factory(engine: Engine, keys) -> sessionmaker[Session]:
 
 def sessions_for(settings) -> sessionmaker[Session]:
     """For commands and workers, which have no app: their own engine, the same keys."""
-    from app.security import keys_for
+    from app.security import keys_of_settings
 
-    keys = keys_for(settings.secret_key, settings.signing_key_generation)
-    return session_factory(make_engine(settings.database_url), keys)
+    return session_factory(make_engine(settings.database_url), keys_of_settings(settings))
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -17,7 +17,7 @@ from app.config import Settings
 from app.db import make_engine, session_factory
 from app.errors import AppError, Invalid, TooManyRequests, Unauthorized
 from app.i18n import N_, gettext
-from app.security import keys_for
+from app.security import keys_of_settings
 from app.web import LANG_COOKIE, ROOT, redirect, render, safe_path, set_cookie, translate_error
 
 
@@ -33,7 +33,7 @@ def create_app(settings: Settings) -> FastAPI:
         description="Shandong textile and apparel digital-talent training: API twins of the pages.",
     )
     app.state.settings = settings
-    app.state.keys = keys_for(settings.secret_key, settings.signing_key_generation)
+    app.state.keys = keys_of_settings(settings)  # settings.crypto: standard or national
     app.state.engine = make_engine(settings.database_url)
     app.state.sessions = session_factory(app.state.engine, app.state.keys)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
