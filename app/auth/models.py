@@ -2,7 +2,7 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import StringConstraints
-from sqlalchemy import Index
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
@@ -35,6 +35,12 @@ class User(SQLModel, table=True):
     must_change_password: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
+    # The second factor (app.auth.totp): the TOTP secret, encrypted like other secrets at rest
+    # (Keys.encrypt), the time it was confirmed, and the last 30-second step whose code was
+    # accepted, so that a code seen over someone's shoulder cannot be used again.
+    totp_secret: str | None = Field(default=None, max_length=255)
+    totp_enabled_at: datetime | None = None
+    totp_last_step: int | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -59,7 +65,41 @@ class UserSession(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True, index=True)
     user_id: int = Field(foreign_key="user.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
+    # The absolute end (settings.session_hours after the login); the idle end is last_seen_at
+    # plus settings.session_idle_minutes, last_seen_at being kept to the minute (app.auth.sessions).
     expires_at: datetime
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    # What the owner's session list shows to tell their logins apart.
+    user_agent: str = Field(default="", max_length=300)
+    address: str = Field(default="", max_length=45)
+
+
+class RecoveryCode(SQLModel, table=True):
+    """One of the ten single-use codes that stand in for a lost authenticator; only its digest
+    is kept (app.auth.totp)."""
+
+    __tablename__ = "recovery_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    code_hash: str = Field(max_length=64)
+    used_at: datetime | None = None
+
+
+class LoginLock(SQLModel, table=True):
+    """Failed passwords for one account from one address, and the lock they led to
+    (app.auth.lockout explains why per address). Both are keyed hashes: the table never holds an
+    email or an address."""
+
+    __tablename__ = "login_lock"
+    __table_args__ = (UniqueConstraint("account_hash", "source_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_hash: str = Field(max_length=64, index=True)
+    source_hash: str = Field(max_length=64)
+    failures: int = 0
+    last_failure_at: datetime = Field(default_factory=utcnow)
+    locked_until: datetime | None = None
 
 
 class ApiToken(SQLModel, table=True):

@@ -26,6 +26,8 @@ class University(UniversityBase, table=True):
     signatory_name: str | None = Field(default=None, max_length=50)
     signatory_title: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(default_factory=utcnow)
+    # Set by the security administrator: this university's staff must use a second factor.
+    staff_totp_required: bool = False
 
 
 class UniversityCreate(SQLModel):
