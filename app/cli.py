@@ -70,6 +70,8 @@ def serve(
     """Check the certificate fonts, apply migrations and start the web server."""
     import uvicorn
 
+    from app import logs
+
     _check_printing()
     public_url = _settings().public_url
     if "127.0.0.1" in public_url or "localhost" in public_url:
@@ -89,6 +91,10 @@ def serve(
         workers=workers,
         proxy_headers=True,
         forwarded_allow_ips=_settings().forwarded_allow_ips,
+        # The app writes one line per request itself (app/middleware.AccessLog), with the
+        # route's template instead of a path that may hold a token; uvicorn's would repeat it.
+        access_log=False,
+        log_config=logs.config(_settings().log_format),
     )
 
 
@@ -99,9 +105,11 @@ def worker(
     """Run background jobs (issuing certificates, print runs): a Huey consumer on the queue
     that DANDELION_DATABASE_URL implies (SQLite: huey.db in the data folder; PostgreSQL: the
     same database), with the periodic task that re-queues the work of workers that died."""
+    from app import logs
     from app.jobs import queue
 
     settings = _settings()
+    logs.configure(settings.log_format)
     if settings.jobs_immediate:
         typer.secho(
             "error: DANDELION_JOBS_IMMEDIATE is set: jobs run inside requests, no worker is needed",

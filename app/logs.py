@@ -6,10 +6,14 @@ to the log. Masking where records are created covers every logger and handler, u
 included, however they are configured later.
 """
 
+import json
 import logging
+import logging.config
 import re
 import traceback
 import unicodedata
+from contextvars import ContextVar
+from datetime import UTC, datetime
 from urllib.parse import unquote_plus
 
 from app.text import masked  # 3 and 4 kept, as pages show it
@@ -98,3 +102,85 @@ def install() -> None:
 
     logging.setLogRecordFactory(masked_record)
     _installed = True
+
+
+# One line per record, for the operator's collector (settings.log_format "json") or a
+# developer's terminal ("text"). The request's id is on every line logged while it is served;
+# the access line (app/middleware.AccessLog) adds the fields below.
+ACCESS_FIELDS = ("route", "method", "status", "duration_ms", "user_id")
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+class RequestContext(logging.Filter):
+    """Puts the current request's id on each record: handlers of every logger get it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),  # masked when the record was made
+            "request_id": getattr(record, "request_id", None),
+        }
+        for field in ACCESS_FIELDS:
+            if hasattr(record, field):
+                line[field] = getattr(record, field)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line["exception"] = record.exc_text  # masked too (_mask_record)
+        if record.stack_info:
+            line["stack"] = record.stack_info
+        # A value passed in `extra` is not part of the message: masked here, as a last guard.
+        return json.dumps(
+            {k: mask(v) if isinstance(v, str) and k != "time" else v for k, v in line.items()},
+            ensure_ascii=False,
+        )
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        extra = " ".join(f"{f}={getattr(record, f)}" for f in ACCESS_FIELDS if hasattr(record, f))
+        return mask(super().format(record) + (f" {extra}" if extra else ""))
+
+
+def formatter(format: str = "json") -> logging.Formatter:
+    return JsonFormatter() if format == "json" else TextFormatter()
+
+
+def config(log_format: str, level: str = "INFO") -> dict:
+    """For logging.config.dictConfig and uvicorn.run(log_config=...): one handler on the root
+    logger (stderr), which uvicorn's and Huey's loggers reach by propagation."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request": {"()": "app.logs.RequestContext"}},
+        "formatters": {"line": {"()": "app.logs.formatter", "format": log_format}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "line",
+                "filters": ["request"],
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"handlers": ["stderr"], "level": level},
+        "loggers": {
+            name: {"handlers": [], "propagate": True}
+            for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "huey")
+        },
+    }
+
+
+def configure(log_format: str) -> None:
+    """For processes uvicorn does not start: the worker, the commands."""
+    logging.config.dictConfig(config(log_format))

@@ -1,7 +1,12 @@
 """The layers around every request: only the configured host is served; the language, HTTPS and
 the browser's CSRF secret are settled; some requests are refused before the app reads them; and
-every response, however early it is refused, carries the headers that keep it safe."""
+every response, however early it is refused, carries the headers that keep it safe; and each
+request is written to the log once, when it is answered (AccessLog)."""
 
+import logging
+import re
+import time
+import uuid
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI
@@ -11,11 +16,12 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import i18n, web
+from app import i18n, logs, web
 from app.auth.deps import SESSION_COOKIE
 from app.config import Settings
 from app.errors import TooLarge
 from app.i18n import N_, gettext
+from app.ops.health import PROBES
 
 # Pages use no script by default; styles allow inline for the progress bars' widths.
 CSP = (
@@ -42,13 +48,11 @@ PERSONAL_PAGES = ("/enrollments/", "/verify", "/api/v1/certificates/")
 def install(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(RequestContext, settings=settings)
     # Outside RequestContext: its early error pages are built with links from the Host header.
-    app.add_middleware(
-        TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings), www_redirect=False
-    )
+    app.add_middleware(HostCheck, allowed_hosts=allowed_hosts(settings))
     inner = app.build_middleware_stack
 
     def build_middleware_stack() -> ASGIApp:
-        return ResponseHeaders(inner(), settings)
+        return AccessLog(ResponseHeaders(inner(), settings))
 
     # Around Starlette's ServerErrorMiddleware as well, so that even a 500 carries the headers.
     # The app comes from FastAPIOffline, a function, so no subclass can override the method.
@@ -63,6 +67,20 @@ def allowed_hosts(settings: Settings) -> list[str]:
     public = urlsplit(settings.public_url).hostname or "localhost"
     extra = [host.strip() for host in settings.allowed_hosts.split(",") if host.strip()]
     return [public, *extra] + (LOCAL_HOSTS if settings.environment != "production" else [])
+
+
+class HostCheck:
+    """Only the configured hosts are served, but for the probes: a load balancer asks by the
+    machine's address, which changes with every machine, and their answers reflect no Host."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: list[str]):
+        self.app = app
+        self.checked = TrustedHostMiddleware(app, allowed_hosts=allowed_hosts, www_redirect=False)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in PROBES:
+            return await self.app(scope, receive, send)
+        await self.checked(scope, receive, send)
 
 
 def is_https(scope: Scope, settings: Settings) -> bool:
@@ -102,8 +120,8 @@ class RequestContext:
         self.max_body = settings.max_upload_bytes + 256 * 1024
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
+        if scope["type"] != "http" or scope["path"] in PROBES:
+            return await self.app(scope, receive, send)  # probes get no cookie, read none
         conn = HTTPConnection(scope)
         language = i18n.set_language(
             i18n.choose_language(
@@ -260,4 +278,71 @@ class ResponseHeaders:
             or scope["path"].startswith(PERSONAL_PAGES)
             or SESSION_COOKIE in request.cookies
             or any(v.startswith(f"{SESSION_COOKIE}=") for v in response.getlist("set-cookie"))
+        )
+
+
+# A client's own request id (a proxy's, say) is kept when it is short and plain; any other
+# value is replaced, so the header cannot smuggle text or personal data into the log.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+access_log = logging.getLogger("app.access")
+
+
+def request_id_of(scope: Scope) -> str:
+    given = HTTPConnection(scope).headers.get("x-request-id", "")
+    if _REQUEST_ID.fullmatch(given) and logs.mask(given) == given:
+        return given
+    while True:
+        made = uuid.uuid4().hex
+        if logs.mask(made) == made:  # eleven digits in a row would be masked in the log
+            return made
+
+
+class AccessLog:
+    """One line per request, outermost, so refusals and 500s are counted too: the route's
+    template (/share/{token}, never the path or the query string), method, status, duration
+    and the signed-in user's id. The request id is echoed in the X-Request-ID header."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        rid = request_id_of(scope)
+        token = logs.request_id.set(rid)
+        started, status = time.perf_counter(), 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["X-Request-ID"] = rid
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            self._write(scope, status, time.perf_counter() - started)
+            logs.request_id.reset(token)
+
+    @staticmethod
+    def _write(scope: Scope, status: int, seconds: float) -> None:
+        route = getattr(scope.get("route"), "path", None)
+        user = scope.get("state", {}).get("user")
+        # A probe answered "ok" every few seconds says nothing: only its failures are logged.
+        quiet = scope["path"] in PROBES and status == 200
+        level = logging.ERROR if status >= 500 else logging.DEBUG if quiet else logging.INFO
+        access_log.log(
+            level,
+            "%s %s %d",
+            scope["method"],
+            route or "-",
+            status,
+            extra={
+                "route": route,
+                "method": scope["method"],
+                "status": status,
+                "duration_ms": round(seconds * 1000, 1),
+                "user_id": getattr(user, "id", None),
+            },
         )
