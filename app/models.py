@@ -1,7 +1,14 @@
 """Every table model, imported once: the one metadata for Alembic and the tests."""
 
 from app.audit.models import AuditEvent
-from app.auth.models import ApiToken, ThrottleEvent, User, UserSession
+from app.auth.models import (
+    ApiToken,
+    LoginLock,
+    RecoveryCode,
+    ThrottleEvent,
+    User,
+    UserSession,
+)
 from app.certificates.models import Certificate, SigningKey
 from app.cities.models import City
 from app.companies.models import Company
@@ -12,6 +19,7 @@ from app.goals.models import GoalPlan
 from app.goals.tally import GoalMember, GoalTotal
 from app.jobs.models import Job, JobItem
 from app.me.models import CertificateShare, DeletionRequest, TraineeCode, TraineeSession
+from app.retention.models import CryptoState
 from app.trainees.models import Trainee
 from app.universities.models import University
 
@@ -24,6 +32,7 @@ __all__ = [
     "Company",
     "Completion",
     "CompletionBatch",
+    "CryptoState",
     "DeletionRequest",
     "ThrottleEvent",
     "Course",
@@ -33,6 +42,8 @@ __all__ = [
     "GoalTotal",
     "Job",
     "JobItem",
+    "LoginLock",
+    "RecoveryCode",
     "SigningKey",
     "Trainee",
     "TraineeCode",
