@@ -1,6 +1,6 @@
 """Every table model, imported once: the one metadata for Alembic and the tests."""
 
-from app.audit.models import AuditEvent
+from app.audit.models import AuditAnchor, AuditEvent
 from app.auth.models import (
     ApiToken,
     LoginLock,
@@ -25,6 +25,7 @@ from app.universities.models import University
 
 __all__ = [
     "ApiToken",
+    "AuditAnchor",
     "AuditEvent",
     "Certificate",
     "CertificateShare",

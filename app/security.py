@@ -119,6 +119,7 @@ class Keys:
         self.csrf_key = _derive(secret, "dandelion/csrf/v1")
         self.flash_key = _derive(secret, "dandelion/flash/v1")
         self.link_key = _derive(secret, "dandelion/links/v1")
+        self.audit_key = _derive(secret, "dandelion/audit-chain/v1")  # app/audit/chain.py
 
     def lookup_hash(self, value: str) -> str:
         """Keyed hash: equal inputs match, but a leaked table cannot be brute-forced without the key.

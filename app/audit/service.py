@@ -5,6 +5,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from app import clock, logs
+from app.audit import chain
 from app.audit.models import AuditEvent
 from app.auth.models import ApiToken, User
 from app.fields import RowId
@@ -17,6 +18,7 @@ PERSONAL_KEYS = frozenset({"id_number", "mobile", "phone", "id_hash", "id_encryp
 def record(
     session: Session, actor: str, action: str, object_type: str, object_id, **detail
 ) -> None:
+    session.info[chain.UNSEALED] = True  # sealed after the commit (app/audit/chain.py)
     session.add(
         AuditEvent(
             actor=actor,
