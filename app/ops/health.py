@@ -59,7 +59,7 @@ def _database(request: Request) -> str | None:
         with request.app.state.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        return f"unreachable ({type(exc.orig or exc).__name__})"
+        return f"unreachable ({type(getattr(exc, 'orig', None) or exc).__name__})"
     return None
 
 

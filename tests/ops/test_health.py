@@ -63,10 +63,13 @@ def test_readyz_503_when_never_migrated(app_with, tmp_path):
     assert "dandelion db upgrade" in response.json()["checks"]["migrations"]
 
 
-def test_readyz_503_when_the_queue_cannot_be_opened(app_with, settings):
-    # The worker's SQLite queue file cannot be opened: a folder stands where it should be.
+def test_readyz_503_when_the_queue_cannot_be_opened(app_with, settings, tmp_path):
+    # A SQLite installation (on PostgreSQL the queue is in the database itself) whose queue
+    # file cannot be opened: a folder stands where the worker's huey.db should be.
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    migrate.upgrade(url)
     (settings.data_dir / "huey.db").mkdir()
-    response = _probe(app_with(jobs_immediate=False), "/readyz")
+    response = _probe(app_with(jobs_immediate=False, database_url=url), "/readyz")
     assert response.status_code == 503 and response.json()["failed"] == ["queue"]
 
 
