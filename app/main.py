@@ -17,6 +17,7 @@ from app.config import Settings
 from app.db import make_engine, session_factory
 from app.errors import AppError, Invalid, TooManyRequests, Unauthorized
 from app.i18n import N_, gettext
+from app.retention import crypto
 from app.security import keys_of_settings
 from app.web import LANG_COOKIE, ROOT, redirect, render, safe_path, set_cookie, translate_error
 
@@ -36,6 +37,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.keys = keys_of_settings(settings)  # settings.crypto: standard or national
     app.state.engine = make_engine(settings.database_url)
     app.state.sessions = session_factory(app.state.engine, app.state.keys)
+    # Data at rest under the other algorithms: production refuses, elsewhere a warning.
+    crypto.check_at_start(settings, app.state.sessions, warn=logging.getLogger("app").warning)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=ROOT / "app" / "static"), name="static")
     _include_routers(app)
