@@ -15,8 +15,9 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from app.config import Settings
-from app.db import sessions_for, utcnow
+from app.db import id_of, sessions_for, utcnow
 from app.jobs import runner, service
+from app.retention import job as retention
 
 NAME = "dandelion"
 SCHEMA = "huey"
@@ -33,6 +34,10 @@ class Queue:
         # Every minute: jobs whose worker died mid-chunk (SIGKILL, a lost machine) go back in.
         self.huey.periodic_task(crontab(minute="*"), name="dandelion.jobs.requeue")(
             self.requeue_stalled
+        )
+        # Daily, at night in China (03:30 CST): personal data past its retention period.
+        self.huey.periodic_task(crontab(hour="19", minute="30"), name="dandelion.retention")(
+            self.start_retention
         )
 
     def enqueue(self, job_id: int) -> None:
@@ -62,6 +67,16 @@ class Queue:
         for job_id in stalled:
             self.enqueue(job_id)
         return len(stalled)
+
+    def start_retention(self) -> int | None:
+        """The day's retention job (app/retention/job.py), unless another worker started it."""
+        with self.sessions() as session:
+            started = retention.start_daily(session)
+            session.commit()
+        if started is None:
+            return None
+        self.enqueue(id_of(started))
+        return started.id
 
     def requeue_unfinished(self) -> int:
         """At a worker's start: a message may have been taken by a worker that died before it

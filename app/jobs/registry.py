@@ -20,6 +20,7 @@ MODULES = (
     "app.certificates.printing",
     "app.completions.background",
     "app.exports.background",
+    "app.retention.job",
 )
 
 
