@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from app import clock
 from app.audit import service as audit
 from app.companies import service as companies
+from app.completions.models import Completion
 from app.courses import service as courses
 from app.courses.models import Course
 from app.db import id_of, utcnow, writing
@@ -195,3 +196,45 @@ def _take_seat(session: Session, course: Course) -> None:
     if result.rowcount != 1:
         raise _full()
     session.expire(course, ["seats_taken"])  # read again when asked, not now inside the lock
+
+
+WITHDRAWN_ALREADY = N_("This enrollment was withdrawn already")
+
+
+def withdraw(
+    session: Session, enrollment: Enrollment, *, actor: str, today: date, started_too: bool = False
+) -> None:
+    """Withdraw the enrollment: its seat returns and the goal counters follow, in the caller's
+    transaction. Refused when a completion records it (the record and what it counts stay)
+    and, unless started_too (an erasure an administrator confirmed), once the course started."""
+    if session.exec(select(Completion.id).where(Completion.enrollment_id == enrollment.id)).first():
+        raise Conflict(N_("This enrollment has a completion: it can no longer be withdrawn"))
+    course = session.get_one(Course, enrollment.course_id)
+    if not started_too and course.starts_on <= today:
+        raise Conflict(N_("The course has started: the enrollment can no longer be withdrawn"))
+    # The row is locked first (a no-op UPDATE): two withdrawals at once must not both take
+    # the enrollment off the counters. The one that waited finds it withdrawn.
+    locked = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Enrollment)
+            .where(col(Enrollment.id) == enrollment.id, col(Enrollment.status) == "enrolled")
+            .values(status=Enrollment.status)
+        ),
+    )
+    if locked.rowcount != 1:
+        raise Conflict(WITHDRAWN_ALREADY)
+    tally.enrollments_removed(session, col(Enrollment.id) == enrollment.id)
+    session.execute(
+        update(Enrollment).where(col(Enrollment.id) == enrollment.id).values(status="withdrawn")
+    )
+    session.execute(
+        update(Course)
+        .where(col(Course.id) == course.id, col(Course.seats_taken) > 0)
+        .values(seats_taken=Course.seats_taken - 1)
+    )
+    session.expire(enrollment, ["status"])
+    session.expire(course, ["seats_taken"])
+    audit.record(
+        session, actor, "enrollment.withdraw", "enrollment", enrollment.id, course=course.code
+    )
