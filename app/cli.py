@@ -83,6 +83,7 @@ def serve(
         )
     if upgrade:
         db_upgrade()
+    _check_crypto()
     _sweep_orphans()
     uvicorn.run(
         "app.asgi:app",
@@ -118,6 +119,7 @@ def worker(
         )
         raise typer.Exit(2)
     _check_printing()
+    _check_crypto()
     _sweep_orphans()  # a killed worker's temporary PDFs (their holders' names) go first
     jobs = queue.for_worker(settings)
     requeued = jobs.requeue_unfinished()
@@ -147,6 +149,25 @@ def _check_printing() -> None:
         threading.Thread(
             target=environment.prepare, kwargs={"warn": warn}, name="fonts", daemon=True
         ).start()
+
+
+def _check_crypto() -> None:
+    """Data at rest under other algorithms than DANDELION_CRYPTO names: production refuses
+    to start, naming `dandelion crypto migrate`; elsewhere a warning (app/retention/crypto.py)."""
+    from app.certificates.environment import RefusedToStart
+    from app.db import sessions_for
+    from app.retention import crypto
+
+    settings = _settings()
+
+    def warn(message: str) -> None:
+        typer.secho(f"warning: {message}", fg="yellow", err=True)
+
+    try:
+        crypto.check_at_start(settings, sessions_for(settings), warn=warn)
+    except RefusedToStart as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from exc
 
 
 def _sweep_orphans() -> None:

@@ -5,8 +5,9 @@ from collections.abc import Callable
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from app.auth.models import User
 from app.certificates.environment import RefusedToStart
 from app.completions.models import CompletionBatch
 from app.config import Settings
@@ -33,6 +34,8 @@ def record(session: Session, algorithm: str) -> None:
 
 def holds_secrets(session: Session) -> bool:
     """Anything sealed or hashed stored yet (an export file is only made from these rows)."""
+    if session.exec(select(User.id).where(col(User.totp_secret).is_not(None))).first():
+        return True
     return any(
         session.exec(select(model.id).limit(1)).first() is not None
         for model in (Trainee, Enrollment, CompletionBatch)

@@ -24,7 +24,7 @@ from app.enrollments.models import Enrollment
 from app.goals import tally
 from app.main import create_app
 from app.retention import crypto
-from app.security import SM4_PREFIX, sm4_key
+from app.security import SM4_PREFIX, Keys, sm4_key
 from app.trainees import service as trainees
 from app.trainees.models import Trainee
 from tests.completions.uploads import staff_upload
@@ -202,3 +202,25 @@ def test_development_warns_and_still_reads_both(settings, session, app_with, cap
         cli, ["crypto", "status"], env=environment_of(settings) | {"DANDELION_CRYPTO": "national"}
     )
     assert status.exit_code == 1 and "stored data: standard; configured: national" in status.output
+
+
+def test_a_migration_killed_midway_is_finished_by_running_it_again(settings, session):
+    """As a kill leaves it: one trainee's number re-encrypted and re-hashed, the rest not."""
+    course = make_course(session, make_university(session))
+    people = [make_enrollment(session, course)[1] for _ in range(3)]
+    national = Keys(SECRET, crypto="national")
+    first = trainees.get_by_id_number(session, people[0])
+    assert first is not None
+    first.id_encrypted, first.id_hash = national.encrypt(people[0]), national.lookup_hash(people[0])
+    session.add(first)
+    session.commit()
+
+    output = _migrate(settings, "national")
+    assert "trainee.id_encrypted: 2 re-encrypted" in output
+    assert "ID hashes recomputed: 2" in output
+    session.expire_all()
+    for id_number in people:
+        trainee = session.exec(
+            select(Trainee).where(Trainee.id_hash == national.lookup_hash(id_number))
+        ).one()
+        assert _sm4_open(trainee.id_encrypted).decode() == id_number
