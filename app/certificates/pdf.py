@@ -69,6 +69,10 @@ class CertificateView:
     signatory_name: str | None = None
     signatory_title: str | None = None
     seal_png: bytes | None = None
+    # A share copy (app/me): stamped with its purpose and the last day it verifies; its QR
+    # code and link lead to the share's page instead of the verification page.
+    share_purpose: str | None = None
+    share_valid_until: date | None = None
 
 
 class UnprintableText(ValueError):
@@ -261,6 +265,9 @@ def _context(view: CertificateView) -> dict:
         "signatory_name": view.signatory_name or "",
         "signatory_title": view.signatory_title or "",
         "seal_data_uri": _png_data_uri(view.seal_png) if view.seal_png else "",
+        "share_purpose": view.share_purpose or "",
+        "share_until_zh": _date_zh(view.share_valid_until) if view.share_valid_until else "",
+        "share_until_en": _date_en(view.share_valid_until) if view.share_valid_until else "",
     }
 
 

@@ -261,7 +261,7 @@ def _part(item: registry.Item, n: int) -> Path | None:
     target = folder / f"{n:05d}-{digest}.pdf"
     with _locked(folder / f"{n:05d}.lock"):
         if not target.exists():
-            views = _views(session, certs, item.settings.public_url, item.settings.data_dir)
+            views = views_of(session, certs, item.settings.public_url, item.settings.data_dir)
             renderer.render_print_run(views, target)  # complete at target, or nothing there
     return target
 
@@ -301,7 +301,7 @@ def _join(parts: list[Path], final: Path) -> None:
         temp.unlink(missing_ok=True)
 
 
-def _views(
+def views_of(
     session: Session, certs: list[Certificate], public_url: str, data_dir: Path
 ) -> list[pdf.CertificateView]:
     """What each certificate printed, from its record; the English names, the signatory and
