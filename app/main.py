@@ -3,7 +3,7 @@
 import logging
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -15,7 +15,7 @@ from app import i18n, logs, middleware
 from app.certificates import environment
 from app.config import Settings
 from app.db import make_engine, session_factory
-from app.errors import AppError, Invalid, TooManyRequests, Unauthorized
+from app.errors import AppError, Forbidden, Invalid, TooManyRequests, Unauthorized
 from app.i18n import N_, gettext
 from app.retention import crypto
 from app.security import keys_of_settings
@@ -64,8 +64,10 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 def _include_routers(app: FastAPI) -> None:
+    from app.admin.duties import within_duties
     from app.admin.router import router as admin
     from app.api import router as api
+    from app.audit.router import router as audit
     from app.auth.router import router as auth
     from app.catalog.router import router as catalog
     from app.certificates.prints import router as certificate_prints
@@ -92,6 +94,7 @@ def _include_routers(app: FastAPI) -> None:
         enrollments,
         auth,
         admin,
+        audit,
         universities,
         trainees,
         completion_downloads,  # before completions: /staff/uploads/template/... is no batch
@@ -105,7 +108,8 @@ def _include_routers(app: FastAPI) -> None:
         me,
         health,
     ):
-        app.include_router(router, include_in_schema=False)
+        # 三员: the security administrator and the auditor reach their own pages only.
+        app.include_router(router, include_in_schema=False, dependencies=[Depends(within_duties)])
     app.include_router(api, prefix="/api/v1")
 
 
@@ -123,10 +127,13 @@ def _wants_json(request: Request) -> bool:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    from app.audit import refusals
     from app.auth.deps import LoginRequired
 
     @app.exception_handler(AppError)
     def app_error(request: Request, exc: AppError):
+        if isinstance(exc, Forbidden):
+            refusals.record(request, exc)  # a security event, in a transaction of its own
         if isinstance(exc, LoginRequired) and not _wants_json(request):
             return redirect(request, exc.page or "/login?" + urlencode({"next": request.url.path}))
         if _wants_json(request):

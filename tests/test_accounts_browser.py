@@ -369,7 +369,7 @@ def test_a_token_whose_maker_was_deactivated_elsewhere_is_refused(session, clien
 
 
 def test_account_pages_are_for_administrators_and_need_csrf(staff_a, admin, anonymous):
-    for path in ("/admin/accounts", f"/admin/accounts/{staff_a.user.id}", "/admin/audit"):
+    for path in ("/admin/accounts", f"/admin/accounts/{staff_a.user.id}", "/audit"):
         assert staff_a.get(path).status_code == 403
         assert anonymous.get(path, follow_redirects=False).status_code == 303
     refused = staff_a.post(

@@ -3,7 +3,6 @@ change them. The forms post to their own domains, which show this page again on 
 
 from fastapi import APIRouter, Depends, Request
 
-from app.audit import router as audit_pages
 from app.auth import service as auth
 from app.auth.deps import AdminUser, load_user
 from app.db import SessionDep
@@ -12,7 +11,6 @@ from app.universities import service as universities
 from app.web import render
 
 router = APIRouter(dependencies=[Depends(load_user)])
-router.include_router(audit_pages.router)
 FORMS = ("university_form", "staff_form", "name_form")
 
 

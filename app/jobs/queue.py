@@ -35,6 +35,8 @@ class Queue:
         self.huey.periodic_task(crontab(minute="*"), name="dandelion.jobs.requeue")(
             self.requeue_stalled
         )
+        # Audit events whose process died between their commit and their seal join the chain.
+        self.huey.periodic_task(crontab(minute="*"), name="dandelion.audit.seal")(self.seal_audit)
         # Daily, at night in China (03:30 CST): personal data past its retention period.
         self.huey.periodic_task(crontab(hour="19", minute="30"), name="dandelion.retention")(
             self.start_retention
@@ -77,6 +79,12 @@ class Queue:
             return None
         self.enqueue(id_of(started))
         return started.id
+
+    def seal_audit(self) -> int:
+        from app.audit import chain
+
+        with self.sessions() as session:
+            return chain.seal(session)
 
     def requeue_unfinished(self) -> int:
         """At a worker's start: a message may have been taken by a worker that died before it
