@@ -3,11 +3,11 @@
 from fastapi import APIRouter, Request
 
 from app.auth.deps import AdminUser
-from app.db import SessionDep, writing
+from app.db import SessionDep
 from app.i18n import N_, gettext
 from app.me import erasure
 from app.me.models import Refusal
-from app.me.pages import RowNumber, page
+from app.me.pages import RowNumber, page, written
 from app.trainees.validators import mask_name
 from app.web import FormDep, form_values, redirect, validate_form
 
@@ -46,7 +46,7 @@ def confirm(
     if form.get("confirm") != "yes":
         errors = {"confirm": gettext(CONFIRM)}
         return _detail(request, session, request_id, errors=errors, status=422)
-    with writing(session):
+    with written(request, session):
         asked, trainee = erasure.get(session, request_id)
         erasure.confirm(session, asked, trainee, actor=user.actor)
     return redirect(

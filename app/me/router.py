@@ -14,13 +14,13 @@ from app.auth import throttle
 from app.auth.deps import load_user
 from app.auth.throttle import Limit
 from app.certificates import service as certificates
-from app.db import SessionDep, writing
+from app.db import SessionDep
 from app.errors import Conflict, NotFound
 from app.i18n import N_, gettext
 from app.me import admin_pages, erasure, records, share_pages, shares, signin, sms
 from app.me.deps import CHALLENGE_COOKIE, TRAINEE_COOKIE, CurrentTrainee, MaybeTrainee
 from app.me.models import CodeEntry, SignIn
-from app.me.pages import RowNumber, page
+from app.me.pages import RowNumber, page, written
 from app.web import (
     FormDep,
     delete_cookie,
@@ -162,7 +162,7 @@ def withdraw(
     enrollment_id: RowNumber,
     form: FormDep,
 ):
-    with writing(session):
+    with written(request, session):
         enrollment = records.withdraw(session, signed, enrollment_id)
     return redirect(
         request,
