@@ -26,7 +26,6 @@ class Settings(BaseSettings):
     # student system exports 15.6 MB; the XLSX 3.5 and 7.6 MB. Twice that leaves room for
     # longer values; the middleware answers 413 beyond it before reading the body.
     max_upload_bytes: int = 32 * 1024 * 1024
-    session_days: int = 14
     # Certificates are signed with this generation's key (app.security): raise it by one to
     # rotate. Certificates signed with an earlier generation keep verifying.
     signing_key_generation: int = Field(default=1, ge=1)

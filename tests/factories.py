@@ -2,12 +2,15 @@
 
 import random
 import re
+import time
 from datetime import timedelta
 
+import pyotp
 from sqlmodel import Session
 
 from app import clock
 from app.auth import service as auth
+from app.auth import totp
 from app.companies.models import Company
 from app.companies.validators import fake_uscc
 from app.courses.models import Course
@@ -66,7 +69,10 @@ def make_user(
     role: str = "staff",
     university: University | None = None,
     email: str | None = None,
+    second_factor: bool = False,
 ):
+    """An account with the tests' password; privileged ones (and, asked, staff) with a second
+    factor whose secret login() knows (TOTP_SECRETS)."""
     email = email or f"{role}{rng.randrange(10**8)}@example.edu.cn"
     user = auth.create_user(
         session,
@@ -76,6 +82,9 @@ def make_user(
         university_id=university.id if university else None,
         actor="test",
     )
+    if user.is_privileged or second_factor:  # privileged accounts must have one
+        TOTP_SECRETS[user.email] = secret = totp.new_secret()
+        totp.store_secret(session, user, secret)
     session.commit()
     return user
 
@@ -115,7 +124,27 @@ def csrf_of(client, path: str = "/login") -> str:
     return match.group(1)
 
 
+# The second-factor secrets of the accounts the tests made or enrolled, by email.
+TOTP_SECRETS: dict[str, str] = {}
+_last_steps: dict[str, int] = {}
+
+
+def totp_code(user_or_email) -> str:
+    """A code the account's authenticator app would show now, never one this process gave
+    before for it (the server accepts a code once, and one step either side of now)."""
+    email = getattr(user_or_email, "email", user_or_email)
+    totp = pyotp.TOTP(TOTP_SECRETS[email])
+    now = time.time()
+    step = max(int(now) // totp.interval, _last_steps.get(email, 0) + 1)
+    while step > int(time.time()) // totp.interval + 1:  # a third login within 30 seconds
+        time.sleep(1)
+    _last_steps[email] = step
+    return totp.at(step * totp.interval)
+
+
 def login(client, user, password: str = PASSWORD) -> None:
+    """Log in as a browser does: the password, then the second factor's code when the account
+    has one, or its enrolment when the account must have one and has none."""
     token = csrf_of(client)
     response = client.post(
         "/login",
@@ -123,6 +152,35 @@ def login(client, user, password: str = PASSWORD) -> None:
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
+    if response.headers["location"] == "/login/code":
+        response = client.post(
+            "/login/code",
+            data={"code": totp_code(user), "csrf_token": csrf_of(client, "/login/code")},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303, response.text
+    if response.headers["location"] == "/account/second-factor":
+        enrol_second_factor(client, user.email)
+
+
+def enrol_second_factor(client, email: str) -> list[str]:
+    """Set up the second factor on its page as a person with an authenticator app does: the
+    key read from the page, a first code typed; returns the recovery codes shown."""
+    page = client.get("/account/second-factor")
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page.text)
+    setup = re.search(r'name="setup" value="([^"]+)"', page.text)
+    assert secret and setup, "no second-factor enrolment on the page"
+    TOTP_SECRETS[email] = secret.group(1)
+    response = client.post(
+        "/account/second-factor",
+        data={
+            "setup": setup.group(1),
+            "code": totp_code(email),
+            "csrf_token": csrf_of(client, "/account/second-factor"),
+        },
+    )
+    assert response.status_code == 201, response.text
+    return re.findall(r"<code>([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})</code>", response.text)
 
 
 def make_completion(session: Session, enrollment, course: Course, **fields):

@@ -1,10 +1,10 @@
 """An account's life after it is made: password resets and changes, deactivation."""
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from app.audit import service as audit
-from app.auth import service
-from app.auth.models import ApiToken, User
+from app.auth import passwords, service, sessions
+from app.auth.models import ApiToken, User, UserSession
 from app.errors import Conflict, Invalid, NotFound
 from app.i18n import N_
 from app.universities.models import University
@@ -29,10 +29,13 @@ def reset_password(session: Session, user: User, *, password: str, actor: User) 
     the old one is shut out: every session of the account ends and the API tokens it made are
     revoked. Returns how many sessions ended."""
     _not_yourself(user, actor, N_("Change your own password on your account page"))
+    wrong = passwords.problem(password, user.email)
+    if wrong:
+        raise Invalid([("password", wrong)], params=passwords.params())
     user.password_hash = service.password_hash.hash(password)
     user.must_change_password = True
     session.add(user)
-    ended = service.end_sessions_of(session, user)
+    ended = sessions.end_all(session, user)
     tokens = service.revoke_tokens_of(session, user)
     audit.record(
         session,
@@ -47,7 +50,14 @@ def reset_password(session: Session, user: User, *, password: str, actor: User) 
 
 
 def change_password(
-    session: Session, user: User, *, current: str, new: str, again: str, days: int
+    session: Session,
+    user: User,
+    *,
+    current: str,
+    new: str,
+    again: str,
+    token: str | None,
+    limits: sessions.Limits,
 ) -> str:
     """The user's own new password. Every other login of theirs ends, and this one gets a new
     session id (a copy of the old cookie is worth nothing): the new cookie's token is returned."""
@@ -57,12 +67,17 @@ def change_password(
         raise Invalid([("new_password_again", N_("The two new passwords are not the same"))])
     if new == current:
         raise Invalid([("new_password", N_("Choose a password other than the current one"))])
+    wrong = passwords.problem(new, user.email)
+    if wrong:
+        raise Invalid([("new_password", wrong)], params=passwords.params())
     user.password_hash = service.password_hash.hash(new)
     forced = user.must_change_password
     user.must_change_password = False
     session.add(user)
-    ended = service.end_sessions_of(session, user)
-    token = service.new_session(session, user, days)
+    ended = session.exec(
+        select(func.count()).select_from(UserSession).where(UserSession.user_id == user.id)
+    ).one()
+    new_token = sessions.rotate(session, user, token, limits)
     audit.record(
         session,
         user.actor,
@@ -72,7 +87,7 @@ def change_password(
         after_reset=forced,
         other_sessions=max(ended - 1, 0),
     )
-    return token
+    return new_token
 
 
 def deactivate(session: Session, user: User, *, actor: User) -> None:
@@ -83,10 +98,10 @@ def deactivate(session: Session, user: User, *, actor: User) -> None:
         raise Conflict(N_("This account is already deactivated"))
     user.is_active = False
     session.add(user)
-    sessions = service.end_sessions_of(session, user)
+    ended = sessions.end_all(session, user)
     tokens = service.revoke_tokens_of(session, user)
     audit.record(
-        session, actor.actor, "user.deactivate", "user", user.id, sessions=sessions, tokens=tokens
+        session, actor.actor, "user.deactivate", "user", user.id, sessions=ended, tokens=tokens
     )
 
 

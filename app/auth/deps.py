@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.auth import service
+from app.auth import service, sessions, totp
 from app.auth.models import AUDITOR, SECURITY, ApiToken, User
 from app.db import SessionDep
 from app.errors import Forbidden, Unauthorized
@@ -29,20 +29,32 @@ class PasswordChangeRequired(LoginRequired):
     page = "/account"
 
 
+class SecondFactorRequired(LoginRequired):
+    """The login is not complete: the account must have a second factor and has none yet."""
+
+    page = "/account/second-factor"
+
+
 # What a user whose password was reset may still do before choosing a new one.
 UNTIL_PASSWORD_CHANGED = frozenset({"auth:account", "auth:change_password", "auth:logout"})
+# What a user who must have a second factor may do before setting it up.
+UNTIL_SECOND_FACTOR = frozenset({"auth:second_factor", "auth:enrol", "auth:logout"})
 
 
 def load_user(request: Request, session: SessionDep) -> User | None:
     token = request.cookies.get(SESSION_COOKIE)
-    user = service.user_for_session(session, token) if token else None
+    limits = sessions.Limits.of(request.app.state.settings)
+    user = sessions.user_for(session, token, limits) if token else None
     request.state.user = user
-    # Every page loads the user (each router depends on this), so this one check holds them
-    # all, the public ones included: nothing else is reachable with the temporary password.
+    # Every page loads the user (each router depends on this), so these checks hold them all,
+    # the public ones included: nothing else is reachable with the temporary password, or
+    # before the second factor that the account must have.
+    route = getattr(request.scope.get("route"), "name", None)
     if user is not None and user.must_change_password:
-        route = request.scope.get("route")
-        if getattr(route, "name", None) not in UNTIL_PASSWORD_CHANGED:
+        if route not in UNTIL_PASSWORD_CHANGED:
             raise PasswordChangeRequired(N_("Choose a new password first"))
+    elif user is not None and totp.missing(session, user) and route not in UNTIL_SECOND_FACTOR:
+        raise SecondFactorRequired(N_("Set up your second factor first"))
     if user is not None and token and user.is_admin:
         # An administrator viewing a university read-only acts as a stand-in of its staff.
         user = viewing.as_viewer(request, session, user, token)

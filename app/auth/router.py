@@ -1,9 +1,23 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import Response
 
+from app import clock
 from app.admin.router import shown_again
-from app.auth import accounts, pages, service, throttle
+from app.audit import service as audit
+from app.auth import (
+    accounts,
+    lockout,
+    pages,
+    second_factor,
+    security_pages,
+    service,
+    sessions,
+    throttle,
+    totp,
+)
+from app.auth import login as login_flow
 from app.auth.deps import SESSION_COOKIE, AdminUser, load_user, require_user
 from app.auth.models import PasswordChange, StaffCreate, User
 from app.auth.throttle import Limit
@@ -16,17 +30,37 @@ from app.web import (
     render,
     rotate_csrf,
     safe_path,
-    set_cookie,
     submit,
 )
 
+SessionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
 router = APIRouter(dependencies=[Depends(load_user)])
 router.include_router(pages.router)
-LOGGED_IN = N_("You are logged in")
+router.include_router(second_factor.router)
+router.include_router(security_pages.router)
+LOCKED = N_(
+    "Too many wrong passwords: logging in to this account from your address is locked until "
+    "%(until)s (China time)"
+)
 
 
-def home_of(user: User) -> str:
-    return "/admin" if user.is_admin else "/staff"
+def _login_page(request: Request, form, email: str, error: str, status_code: int):
+    return render(
+        request,
+        "auth/login.html",
+        {
+            "values": {"email": email},
+            "next": safe_path(str(form.get("next") or "")),
+            "error": error,
+        },
+        status_code=status_code,
+    )
+
+
+def _locked(request: Request, form, email: str, until) -> Response:
+    shown = clock.in_china(until).strftime("%Y-%m-%d %H:%M")
+    return _login_page(request, form, email, gettext(LOCKED, until=shown), 429)
 
 
 @router.get("/login", name="auth:login")
@@ -51,41 +85,39 @@ def login(request: Request, session: SessionDep, form: FormDep):
         ],
         source=ip,
     )
+    # A locked pair is refused before the password is checked: the right password from the
+    # guesser's address is refused like a wrong one (app.auth.lockout says why per address).
+    until = lockout.locked_until(session, account, ip)
+    if until is not None:
+        return _locked(request, form, email, until)
     user = service.authenticate(session, email, password)
     if user is None:
-        return render(
-            request,
-            "auth/login.html",
-            {
-                "values": {"email": email},
-                "next": safe_path(str(form.get("next") or "")),
-                "error": gettext("Wrong email or password"),
-            },
-            status_code=400,
+        known = service.get_by_email(session, email)
+        until = lockout.fail(
+            session, account, ip, lockout.Policy.of(request.app.state.settings), user=known
         )
+        if known is not None:
+            audit.record(
+                session, "anonymous", "user.login_failed", "user", known.id, step="password"
+            )
+        session.commit()
+        if until is not None:
+            return _locked(request, form, email, until)
+        return _login_page(request, form, email, gettext("Wrong email or password"), 400)
     throttle.clear(session, "login-account-ip", f"{account}|{ip}")
-    earlier = request.cookies.get(SESSION_COOKIE)
-    if earlier:  # logging in again (perhaps as someone else) ends the login this browser had
-        service.end_session(session, earlier)
-    days = request.app.state.settings.session_days
-    token = service.start_session(session, user, days)
-    session.commit()
-    if user.must_change_password:  # a temporary password: a new one before anything else
-        response = redirect(request, "/account", flash=N_("Choose a new password to go on"))
-    else:
-        response = redirect(
-            request, safe_path(str(form.get("next") or "")) or home_of(user), flash=LOGGED_IN
-        )
-    set_cookie(response, SESSION_COOKIE, token, max_age=days * 86400)
-    rotate_csrf(request)  # tokens of the anonymous pages before login no longer fit
-    return response
+    lockout.succeeded(session, account, ip)
+    next_path = safe_path(str(form.get("next") or ""))
+    if user.totp_enabled_at is not None:
+        session.commit()
+        return login_flow.ask_for_code(request, user, next_path)
+    return login_flow.finish(request, session, user, next_path)
 
 
 @router.post("/logout", name="auth:logout")
 def logout(request: Request, session: SessionDep, form: FormDep):
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        service.end_session(session, token)
+        sessions.end(session, token)
         session.commit()
     response = redirect(request, "/", flash=N_("You are logged out"))
     delete_cookie(response, SESSION_COOKIE)
@@ -117,22 +149,49 @@ def create_staff(request: Request, session: SessionDep, user: AdminUser, form: F
 LoggedIn = Annotated[User, Depends(require_user)]
 
 
-def _account_page(request: Request, user: User, errors: dict, status_code: int = 200):
-    return render(
-        request, "auth/account.html", {"account": user, "errors": errors}, status_code=status_code
-    )
+def _account_page(
+    request: Request, session, user: User, errors: dict, status_code: int = 200
+) -> Response:
+    token = request.cookies.get(SESSION_COOKIE) or ""
+    mine = sessions.of_token(session, token) if token else None
+    context = {
+        "account": user,
+        "errors": errors,
+        "sessions": sessions.list_of(session, user, login_flow.limits(request)),
+        "this_session": mine.id if mine else None,
+        "browser_of": sessions.browser_of,
+        "second_factor_required": totp.required(session, user),
+    }
+    return render(request, "auth/account.html", context, status_code=status_code)
 
 
 @router.get("/account", name="auth:account")
-def account(request: Request, user: LoggedIn):
-    return _account_page(request, user, {})
+def account(request: Request, session: SessionDep, user: LoggedIn):
+    return _account_page(request, session, user, {})
+
+
+@router.post("/account/sessions/{session_id}/revoke", name="auth:revoke_session")
+def revoke_session(
+    request: Request, session: SessionDep, user: LoggedIn, session_id: SessionId, form: FormDep
+):
+    sessions.revoke(session, user, session_id)
+    session.commit()
+    return redirect(request, "/account", flash=N_("That session is logged out"))
+
+
+@router.post("/account/sessions/revoke-others", name="auth:revoke_other_sessions")
+def revoke_other_sessions(request: Request, session: SessionDep, user: LoggedIn, form: FormDep):
+    count = sessions.revoke_others(session, user, request.cookies.get(SESSION_COOKIE) or "")
+    session.commit()
+    return redirect(
+        request, "/account", flash=N_("Logged out everywhere else (%(count)s)"), count=count
+    )
 
 
 @router.post("/account/password", name="auth:change_password")
 def change_password(request: Request, session: SessionDep, user: LoggedIn, form: FormDep):
     # A stolen session must not be a way to guess the password it lacks.
     throttle.attempt(session, [("password-change", user.actor, 10)])
-    days = request.app.state.settings.session_days
     new_token: list[str] = []
     response = submit(
         request,
@@ -146,15 +205,15 @@ def change_password(request: Request, session: SessionDep, user: LoggedIn, form:
                 current=data.current_password,
                 new=data.new_password,
                 again=data.new_password_again,
-                days=days,
+                token=request.cookies.get(SESSION_COOKIE),
+                limits=login_flow.limits(request),
             )
         ),
         # Nothing typed is shown again: every field is a password.
-        again=lambda values, errors: _account_page(request, user, errors, 422),
-        done=home_of(user),
+        again=lambda values, errors: _account_page(request, session, user, errors, 422),
+        done=login_flow.home_of(user),
         flash=N_("Your password is changed; your other logins have ended"),
     )
     if new_token:  # this browser's login goes on under a new session id
-        set_cookie(response, SESSION_COOKIE, new_token[0], max_age=days * 86400)
-        rotate_csrf(request)
+        login_flow.keep_going(request, response, new_token[0])
     return response

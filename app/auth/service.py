@@ -2,15 +2,16 @@ import secrets
 from datetime import timedelta
 
 from pwdlib import PasswordHash
-from sqlalchemy import delete, or_, update
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
-from app.auth.models import MIN_PASSWORD, ApiToken, User, UserSession
-from app.db import id_of, utcnow
+from app.auth import passwords
+from app.auth.models import ApiToken, User
+from app.db import utcnow
 from app.errors import Conflict, Invalid, NotFound
 from app.i18n import N_
 from app.security import token_digest
@@ -19,7 +20,6 @@ from app.universities.models import University
 password_hash = PasswordHash.recommended()  # Argon2id
 # Verifying against a dummy hash when the email is unknown keeps the response time the same.
 _DUMMY_HASH = password_hash.hash("dandelion-timing-equaliser")
-TOO_SHORT = N_("Use at least %(min_length)s characters")
 # How stale ApiToken.last_used_at may be (see _note_use).
 TOKEN_USE_PRECISION = timedelta(minutes=1)
 
@@ -37,8 +37,9 @@ def create_user(
     university_id: int | None = None,
     actor: str,
 ) -> User:
-    if len(password) < MIN_PASSWORD:
-        raise Invalid([("password", TOO_SHORT)], params={"min_length": MIN_PASSWORD})
+    wrong = passwords.problem(password, email)
+    if wrong:
+        raise Invalid([("password", wrong)], params=passwords.params())
     taken = Conflict(N_("An account with this email already exists"), field="email")
     if get_by_email(session, email):
         raise taken
@@ -71,33 +72,6 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
-def start_session(session: Session, user: User, days: int) -> str:
-    token = new_session(session, user, days)
-    user.last_login_at = utcnow()
-    session.add(user)
-    audit.record(session, user.actor, "user.login", "user", user.id)
-    return token
-
-
-def new_session(session: Session, user: User, days: int) -> str:
-    """A session for the user; the cookie's token is returned, only its digest is stored."""
-    token = secrets.token_urlsafe(32)
-    session.add(
-        UserSession(
-            token_hash=token_digest(token),
-            user_id=id_of(user),
-            expires_at=utcnow() + timedelta(days=days),
-        )
-    )
-    return token
-
-
-def end_sessions_of(session: Session, user: User) -> int:
-    """End every login of the user at once (the next request with any of them is anonymous)."""
-    ended = session.execute(delete(UserSession).where(col(UserSession.user_id) == user.id))
-    return int(ended.rowcount)  # type: ignore[attr-defined]
-
-
 def revoke_tokens_of(session: Session, user: User) -> int:
     """Revoke every API token the user made (a browser-made token is its maker's credential):
     on deactivation, and on a password reset, since whoever knew the old password could have
@@ -108,24 +82,6 @@ def revoke_tokens_of(session: Session, user: User) -> int:
         .values(revoked_at=utcnow())
     )
     return int(revoked.rowcount)  # type: ignore[attr-defined]
-
-
-def user_for_session(session: Session, token: str) -> User | None:
-    row = session.exec(
-        select(UserSession).where(UserSession.token_hash == token_digest(token))
-    ).first()
-    if row is None or row.expires_at <= utcnow():
-        return None
-    user = session.get(User, row.user_id)
-    return user if user and user.is_active else None
-
-
-def end_session(session: Session, token: str) -> None:
-    row = session.exec(
-        select(UserSession).where(UserSession.token_hash == token_digest(token))
-    ).first()
-    if row is not None:
-        session.delete(row)
 
 
 def create_token(
