@@ -2,7 +2,8 @@
 
 settings.sms_sender is "log" (development and tests: the code is written to the log, the
 mobile masked) or the dotted path of a deployment's own class, "package.module:Class" or
-"package.module.Class". That class is built once per app with the settings and has one method:
+"package.module.Class". That class is built with the settings for each code sent and has one
+method:
 
     class GatewaySender:
         def __init__(self, settings: Settings) -> None: ...
