@@ -175,8 +175,14 @@ def config(log_format: str, level: str = "INFO") -> dict:
         },
         "root": {"handlers": ["stderr"], "level": level},
         "loggers": {
-            name: {"handlers": [], "propagate": True}
-            for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "huey")
+            **{
+                name: {"handlers": [], "propagate": True}
+                for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "huey")
+            },
+            # Each certificate's six rendering steps and each font subset at INFO: noise.
+            "weasyprint.progress": {"level": "WARNING"},
+            "fontTools": {"level": "WARNING"},
+            "alembic.runtime.plugins": {"level": "WARNING"},
         },
     }
 

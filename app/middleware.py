@@ -297,6 +297,21 @@ def request_id_of(scope: Scope) -> str:
             return made
 
 
+def route_template(scope: Scope) -> str | None:
+    """The matched route's path as declared, with its prefix: /api/v1/certificates/{serial}.
+    A router included with a prefix matches the rest of the path, so the prefix is the part
+    of the path before where the route's own pattern matches."""
+    route = scope.get("route")
+    template, pattern = getattr(route, "path", None), getattr(route, "path_regex", None)
+    if template is None or pattern is None:
+        return None
+    path = scope["path"]
+    for i, character in enumerate(path):
+        if character == "/" and pattern.match(path[i:]):
+            return path[:i] + template
+    return template
+
+
 class AccessLog:
     """One line per request, outermost, so refusals and 500s are counted too: the route's
     template (/share/{token}, never the path or the query string), method, status, duration
@@ -327,7 +342,7 @@ class AccessLog:
 
     @staticmethod
     def _write(scope: Scope, status: int, seconds: float) -> None:
-        route = getattr(scope.get("route"), "path", None)
+        route = route_template(scope)
         user = scope.get("state", {}).get("user")
         # A probe answered "ok" every few seconds says nothing: only its failures are logged.
         quiet = scope["path"] in PROBES and status == 200

@@ -1,6 +1,9 @@
 """No log line carries a full ID number or mobile, tracebacks included."""
 
+import io
+import json
 import logging
+import re
 
 import pytest
 
@@ -112,3 +115,92 @@ def test_lines_without_personal_data_are_left_exactly_as_they_were(masked):
         "press CTRL+C to stop; 50% done",
         "rows 100 200 300 400",
     ]
+
+
+@pytest.fixture
+def log_lines(caplog):
+    """The lines the root handler of `dandelion serve` would write, formatted as JSON."""
+    logs.install()
+    caplog.set_level(logging.INFO)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.formatter("json"))
+    handler.addFilter(logs.RequestContext())
+    logging.getLogger().addHandler(handler)
+
+    def lines(logger: str = "app.access") -> list[dict]:
+        parsed = [json.loads(line) for line in stream.getvalue().splitlines()]
+        return [line for line in parsed if line["logger"] == logger]
+
+    yield lines
+    logging.getLogger().removeHandler(handler)
+
+
+def test_one_access_line_a_request_with_the_route_template(client, log_lines):
+    response = client.get("/verify/ABCDEF?k=1&s=signature-from-the-qr-code")
+    [line] = log_lines()
+    assert line["route"] == "/verify/{serial}" and line["method"] == "GET"
+    assert line["status"] == response.status_code and isinstance(line["duration_ms"], float)
+    assert line["request_id"] == response.headers["X-Request-ID"] and line["user_id"] is None
+    assert set(line) >= {"time", "level", "logger", "message"}
+    assert "signature-from-the-qr-code" not in json.dumps(log_lines())
+    assert "ABCDEF" not in json.dumps(line)  # the path's value, never the path
+
+
+def test_a_prefixed_route_keeps_its_prefix(client, log_lines):
+    client.get("/api/v1/keys")
+    assert log_lines()[0]["route"] == "/api/v1/keys"
+
+
+def test_the_signed_in_user_is_named_by_id(staff_a, log_lines):
+    staff_a.get("/staff/uploads")
+    assert [line["user_id"] for line in log_lines()] == [staff_a.user.id]
+
+
+def test_unmatched_paths_are_not_logged_as_typed(client, log_lines):
+    client.get(f"/no/such/{ID}/page")
+    [line] = log_lines()
+    assert line["route"] is None and line["status"] == 404 and ID not in json.dumps(line)
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("lb-7f3a.42:1", True),
+        (ID, False),  # an ID number smuggled in the header
+        ("a" * 65, False),
+        ("two words", False),
+        ("", False),
+    ],
+)
+def test_a_plain_request_id_is_kept_and_any_other_replaced(client, log_lines, given, kept):
+    response = client.get("/healthz", headers={"X-Request-ID": given})
+    echoed = response.headers["X-Request-ID"]
+    assert (echoed == given) is kept and logs.mask(echoed) == echoed
+    assert re.fullmatch(r"[A-Za-z0-9._:-]{1,64}", echoed)
+
+
+def test_each_request_gets_its_own_id_on_every_line_it_logs(client, log_lines):
+    ids = {client.get("/").headers["X-Request-ID"] for _ in range(3)}
+    assert len(ids) == 3 and {line["request_id"] for line in log_lines()} == ids
+
+
+def test_fields_given_beside_the_message_are_masked_too(log_lines):
+    logging.getLogger("app.test").warning("odd %s", "route", extra={"route": f"/x/{ID}"})
+    [line] = log_lines("app.test")
+    assert ID not in json.dumps(line) and "370***********123X" in line["route"]
+
+
+def test_text_lines_for_a_developer(client, caplog):
+    caplog.set_level(logging.INFO)
+    response = client.get("/healthz?probe=1", headers={"X-Request-ID": "dev-1"})
+    assert response.status_code == 200
+    records = [r for r in caplog.records if r.name == "app.access"]
+    # A probe that is answered "ok" is logged below INFO: nothing every few seconds.
+    assert records == []
+    client.get("/api/v1/keys", headers={"X-Request-ID": "dev-2"})
+    [record] = [r for r in caplog.records if r.name == "app.access"]
+    record.request_id = "dev-2"  # as the handler's RequestContext filter sets it
+    line = logs.formatter("text").format(record)
+    assert "[dev-2] GET /api/v1/keys 200" in line and "route=/api/v1/keys" in line
+    assert "status=200" in line and "duration_ms=" in line
