@@ -60,14 +60,17 @@ def code_step(request: Request, session: SessionDep, form: FormDep):
     return login_flow.finish(request, session, user, next_path)
 
 
-def _setup_page(request: Request, session, user: User, *, errors=None, status_code=200):
+def _setup_page(
+    request: Request, session, user: User, *, errors=None, status_code=200, secret=None
+):
     context: dict = {
         "account": user,
         "errors": errors or {},
         "required": totp.required(session, user),
     }
     if user.totp_enabled_at is None:
-        secret = totp.new_secret()
+        # After a mistyped first code the same key again: the app has scanned it already.
+        secret = secret or totp.new_secret()
         uri = totp.provisioning_uri(user, secret)
         context |= {
             "secret": secret,
@@ -108,7 +111,14 @@ def enrol(request: Request, session: SessionDep, user: LoggedIn, form: FormDep):
         codes = totp.enrol(session, user, secret=data["secret"], code=str(form.get("code") or ""))
     except Invalid as exc:
         session.rollback()
-        return _setup_page(request, session, user, errors=exc.field_messages(), status_code=422)
+        return _setup_page(
+            request,
+            session,
+            user,
+            errors=exc.field_messages(),
+            status_code=422,
+            secret=data["secret"],
+        )
     except AppError as exc:
         session.rollback()
         errors = {"code": gettext(exc.message, **exc.params)}

@@ -25,12 +25,14 @@ from app.i18n import translations
 from tests.browser.conftest import browser, page, server_and_worker  # noqa: F401  (fixtures)
 from tests.factories import (
     PASSWORD,
+    TOTP_SECRETS,
     make_company,
     make_completion,
     make_course,
     make_enrollment,
     make_university,
     make_user,
+    totp_code,
 )
 
 TODAY = clock.today()
@@ -70,6 +72,10 @@ def _log_in(tab, base: str, email: str, password: str) -> None:
     tab.fill("#f-email", email)
     tab.fill("#f-password", password)
     tab.get_by_role("button", name=zh("Log in")).click()
+    if email in TOTP_SECRETS:  # an administrator's second step: the authenticator's code
+        tab.wait_for_url("**/login/code")
+        tab.fill("#f-code", totp_code(email))
+        tab.get_by_role("button", name=zh("Log in")).click()
 
 
 def _rows(sheet) -> list[list]:

@@ -24,6 +24,7 @@ from app.i18n import translations
 from app.universities.models import University
 from tests.factories import (
     PASSWORD,
+    TOTP_SECRETS,
     make_company,
     make_completion,
     make_course,
@@ -32,6 +33,7 @@ from tests.factories import (
     make_university,
     make_user,
     new_id_number,
+    totp_code,
 )
 
 TODAY = clock.today()
@@ -177,6 +179,10 @@ def _log_in(tab, base: str, email: str) -> None:
     tab.fill("#f-email", email)
     tab.fill("#f-password", PASSWORD)
     tab.get_by_role("button", name=zh("Log in")).click()
+    if email in TOTP_SECRETS:  # an administrator's second step: the authenticator's code
+        tab.wait_for_url("**/login/code")
+        tab.fill("#f-code", totp_code(email))
+        tab.get_by_role("button", name=zh("Log in")).click()
 
 
 def _course_of(new_session, course: Course) -> Course:
