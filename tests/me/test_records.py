@@ -8,10 +8,15 @@ from app.audit.models import AuditEvent
 from app.courses.models import Course
 from app.enrollments.models import Enrollment
 from app.goals import tally
+from app.i18n import translations
 from tests.conftest import run_cli
 from tests.factories import csrf_of, make_completion
 from tests.html import flash, text, texts
 from tests.me.signing import MOBILE, OTHER_MOBILE, sign_in
+
+
+def zh(message: str) -> str:
+    return translations("zh").gettext(message)
 
 
 def withdraw(client, enrollment_id: int):
@@ -58,11 +63,17 @@ def test_withdrawing_is_refused_once_the_course_started_or_with_a_completion(
 ):
     sign_in(client, caplog, world.id_number)
     started = withdraw(client, world.ongoing.id)
-    assert started.status_code == 409 and "started" in started.text
+    assert (
+        started.status_code == 409
+        and zh("The course has started: the enrollment can no longer be withdrawn") in started.text
+    )
     make_completion(session, world.mine, world.future)
     session.commit()
     completed = withdraw(client, world.mine.id)
-    assert completed.status_code == 409 and "completion" in completed.text
+    assert (
+        completed.status_code == 409
+        and zh("This enrollment has a completion: it can no longer be withdrawn") in completed.text
+    )
     session.expire_all()
     assert session.get(Enrollment, world.mine.id).status == "enrolled"
 
@@ -127,4 +138,8 @@ def test_an_enrollment_made_with_another_mobile_is_shown_masked_and_not_withdraw
     held = next(e for e in data["enrollments"] if e["enrollment_no"] == other.enrollment_no)
     assert held["mobile"] == "137****1111"
     refused = withdraw(client, other.id)
-    assert refused.status_code == 409 and "another mobile" in refused.text
+    assert (
+        refused.status_code == 409
+        and zh("This enrollment was made with another mobile: sign in with that one to withdraw it")
+        in refused.text
+    )
