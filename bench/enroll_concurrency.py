@@ -24,29 +24,19 @@ Nothing is warmed up or analyzed first: the app meets the database as it leaves 
 import argparse
 import os
 import random
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import NamedTuple
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.servers import Figures, free_port, load, start_app, wait  # noqa: E402
+
 GOAL_RATIO, GOAL_P99_MS = 0.6, 60.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _seed(env: dict) -> tuple[str, str]:
@@ -75,30 +65,6 @@ def _seed(env: dict) -> tuple[str, str]:
     return code, uscc
 
 
-def _wait(server: subprocess.Popen, url: str) -> subprocess.Popen:
-    for _ in range(240):
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return server
-        except OSError:
-            if server.poll() is not None:
-                break
-            time.sleep(0.25)
-    server.kill()
-    raise SystemExit(f"the server of {url} did not start")
-
-
-def _start_app(env: dict, port: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--no-upgrade"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    return _wait(server, f"http://127.0.0.1:{port}/api/v1/keys")
-
-
 def _start_bare(env: dict, port: int, database_url: str) -> subprocess.Popen:
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(port)],
@@ -107,40 +73,7 @@ def _start_bare(env: dict, port: int, database_url: str) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    return _wait(server, f"http://127.0.0.1:{port}/bare/page")
-
-
-class Figures(NamedTuple):
-    per_second: float
-    p50_ms: float
-    p99_ms: float
-    statuses: dict[int, int]
-
-
-def _load(clients: int, requests: int, call) -> Figures:
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-
-    def one(n: int) -> None:
-        started = time.perf_counter()
-        try:
-            status = call(n)
-        except httpx.TransportError:  # shown as status 0: a reset connection, a timeout
-            status = 0
-        latencies.append(time.perf_counter() - started)
-        statuses[status] = statuses.get(status, 0) + 1
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(one, range(requests)))
-    wall = time.perf_counter() - started
-    q = statistics.quantiles(latencies, n=100)
-    return Figures(
-        len(latencies) / wall,
-        statistics.median(latencies) * 1e3,
-        q[98] * 1e3,
-        dict(sorted(statuses.items())),
-    )
+    return wait(server, f"http://127.0.0.1:{port}/bare/page")
 
 
 def _print(label: str, figures: Figures, bare: Figures | None = None) -> None:
@@ -174,9 +107,9 @@ def main() -> None:
         if postgres:
             env["DANDELION_DATABASE_URL"] = postgres
         code, uscc = _seed(env)
-        port, bare_port = _free_port(), _free_port()
+        port, bare_port = free_port(), free_port()
         env["DANDELION_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
-        server = _start_app(env, port)
+        server = start_app(env, port)
         bare = _start_bare(env, bare_port, postgres or f"sqlite:///{data_dir}/bare.db")
         print(
             f"{'PostgreSQL' if postgres else 'SQLite'}, {args.clients} clients, "
@@ -220,9 +153,9 @@ def main() -> None:
                     return lambda n: client.get(path).status_code
 
                 def row(label: str, call, bare_call) -> None:
-                    yardstick = _load(args.clients, args.requests, bare_call)
+                    yardstick = load(args.clients, args.requests, bare_call)
                     _print("  bare", yardstick)
-                    _print(label, _load(args.clients, args.requests, call), yardstick)
+                    _print(label, load(args.clients, args.requests, call), yardstick)
 
                 row("POST /api/v1/enrollments", enroll, bare_enroll)
                 row("GET /courses", get("/courses"), get("/bare/page", bare_http))
