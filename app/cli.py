@@ -204,18 +204,35 @@ def demo(trainees: int = 300) -> None:
 
 
 @admin_app.command("create")
-def admin_create(email: str = typer.Option(...), password: str = typer.Option(...)) -> None:
+def admin_create(
+    email: str = typer.Option(...),
+    password: str = typer.Option(...),
+    role: str = typer.Option(
+        "admin",
+        help="admin (the system administrator), security (the security administrator) or "
+        "auditor (reads the audit log only): 三员, three people",
+    ),
+) -> None:
+    """Create an account of the alliance's own: only here, never in the browser, so that no
+    role of the product makes the accounts of the others."""
     from app.auth import service
+    from app.auth.models import PRIVILEGED
     from app.errors import AppError
 
+    if role not in PRIVILEGED:
+        typer.secho("error: --role is one of admin, security, auditor", fg="red", err=True)
+        raise typer.Exit(2)
     with _session() as session:
         try:
-            service.create_user(session, email=email, password=password, role="admin", actor="cli")
+            service.create_user(session, email=email, password=password, role=role, actor="cli")
         except AppError as exc:
             typer.secho(f"error: {exc.message}", fg="red", err=True)
             raise typer.Exit(1) from exc
         session.commit()
-    typer.echo(f"administrator {email} created")
+    typer.echo(f"{ROLE_NAMES[role]} {email} created")
+
+
+ROLE_NAMES = {"admin": "administrator", "security": "security administrator", "auditor": "auditor"}
 
 
 @token_app.command("create")

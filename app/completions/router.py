@@ -5,6 +5,7 @@ from sqlmodel import Session
 from starlette import datastructures
 
 from app import clock
+from app.audit import service as audit
 from app.auth.deps import ApiUniversity, StaffUser, load_user
 from app.completions import background, report, service
 from app.completions.deps import ApiOwnBatch, OwnBatch
@@ -260,9 +261,19 @@ def undo(request: Request, session: SessionDep, user: StaffUser, batch: OwnBatch
 
 
 @router.get("/staff/uploads/{batch_id}/errors.xlsx", name="completions:errors")
-def errors_xlsx(request: Request, session: SessionDep, batch: OwnBatch):
+def errors_xlsx(request: Request, session: SessionDep, user: StaffUser, batch: OwnBatch):
     settings = request.app.state.settings
     content = report.rejected_rows_xlsx(session, batch, data_dir=settings.data_dir, reason=gettext)
+    # The rows as uploaded hold full ID numbers: who took them is a security event.
+    audit.record(
+        session,
+        user.actor,
+        "completion.errors_download",
+        "completion_batch",
+        batch.id,
+        id_numbers="full",
+    )
+    session.commit()
     # The file's own rows, full ID numbers included: never kept by a cache on the way.
     return files.download(content, files.XLSX_TYPE, f"errors-{batch.id}.xlsx")
 
