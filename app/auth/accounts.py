@@ -4,8 +4,8 @@ from sqlmodel import Session, col, func, select
 
 from app.audit import service as audit
 from app.auth import passwords, service, sessions
-from app.auth.models import ApiToken, User, UserSession
-from app.errors import Conflict, Invalid, NotFound
+from app.auth.models import AUDITOR, SECURITY, ApiToken, User, UserSession
+from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.i18n import N_
 from app.universities.models import University
 
@@ -24,11 +24,19 @@ def _not_yourself(user: User, actor: User, message: str) -> None:
         raise Conflict(message)
 
 
+def _not_another_duty(user: User) -> None:
+    # 三员: the administrator who changes accounts may not shut out (or take over) the security
+    # administrator and the auditor who watch that work; theirs are kept on the command line.
+    if user.role in (SECURITY, AUDITOR):
+        raise Forbidden(N_("This account is changed on the command line only (separate duties)"))
+
+
 def reset_password(session: Session, user: User, *, password: str, actor: User) -> int:
     """A temporary password the user must replace at their next login. Whoever may have known
     the old one is shut out: every session of the account ends and the API tokens it made are
     revoked. Returns how many sessions ended."""
     _not_yourself(user, actor, N_("Change your own password on your account page"))
+    _not_another_duty(user)
     wrong = passwords.problem(password, user.email)
     if wrong:
         raise Invalid([("password", wrong)], params=passwords.params())
@@ -94,6 +102,7 @@ def deactivate(session: Session, user: User, *, actor: User) -> None:
     """The account can no longer log in, and what it holds stops at once: its sessions are
     deleted and the API tokens it made are revoked (see ApiToken for why they are its own)."""
     _not_yourself(user, actor, N_("You cannot deactivate your own account"))
+    _not_another_duty(user)
     if not user.is_active:
         raise Conflict(N_("This account is already deactivated"))
     user.is_active = False
@@ -107,6 +116,7 @@ def deactivate(session: Session, user: User, *, actor: User) -> None:
 
 def reactivate(session: Session, user: User, *, actor: User) -> None:
     """The account can log in again with its password; its old tokens stay revoked."""
+    _not_another_duty(user)
     if user.is_active:
         raise Conflict(N_("This account is active"))
     user.is_active = True

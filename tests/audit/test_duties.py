@@ -128,3 +128,18 @@ def test_a_refused_duty_is_itself_audited(auditor, session):
         )
     ).all()
     assert [(e.object_type, e.object_id) for e in events] == [("route", "admin:home")]
+
+
+def test_the_administrator_cannot_shut_out_the_other_duties(
+    admin, auditor, security_admin, session
+):
+    token = admin.csrf("/admin")
+    for other in (auditor, security_admin):
+        base = f"/admin/accounts/{other.user.id}"
+        password = admin.post(f"{base}/password", data={"csrf_token": token, "password": "x" * 12})
+        deactivated = admin.post(f"{base}/deactivate", data={"csrf_token": token})
+        assert password.status_code == deactivated.status_code == 403
+        assert "命令行" in deactivated.text
+    session.expire_all()
+    assert session.get(User, auditor.user.id).is_active
+    assert auditor.get("/audit").status_code == 200  # the session was not ended either
