@@ -7,6 +7,7 @@ import json
 from fastapi import APIRouter, Depends, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import Response
+from starlette.background import BackgroundTask
 
 from app import clock
 from app.audit import service as audit
@@ -70,12 +71,14 @@ def sign_in(request: Request, session: SessionDep, form: FormDep):
         source=ip,
     )
     sender = sms.sender_for(request.app.state.settings)
-    challenge = signin.request_code(
+    challenge, text_message = signin.request_code(
         session, id_number=data.id_number, mobile=data.mobile, sender=sender
     )
     session.commit()
     response = redirect(request, "/me/code", flash=CODE_SENT, minutes=signin.CODE_MINUTES)
     set_cookie(response, CHALLENGE_COOKIE, challenge, max_age=signin.CODE_MINUTES * 60)
+    if text_message is not None:  # sent once the answer is out, the same for every pair
+        response.background = BackgroundTask(text_message)
     return response
 
 

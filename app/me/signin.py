@@ -2,8 +2,11 @@
 one-time code sent to that mobile; the session it opens is short and ends when left idle."""
 
 import hmac
+import logging
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, update
@@ -18,6 +21,8 @@ from app.me.sms import SmsSender
 from app.security import keys_of, token_digest
 from app.trainees import service as trainees
 from app.trainees.models import Trainee
+
+log = logging.getLogger("app.me.signin")
 
 CODE_MINUTES = 10
 CODE_TRIES = 5  # guesses of one code, right or wrong, before it is void
@@ -49,13 +54,17 @@ def _code_hash(session: Session, challenge: str, code: str) -> str:
     return keys_of(session).lookup_hash(f"trainee-code|{challenge}|{code}")
 
 
-def request_code(session: Session, *, id_number: str, mobile: str, sender: SmsSender) -> str:
-    """The challenge the asking browser keeps. A code goes out only when the pair matches an
-    enrollment; the caller answers alike either way, so nobody learns whether it did."""
+def request_code(
+    session: Session, *, id_number: str, mobile: str, sender: SmsSender
+) -> tuple[str, Callable[[], None] | None]:
+    """The challenge the asking browser keeps, and the text message to send once the answer
+    has gone (None when the pair matches no enrollment). The caller answers alike either way
+    and sends after answering, so neither the answer, nor its timing, nor a failing gateway
+    tells anyone whether the pair matched."""
     challenge = secrets.token_urlsafe(32)
     trainee = matching_trainee(session, id_number=id_number, mobile=mobile)
     if trainee is None:
-        return challenge
+        return challenge, None
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     # A new code voids the earlier ones: only the latest message on the phone counts.
     session.execute(delete(TraineeCode).where(col(TraineeCode.trainee_id) == trainee.id))
@@ -70,8 +79,16 @@ def request_code(session: Session, *, id_number: str, mobile: str, sender: SmsSe
     )
     audit.record(session, actor_of(trainee), "me.code_sent", "trainee", trainee.id)
     session.flush()
-    sender.send_code(mobile, code, CODE_MINUTES)
-    return challenge
+    return challenge, partial(_send, sender, mobile, code)
+
+
+def _send(sender: SmsSender, mobile: str, code: str) -> None:
+    try:
+        sender.send_code(mobile, code, CODE_MINUTES)
+    except Exception:
+        # After the answer: the trainee sees no code arrive and asks again; the operator reads
+        # why here (app.logs masks the mobile should the gateway's message carry it).
+        log.exception("the SMS gateway did not take a one-time code")
 
 
 def use_code(session: Session, *, challenge: str, code: str) -> TraineeCode | None:

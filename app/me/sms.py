@@ -9,7 +9,9 @@ method:
         def __init__(self, settings: Settings) -> None: ...
         def send_code(self, mobile: str, code: str, minutes: int) -> None:
             # Send "your code is {code}, valid {minutes} minutes" to mobile (11 digits, no +86).
-            # Raise SmsUnavailable when the gateway refuses or cannot be reached.
+            # Raise when the gateway refuses or cannot be reached: the code is sent after the
+            # page has answered (so that no answer tells whether the pair matched), and the
+            # failure goes to the log; the trainee asks again.
 
 It must never log the mobile in full (app.logs masks what it can, but a gateway's own log
 lines are the gateway's business).
@@ -21,8 +23,6 @@ from functools import cache
 from typing import Protocol
 
 from app.config import Settings
-from app.errors import AppError
-from app.i18n import N_
 from app.text import masked
 
 log = logging.getLogger("app.me.sms")
@@ -30,13 +30,6 @@ log = logging.getLogger("app.me.sms")
 
 class SmsSender(Protocol):
     def send_code(self, mobile: str, code: str, minutes: int) -> None: ...
-
-
-class SmsUnavailable(AppError):
-    status = 503
-
-    def __init__(self) -> None:
-        super().__init__(N_("Text messages cannot be sent just now. Please try again later."))
 
 
 class LogSender:

@@ -152,3 +152,15 @@ def test_another_course_of_the_same_holder_is_no_duplicate(client, session):
     course, company, id_number, _ = _enrolled(session)
     other = make_course(session, make_university(session))
     assert _api(client, other, company, id_number).status_code == 201
+
+
+def test_a_signed_in_staff_member_enrolling_again_gets_the_refusal_not_a_server_error(
+    staff_a, session
+):
+    """The refusal rolls the writer section back, which expires every row the request loaded,
+    the signed-in user whose name the error page's header shows among them."""
+    course, company, id_number, _ = _enrolled(session)
+    again = _page(staff_a.client, course, company, id_number)
+    assert again.status_code == 409
+    # The header still knows who is signed in: their account and logout, not "Staff login".
+    assert page(again).select_one('nav a[href="/account"]') is not None

@@ -4,7 +4,6 @@ import logging
 
 from fastapi.testclient import TestClient
 
-from app.me.sms import SmsUnavailable
 from tests.me.signing import MOBILE, ask_code, enter_code
 
 SENT: list[tuple[str, str, int]] = []
@@ -23,7 +22,7 @@ class BrokenGateway:
         pass
 
     def send_code(self, mobile: str, code: str, minutes: int) -> None:
-        raise SmsUnavailable()
+        raise ConnectionError("gateway timed out")
 
 
 def test_codes_go_to_the_configured_gateway_and_not_to_the_log(app_with, world, caplog):
@@ -37,8 +36,16 @@ def test_codes_go_to_the_configured_gateway_and_not_to_the_log(app_with, world, 
         assert enter_code(client, code).url.path == "/me"
 
 
-def test_a_gateway_that_fails_is_a_clear_503(app_with, world):
+def test_a_failing_gateway_answers_as_a_pair_that_matches_nothing(app_with, world, caplog):
+    """The message goes out after the answer: a failing gateway (or a slow one) must not tell a
+    guesser that this ID number and mobile belong together."""
     application = app_with(sms_sender="tests.me.test_sms.BrokenGateway")
     with TestClient(application, base_url="http://testserver") as client:
-        answer = ask_code(client, world.id_number, MOBILE)
-        assert answer.status_code == 503 and "稍后再试" in answer.text
+        matching = ask_code(client, world.id_number, MOBILE)
+        unknown = ask_code(client, world.id_number, "13700000000")
+    assert matching.status_code == unknown.status_code == 200
+    assert matching.url.path == unknown.url.path == "/me/code"
+    assert matching.text == unknown.text
+    failures = [r for r in caplog.records if r.name == "app.me.signin"]
+    assert failures and "gateway timed out" in failures[0].exc_text
+    assert MOBILE not in caplog.text
