@@ -1,7 +1,7 @@
 """`dandelion backup DIR` and `dandelion restore DIR`."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -49,14 +49,9 @@ def backup(target: Annotated[Path, typer.Argument(help="A new or empty folder")]
             err=True,
         )
     if report.commands:
-        typer.secho(
-            "pg_dump is not installed here: the database is NOT in this backup. Run:",
-            fg="red",
-            err=True,
+        _left_to_run(
+            "pg_dump is not installed here: the database is NOT in this backup.", report.commands
         )
-        for command in report.commands:
-            typer.echo(f"  {command}", err=True)
-        raise typer.Exit(1)
 
 
 @app.command()
@@ -76,11 +71,14 @@ def restore(
         f"restored the database ({report.database or 'not restored'}) and {report.files} files into {settings.data_dir}"
     )
     if report.commands:
-        typer.secho(
-            "pg_restore is not installed here: the database was NOT restored. Run:",
-            fg="red",
-            err=True,
+        _left_to_run(
+            "pg_restore is not installed here: the database was NOT restored.", report.commands
         )
-        for command in report.commands:
-            typer.echo(f"  {command}", err=True)
-        raise typer.Exit(1)
+
+
+def _left_to_run(problem: str, commands: list[str]) -> NoReturn:
+    """What the operator must run by hand (a PostgreSQL tool missing here), then exit 1."""
+    typer.secho(f"{problem} Run:", fg="red", err=True)
+    for command in commands:
+        typer.echo(f"  {command}", err=True)
+    raise typer.Exit(1)
