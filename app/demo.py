@@ -37,6 +37,11 @@ from app.universities.models import University, UniversityCreate
 SEED = 20261128
 MARKER = "QLU"  # present means the demo (or a real QLU) is already there
 ADMIN = ("admin@dandelion.local", "dandelion-admin")
+# The other two of the three duties (三员), so that a new user can see each role's pages.
+OVERSEERS = (
+    ("security@dandelion.local", "dandelion-security", "security"),
+    ("auditor@dandelion.local", "dandelion-auditor", "auditor"),
+)
 STAFF_PASSWORD = "dandelion-staff"
 ACTOR = "cli"
 
@@ -181,6 +186,9 @@ def _universities(session: Session) -> list[University]:
 def _accounts(session: Session, unis: list[University]) -> dict[int, User]:
     if auth.get_by_email(session, ADMIN[0]) is None:
         auth.create_user(session, email=ADMIN[0], password=ADMIN[1], role="admin", actor="demo")
+    for email, password, role in OVERSEERS:
+        if auth.get_by_email(session, email) is None:
+            auth.create_user(session, email=email, password=password, role=role, actor="demo")
     staff: dict[int, User] = {}
     for u in unis:
         email = staff_email(u)

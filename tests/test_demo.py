@@ -32,7 +32,7 @@ def test_demo_loads_through_the_services(settings, session):
     assert counts["enrollment"] >= 60
     assert counts["completion_batch"] == 6
     assert 0.4 * counts["enrollment"] < counts["completion"] < counts["enrollment"]
-    assert counts["user"] == 7
+    assert counts["user"] == 9  # the three duties and six universities' staff
     assert "admin@dandelion.local / dandelion-admin" in summary and "staff@dzu.edu.cn" in summary
     assert "\n" not in summary
 
